@@ -1,0 +1,1 @@
+"""Type mappings between Singer JSON Schema and Arrow (and, through pyiceberg, Iceberg)."""
