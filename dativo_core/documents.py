@@ -1,0 +1,52 @@
+"""YAML/JSON documents checked against a JSON Schema, with errors naming the file and the path."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import yaml
+
+
+class DocumentError(ValueError):
+    """A document that can't be used: which file, where in it, and what was expected."""
+
+    def __init__(self, source: str, problem: str, path: str = "") -> None:
+        self.source = source
+        self.path = path
+        self.problem = problem
+        where = f"{source} at {path}" if path else source
+        super().__init__(f"{where}: {problem}")
+
+
+def load_document(path: str | Path) -> Any:
+    """Parse a .yaml/.yml/.json file; YAML errors keep their line and column."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise DocumentError(str(path), f"cannot read the file ({exc.strerror})") from None
+    try:
+        if path.suffix == ".json":
+            return json.loads(text)
+        return yaml.safe_load(text)
+    except (yaml.YAMLError, json.JSONDecodeError) as exc:
+        raise DocumentError(str(path), f"not valid {path.suffix.lstrip('.').upper()}: {exc}") from None
+
+
+def json_path(parts: Any) -> str:
+    """`$.source.config.files[0]` style, as users read it in their YAML."""
+    out = "$"
+    for part in parts:
+        out += f"[{part}]" if isinstance(part, int) else f".{part}"
+    return out
+
+
+def validate_document(data: Any, schema: dict[str, Any], source: str) -> None:
+    """Raise the most relevant schema violation as a DocumentError."""
+    validator = jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker())
+    error = jsonschema.exceptions.best_match(validator.iter_errors(data))
+    if error is not None:
+        raise DocumentError(source, error.message, json_path(error.absolute_path))
