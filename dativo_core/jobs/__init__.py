@@ -1,0 +1,1 @@
+"""Jobs: a tenant's source connector, target, contract and state backend, run as one pipe."""
