@@ -1,0 +1,230 @@
+//! A CSV reader behind the Dativo reader C ABI.
+//!
+//! Types are inferred from the whole file with pyarrow's rules (a first pass that only parses
+//! CSV), then the file is read again in batches of `batch_size` rows, so memory stays bounded by
+//! the batch whatever the file size. Config keys: see `options.rs` and docs/rust-readers.md.
+
+mod columns;
+mod kinds;
+mod options;
+mod values;
+
+use std::collections::HashSet;
+use std::fs::File;
+use std::io::BufReader;
+use std::sync::Arc;
+
+use arrow_array::RecordBatch;
+use arrow_schema::{Field, Schema, SchemaRef};
+use csv::{ByteRecord, ErrorKind};
+use dativo_reader::{export_reader, BatchReader};
+
+use crate::columns::{ColumnBuilder, FieldError};
+use crate::kinds::{Kind, KindInference};
+use crate::options::CsvOptions;
+
+const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
+const READ_BUFFER_BYTES: usize = 1 << 20;
+
+pub struct CsvReader {
+    options: CsvOptions,
+    schema: SchemaRef,
+    kinds: Vec<Kind>,
+    records: csv::Reader<BufReader<File>>,
+    record: ByteRecord,
+    max_null_len: usize,
+}
+
+/// Where a field is, as a user finds it in the file.
+fn locate(path: &str, line: u64, names: &[String], index: usize) -> String {
+    format!("{path}: line {line}, column '{}' (field {})", names[index], index + 1)
+}
+
+fn open_records(options: &CsvOptions) -> Result<csv::Reader<BufReader<File>>, String> {
+    let file = File::open(&options.path)
+        .map_err(|e| format!("{}: cannot open the CSV file: {e}", options.path))?;
+    let mut builder = csv::ReaderBuilder::new();
+    builder
+        .has_headers(false)
+        .flexible(false)
+        .delimiter(options.delimiter)
+        .quoting(options.quote.is_some())
+        .quote(options.quote.unwrap_or(b'"'))
+        .escape(options.escape)
+        .double_quote(true);
+    Ok(builder.from_reader(BufReader::with_capacity(READ_BUFFER_BYTES, file)))
+}
+
+/// Read one record into `record`; false at the end of the file.
+fn read_record(
+    records: &mut csv::Reader<BufReader<File>>,
+    record: &mut ByteRecord,
+    path: &str,
+) -> Result<bool, String> {
+    records.read_byte_record(record).map_err(|error| match error.kind() {
+        ErrorKind::UnequalLengths { pos, expected_len, len } => format!(
+            "{path}: line {}: expected {expected_len} fields as in the first row, got {len}",
+            pos.as_ref().map_or(0, |p| p.line())
+        ),
+        _ => format!("{path}: cannot read the CSV file: {error}"),
+    })
+}
+
+fn line_of(record: &ByteRecord) -> u64 {
+    record.position().map_or(0, |p| p.line())
+}
+
+fn strip_bom(field: &[u8]) -> &[u8] {
+    field.strip_prefix(UTF8_BOM).unwrap_or(field)
+}
+
+fn column_names(
+    options: &CsvOptions,
+    records: &mut csv::Reader<BufReader<File>>,
+) -> Result<Vec<String>, String> {
+    let path = &options.path;
+    let mut header = ByteRecord::new();
+    let has_row = read_record(records, &mut header, path)?;
+    if !has_row {
+        return Err(format!("{path}: the file is empty; a CSV file needs at least a header row"));
+    }
+    let width = header.len();
+    if !options.has_header {
+        // Read again from the top: that row was data.
+        *records = open_records(options)?;
+        return match &options.column_names {
+            Some(names) if names.len() == width => Ok(names.clone()),
+            Some(names) => Err(format!(
+                "{path}: config 'column_names' has {} names but the first row has {width} fields",
+                names.len()
+            )),
+            None => Ok((0..width).map(|i| format!("f{i}")).collect()),
+        };
+    }
+    header
+        .iter()
+        .enumerate()
+        .map(|(i, raw)| {
+            let raw = if i == 0 { strip_bom(raw) } else { raw };
+            String::from_utf8(raw.to_vec()).map_err(|_| {
+                format!("{path}: line 1: the name of field {} is not valid UTF-8", i + 1)
+            })
+        })
+        .collect()
+}
+
+impl CsvReader {
+    fn is_null(&self, field: &[u8], kind: Kind) -> bool {
+        if kind == Kind::String && !self.options.strings_can_be_null {
+            return false;
+        }
+        field.len() <= self.max_null_len && self.options.null_values.contains(field)
+    }
+
+    /// Kind of every column: configured, inferred from a full pass over the file, or string.
+    fn decide_kinds(options: &CsvOptions, names: &[String], max_null_len: usize) -> Result<Vec<Kind>, String> {
+        let mut kinds: Vec<Option<Kind>> = names
+            .iter()
+            .map(|name| options.column_types.get(name).copied())
+            .collect();
+        if let Some(missing) = options.column_types.keys().find(|k| !names.contains(k)) {
+            return Err(format!(
+                "{}: config 'column_types' names column '{missing}' which the file does not have; its columns are: {}",
+                options.path,
+                names.join(", ")
+            ));
+        }
+        if !options.infer_types || kinds.iter().all(Option::is_some) {
+            return Ok(kinds.into_iter().map(|k| k.unwrap_or(Kind::String)).collect());
+        }
+        let mut records = open_records(options)?;
+        let mut record = ByteRecord::new();
+        if options.has_header {
+            read_record(&mut records, &mut record, &options.path)?;
+        }
+        let mut inference = vec![KindInference::default(); names.len()];
+        let mut first = !options.has_header;
+        let nulls: &HashSet<Vec<u8>> = &options.null_values;
+        while read_record(&mut records, &mut record, &options.path)? {
+            for (i, field) in record.iter().enumerate() {
+                let field = if first && i == 0 { strip_bom(field) } else { field };
+                if kinds[i].is_none() && !(field.len() <= max_null_len && nulls.contains(field)) {
+                    inference[i].observe(field);
+                }
+            }
+            first = false;
+        }
+        for (kind, inferred) in kinds.iter_mut().zip(&inference) {
+            kind.get_or_insert(inferred.kind());
+        }
+        Ok(kinds.into_iter().map(|k| k.unwrap_or(Kind::String)).collect())
+    }
+}
+
+impl BatchReader for CsvReader {
+    fn create(config: &serde_json::Value) -> Result<Self, String> {
+        let options = CsvOptions::from_json(config)?;
+        let mut records = open_records(&options)?;
+        let names = column_names(&options, &mut records)?;
+        let max_null_len = options.null_values.iter().map(Vec::len).max().unwrap_or(0);
+        let kinds = Self::decide_kinds(&options, &names, max_null_len)?;
+        let fields: Vec<Field> = names
+            .iter()
+            .zip(&kinds)
+            .map(|(name, kind)| Field::new(name, kind.data_type(), true))
+            .collect();
+        Ok(CsvReader {
+            options,
+            schema: Arc::new(Schema::new(fields)),
+            kinds,
+            records,
+            record: ByteRecord::new(),
+            max_null_len,
+        })
+    }
+
+    fn schema(&self) -> SchemaRef {
+        self.schema.clone()
+    }
+
+    fn next_batch(&mut self) -> Result<Option<RecordBatch>, String> {
+        let batch_size = self.options.batch_size;
+        let mut builders: Vec<ColumnBuilder> =
+            self.kinds.iter().map(|kind| ColumnBuilder::new(*kind, batch_size)).collect();
+        let mut rows = 0;
+        let mut record = std::mem::take(&mut self.record);
+        while rows < batch_size && read_record(&mut self.records, &mut record, &self.options.path)? {
+            let first_line = line_of(&record) == 1;
+            for (i, field) in record.iter().enumerate() {
+                let field = if first_line && i == 0 { strip_bom(field) } else { field };
+                let kind = self.kinds[i];
+                if self.is_null(field, kind) {
+                    builders[i].append_null();
+                    continue;
+                }
+                builders[i].append(kind, field).map_err(|error| {
+                    let names: Vec<String> = self.schema.fields().iter().map(|f| f.name().clone()).collect();
+                    let place = locate(&self.options.path, line_of(&record), &names, i);
+                    let text = String::from_utf8_lossy(field);
+                    match error {
+                        FieldError::InvalidUtf8 => format!("{place}: the text is not valid UTF-8: {text:?}"),
+                        FieldError::NotOfKind => {
+                            format!("{place}: {text:?} is not {}", kind.describe())
+                        }
+                    }
+                })?;
+            }
+            rows += 1;
+        }
+        self.record = record;
+        if rows == 0 {
+            return Ok(None);
+        }
+        let columns = builders.iter_mut().map(ColumnBuilder::finish).collect();
+        RecordBatch::try_new(self.schema.clone(), columns)
+            .map(Some)
+            .map_err(|e| format!("{}: cannot assemble a batch: {e}", self.options.path))
+    }
+}
+
+export_reader!(CsvReader);

@@ -1,0 +1,234 @@
+//! Parsing one CSV field as each column kind, following pyarrow's CSV conversion rules
+//! (so a column gets the same type and values here as with `pyarrow.csv.read_csv`).
+
+/// Numbers, dates and times ignore surrounding spaces and tabs; booleans and timestamps don't.
+fn trim(field: &[u8]) -> &[u8] {
+    let start = field.iter().position(|b| *b != b' ' && *b != b'\t');
+    let Some(start) = start else {
+        return &[];
+    };
+    let end = field.iter().rposition(|b| *b != b' ' && *b != b'\t').unwrap_or(start);
+    &field[start..=end]
+}
+
+fn digits(text: &[u8]) -> Option<u32> {
+    if text.is_empty() || text.len() > 9 || !text.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    Some(text.iter().fold(0u32, |n, d| n * 10 + u32::from(d - b'0')))
+}
+
+pub fn parse_int(field: &[u8]) -> Option<i64> {
+    let text = trim(field);
+    let (negative, body) = match text.first() {
+        Some(b'-') => (true, &text[1..]),
+        _ => (false, text),
+    };
+    if body.is_empty() {
+        return None;
+    }
+    if !negative && body.len() > 2 && body[0] == b'0' && (body[1] | 0x20) == b'x' {
+        let hex = std::str::from_utf8(&body[2..]).ok()?;
+        if !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return None;
+        }
+        return u64::from_str_radix(hex, 16).ok().and_then(|v| i64::try_from(v).ok());
+    }
+    if !body.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    let mut value: i64 = 0;
+    for digit in body {
+        let d = i64::from(digit - b'0');
+        value = value.checked_mul(10)?;
+        value = if negative { value.checked_sub(d)? } else { value.checked_add(d)? };
+    }
+    Some(value)
+}
+
+pub fn parse_bool(field: &[u8]) -> Option<bool> {
+    match field {
+        b"1" | b"True" | b"TRUE" | b"true" => Some(true),
+        b"0" | b"False" | b"FALSE" | b"false" => Some(false),
+        _ => None,
+    }
+}
+
+pub fn parse_float(field: &[u8]) -> Option<f64> {
+    let text = std::str::from_utf8(trim(field)).ok()?;
+    text.parse::<f64>().ok()
+}
+
+fn days_in_month(year: i64, month: u32) -> u32 {
+    let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+    match month {
+        2 if leap => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (Hinnant's days-from-civil).
+fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let year_of_era = y - era * 400;
+    let m = i64::from(month);
+    let day_of_year = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(day) - 1;
+    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
+    era * 146_097 + day_of_era - 719_468
+}
+
+/// Days since 1970-01-01 of a strict, valid `YYYY-MM-DD`.
+fn date_days(text: &[u8]) -> Option<i32> {
+    if text.len() != 10 || text[4] != b'-' || text[7] != b'-' {
+        return None;
+    }
+    let year = i64::from(digits(&text[0..4])?);
+    let month = digits(&text[5..7])?;
+    let day = digits(&text[8..10])?;
+    if !(1..=12).contains(&month) || day == 0 || day > days_in_month(year, month) {
+        return None;
+    }
+    Some(days_from_civil(year, month, day) as i32)
+}
+
+pub fn parse_date(field: &[u8]) -> Option<i32> {
+    date_days(trim(field))
+}
+
+/// Seconds of `HH:MM` or `HH:MM:SS`.
+fn clock_seconds(text: &[u8]) -> Option<i64> {
+    let (hours, minutes, seconds) = match text.len() {
+        5 if text[2] == b':' => (digits(&text[0..2])?, digits(&text[3..5])?, 0),
+        8 if text[2] == b':' && text[5] == b':' => (
+            digits(&text[0..2])?,
+            digits(&text[3..5])?,
+            digits(&text[6..8])?,
+        ),
+        _ => return None,
+    };
+    if hours > 23 || minutes > 59 || seconds > 59 {
+        return None;
+    }
+    Some(i64::from(hours * 3600 + minutes * 60 + seconds))
+}
+
+pub fn parse_time(field: &[u8]) -> Option<i32> {
+    clock_seconds(trim(field)).map(|s| s as i32)
+}
+
+/// An ISO 8601 timestamp as pyarrow reads it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Timestamp {
+    /// Seconds since the epoch, in UTC when `zoned`.
+    pub seconds: i64,
+    /// Nanoseconds within the second.
+    pub nanos: u32,
+    /// Written with a fraction of a second (even `.000`): only a nanosecond column holds it.
+    pub fractional: bool,
+    /// Written with `Z` or an offset: only a UTC column holds it.
+    pub zoned: bool,
+}
+
+fn zone_offset_seconds(zone: &[u8]) -> Option<i64> {
+    if zone == b"Z" {
+        return Some(0);
+    }
+    let sign = match zone.first()? {
+        b'+' => 1,
+        b'-' => -1,
+        _ => return None,
+    };
+    let (hours, minutes) = match &zone[1..] {
+        [h1, h2] => (digits(&[*h1, *h2])?, 0),
+        [h1, h2, m1, m2] => (digits(&[*h1, *h2])?, digits(&[*m1, *m2])?),
+        [h1, h2, b':', m1, m2] => (digits(&[*h1, *h2])?, digits(&[*m1, *m2])?),
+        _ => return None,
+    };
+    if hours > 23 || minutes > 59 {
+        return None;
+    }
+    Some(sign * i64::from(hours * 3600 + minutes * 60))
+}
+
+/// `HH`, `HH:MM`, `HH:MM:SS` or `HH:MM:SS.fffffffff`: seconds, nanoseconds, fractional.
+fn time_of_day(text: &[u8]) -> Option<(i64, u32, bool)> {
+    if text.len() == 2 {
+        let hours = digits(text)?;
+        return (hours <= 23).then_some((i64::from(hours) * 3600, 0, false));
+    }
+    if text.len() > 8 && text[8] == b'.' {
+        let fraction = &text[9..];
+        if fraction.is_empty() || fraction.len() > 9 {
+            return None;
+        }
+        let nanos = digits(fraction)? * 10u32.pow(9 - fraction.len() as u32);
+        return Some((clock_seconds(&text[..8])?, nanos, true));
+    }
+    Some((clock_seconds(text)?, 0, false))
+}
+
+pub fn parse_timestamp(field: &[u8]) -> Option<Timestamp> {
+    if field.len() < 10 {
+        return None;
+    }
+    let days = date_days(&field[..10])?;
+    let mut timestamp = Timestamp {
+        seconds: i64::from(days) * 86_400,
+        nanos: 0,
+        fractional: false,
+        zoned: false,
+    };
+    let rest = &field[10..];
+    if rest.is_empty() {
+        return Some(timestamp);
+    }
+    if rest[0] != b' ' && rest[0] != b'T' {
+        return None;
+    }
+    let rest = &rest[1..];
+    let zone_at = rest
+        .iter()
+        .position(|b| matches!(b, b'Z' | b'+' | b'-'))
+        .unwrap_or(rest.len());
+    let (clock, zone) = rest.split_at(zone_at);
+    let (seconds, nanos, fractional) = time_of_day(clock)?;
+    timestamp.seconds += seconds;
+    timestamp.nanos = nanos;
+    timestamp.fractional = fractional;
+    if !zone.is_empty() {
+        timestamp.seconds -= zone_offset_seconds(zone)?;
+        timestamp.zoned = true;
+    }
+    Some(timestamp)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn integers_follow_pyarrow() {
+        assert_eq!(parse_int(b" 12 "), Some(12));
+        assert_eq!(parse_int(b"-0"), Some(0));
+        assert_eq!(parse_int(b"0x10"), Some(16));
+        assert_eq!(parse_int(b"+1"), None);
+        assert_eq!(parse_int(b"99999999999999999999"), None);
+        assert_eq!(parse_int(b"-9223372036854775808"), Some(i64::MIN));
+    }
+
+    #[test]
+    fn timestamps_follow_pyarrow() {
+        let t = parse_timestamp(b"2020-01-01T10:00:00+02:00").unwrap();
+        assert_eq!(t.seconds, 1_577_836_800 + 8 * 3600);
+        assert!(t.zoned && !t.fractional);
+        let t = parse_timestamp(b"2020-01-01 10:00:00.5").unwrap();
+        assert_eq!((t.nanos, t.fractional), (500_000_000, true));
+        assert!(parse_timestamp(b"2020-01-01T10:00:60").is_none());
+        assert!(parse_timestamp(b" 2020-01-01").is_none());
+        assert_eq!(parse_date(b"2020-02-30"), None);
+        assert_eq!(parse_date(b"1970-01-02"), Some(1));
+    }
+}
