@@ -1,0 +1,1 @@
+"""The `dativo` command line; subcommands are imported only when they run."""

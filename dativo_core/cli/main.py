@@ -1,0 +1,31 @@
+"""`dativo`: the entry point, and the registry of its subcommands.
+
+Adding a command is one line in COMMANDS: its name and the `module:attribute` of a click command.
+"""
+
+from __future__ import annotations
+
+import click
+
+from dativo_core import __version__
+from dativo_core.cli.lazy_group import LazyGroup
+
+COMMANDS = {
+    "pipe": "dativo_core.cli.pipe:pipe",
+    "state": "dativo_core.cli.state:state",
+    "version": "dativo_core.cli.version:version",
+}
+
+
+@click.group(cls=LazyGroup, lazy_commands=COMMANDS)
+@click.version_option(__version__, prog_name="dativo")
+def cli() -> None:
+    """Dativo: Singer taps and targets, piped with state, progress and clear errors."""
+
+
+def main() -> None:
+    cli(prog_name="dativo")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,309 @@
+"""`dativo pipe`: a tap and a target as child processes, joined through us.
+
+Semantics, in the order things can go wrong:
+- The stored state is handed to the tap's `--state` through a private temporary file; every
+  state the target writes to stdout is saved at once (atomically), so the saved state is always
+  the newest one the target committed.
+- When the tap fails, the target still gets every complete message the tap wrote, then end of
+  input, so it commits them and emits its state as usual. That is safe: a target states only
+  what it has committed. The run still fails, naming the tap.
+- When the target fails (or exits before reading all input), the tap is stopped, since its
+  output has nowhere to go. The saved state is the last one the target emitted before failing.
+- On a stop request (SIGINT/SIGTERM to `dativo pipe`), the tap is asked to stop (SIGTERM) and
+  the target gets end of input to commit what it received. After `stop_timeout` seconds, or at
+  a second request, both are terminated, and killed `KILL_GRACE_SECONDS` later.
+Children run in their own process groups, so a Ctrl-C in the terminal reaches only us and the
+stop above stays orderly.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import enum
+import os
+import signal
+import subprocess
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from dativo_core.pipe.console import Console
+from dativo_core.pipe.counting import RecordCounter
+from dativo_core.pipe.plugin import PluginCommand
+from dativo_core.pipe.progress import DEFAULT_INTERVAL_SECONDS, ProgressReporter
+from dativo_core.pipe.relay import Relay, widen_pipe
+from dativo_core.pipe.state_store import PipeState
+from dativo_core.pipe.stderr_tail import StderrTail
+from dativo_core.pipe.target_state import TargetStateReader
+
+DEFAULT_STOP_TIMEOUT_SECONDS = 30.0
+KILL_GRACE_SECONDS = 5.0
+_TICK_SECONDS = 0.2
+
+
+class Outcome(enum.IntEnum):
+    """How a pipe ended; the value is the exit code of `dativo pipe` (2 is click's usage error)."""
+
+    OK = 0
+    TAP_FAILED = 1
+    TARGET_FAILED = 3
+    STATE_FAILED = 4
+    INTERRUPTED = 130
+
+
+@dataclass
+class PipeResult:
+    outcome: Outcome
+    message: str
+    records: dict[str, int]
+    last_state: dict[str, Any] | None
+    exit_code: int = field(default=0)
+
+
+@dataclass
+class _Child:
+    command: PluginCommand
+    process: subprocess.Popen[bytes]
+    stderr: StderrTail
+    stopped_by_us: bool = False
+    kill_scheduled: bool = False
+
+    def signal(self, signum: int) -> None:
+        """Signal the child's whole process group (wrapper scripts and what they started)."""
+        if self.process.poll() is not None:
+            return
+        self.stopped_by_us = True
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.process.pid, signum)
+
+    def describe_failure(self) -> str:
+        code = self.process.returncode
+        how = (
+            f"was killed by {signal.Signals(-code).name}"
+            if code < 0
+            else f"failed with exit code {code}"
+        )
+        text = f"the {self.command.role} '{self.command.name}' {how}"
+        lines = self.stderr.last_lines
+        if lines:
+            text += ". Its last stderr lines:\n" + "\n".join(f"    {line}" for line in lines)
+        else:
+            text += " and wrote nothing to stderr"
+        return text
+
+
+class Pipe:
+    def __init__(
+        self,
+        tap: PluginCommand,
+        target: PluginCommand,
+        state: PipeState,
+        *,
+        catalog: Path | None = None,
+        console: Console | None = None,
+        progress_interval: float = DEFAULT_INTERVAL_SECONDS,
+        stop_timeout: float = DEFAULT_STOP_TIMEOUT_SECONDS,
+        forward_stderr: bool = True,
+    ) -> None:
+        self.tap = tap
+        self.target = target
+        self.state = state
+        self.catalog = catalog
+        self.console = console or Console()
+        self.progress_interval = progress_interval
+        self.stop_timeout = stop_timeout
+        self.forward_stderr = forward_stderr
+        self.counter = RecordCounter()
+        self._tap: _Child | None = None
+        self._target: _Child | None = None
+        self._stop_signal: int | None = None
+        self._stop_requests = 0
+        self._escalations: list[tuple[float, _Child, int]] = []
+
+    def request_stop(self, signum: int = signal.SIGTERM) -> None:
+        """Stop the run in order; a second request stops it at once. Safe in a signal handler."""
+        self._stop_requests += 1
+        if self._stop_signal is None:
+            self._stop_signal = signum
+        if self._tap is not None:
+            self._apply_stop()
+
+    def run(self) -> PipeResult:
+        """Run the pipe to the end; raises StateError if the state cannot be locked or read."""
+        with self.state.lock():
+            stored = self.state.read()
+            with tempfile.TemporaryDirectory(prefix="dativo-pipe-") as private_dir:
+                tap_args = []
+                if self.catalog is not None:
+                    tap_args += ["--catalog", str(self.catalog)]
+                if stored is not None:
+                    tap_args += ["--state", _write_private(Path(private_dir), stored)]
+                return self._run_children(self.tap.argv(*tap_args), self.target.argv())
+
+    def _run_children(self, tap_argv: list[str], target_argv: list[str]) -> PipeResult:
+        target = self._target = self._start(self.target, target_argv, stdin=subprocess.PIPE)
+        try:
+            tap = self._tap = self._start(self.tap, tap_argv, stdin=subprocess.DEVNULL)
+        except OSError:
+            _close_quietly(target.process.stdin)
+            target.process.kill()
+            target.process.wait()
+            raise
+        assert tap.process.stdout is not None and target.process.stdin is not None
+        assert target.process.stdout is not None
+        widen_pipe(tap.process.stdout.fileno())
+        widen_pipe(target.process.stdin.fileno())
+        relay = Relay(tap.process.stdout.fileno(), target.process.stdin.fileno(), self.counter)
+        states = TargetStateReader(
+            target.process.stdout.fileno(), self.state, self.console, self.target.name
+        )
+        states.start()
+        relay_thread = threading.Thread(target=relay.run, name="relay", daemon=True)
+        relay_thread.start()
+        if self._stop_requests:
+            self._apply_stop()
+
+        progress = ProgressReporter(self.counter, self.console, self.progress_interval)
+        while relay_thread.is_alive():
+            relay_thread.join(_TICK_SECONDS)
+            progress.maybe_report()
+            self._escalate()
+            if target.process.poll() is not None and tap.process.poll() is None:
+                self._stop_now(tap)
+        tap.process.stdout.close()
+        if relay.sink_broken:
+            self._stop_now(tap)
+        self._wait(tap.process, progress)
+        if tap.process.returncode == 0:
+            relay.write_tail()
+        _close_quietly(target.process.stdin)
+        self._wait(target.process, progress)
+        for thread in (states, tap.stderr, target.stderr):
+            thread.join()
+        target.process.stdout.close()
+        for line in progress.summary():
+            self.console.line(line)
+        return self._result(tap, target, relay, states)
+
+    def _start(self, command: PluginCommand, argv: list[str], stdin: int) -> _Child:
+        process = subprocess.Popen(
+            argv,
+            stdin=stdin,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            process_group=0,
+        )
+        assert process.stderr is not None
+        tail = StderrTail(
+            process.stderr, f"[{command.name}]", self.console, forward=self.forward_stderr
+        )
+        tail.start()
+        return _Child(command, process, tail)
+
+    def _wait(self, process: subprocess.Popen[bytes], progress: ProgressReporter) -> None:
+        while process.poll() is None:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                process.wait(_TICK_SECONDS)
+            progress.maybe_report()
+            self._escalate()
+
+    def _stop_now(self, child: _Child) -> None:
+        """Terminate a child whose work has become pointless, killing it if it lingers."""
+        if not child.kill_scheduled:
+            self._terminate(child)
+
+    def _terminate(self, child: _Child) -> None:
+        child.signal(signal.SIGTERM)
+        child.kill_scheduled = True
+        self._escalations.append((time.monotonic() + KILL_GRACE_SECONDS, child, signal.SIGKILL))
+
+    def _apply_stop(self) -> None:
+        now = time.monotonic()
+        tap, target = self._tap, self._target
+        assert tap is not None and target is not None
+        if self._stop_requests == 1:
+            self.console.line(
+                "dativo pipe: stopping: the tap is asked to end and the target to commit what it "
+                f"received (up to {self.stop_timeout:g} s; stop again to end both at once)"
+            )
+            tap.signal(signal.SIGTERM)
+            self._escalations += [
+                (now + self.stop_timeout, tap, signal.SIGKILL),
+                (now + self.stop_timeout, target, signal.SIGTERM),
+                (now + self.stop_timeout + KILL_GRACE_SECONDS, target, signal.SIGKILL),
+            ]
+        else:
+            self.console.line("dativo pipe: stopping both processes now")
+            for child in (tap, target):
+                self._terminate(child)
+
+    def _escalate(self) -> None:
+        now = time.monotonic()
+        due = [item for item in self._escalations if item[0] <= now]
+        self._escalations = [item for item in self._escalations if item[0] > now]
+        for _, child, signum in due:
+            child.signal(signum)
+
+    def _result(
+        self, tap: _Child, target: _Child, relay: Relay, states: TargetStateReader
+    ) -> PipeResult:
+        saved = self._describe_saved_state(states)
+        records = self.counter.snapshot()
+        tap_code, target_code = tap.process.returncode, target.process.returncode
+        if self._stop_signal is not None:
+            text = f"interrupted by {signal.Signals(self._stop_signal).name}; {saved}"
+            if target_code != 0:
+                text += "\n" + target.describe_failure()
+            return PipeResult(
+                Outcome.INTERRUPTED, text, records, states.last_state, 128 + self._stop_signal
+            )
+        if target_code != 0 or relay.sink_broken:
+            text = (
+                target.describe_failure()
+                if target_code != 0
+                else f"the target '{self.target.name}' exited before reading all of the tap's output"
+            )
+            if tap_code != 0 and not tap.stopped_by_us:
+                text += "\nThe tap failed too: " + tap.describe_failure()
+            return self._failed(Outcome.TARGET_FAILED, f"{text}\n{saved}", records, states)
+        if tap_code != 0:
+            text = (
+                f"{tap.describe_failure()}\nThe target committed every complete message the "
+                f"tap wrote before it failed; {saved}"
+            )
+            return self._failed(Outcome.TAP_FAILED, text, records, states)
+        if states.save_error is not None:
+            return self._failed(Outcome.STATE_FAILED, str(states.save_error), records, states)
+        return PipeResult(Outcome.OK, saved, records, states.last_state)
+
+    def _failed(
+        self, outcome: Outcome, text: str, records: dict[str, int], states: TargetStateReader
+    ) -> PipeResult:
+        return PipeResult(outcome, text, records, states.last_state, int(outcome))
+
+    def _describe_saved_state(self, states: TargetStateReader) -> str:
+        if states.save_error is not None:
+            return f"the last state could NOT be saved: {states.save_error}"
+        if states.last_state is None:
+            return f"the target emitted no state, so the stored state ({self.state}) is unchanged"
+        return f"the last state the target emitted is saved ({self.state})"
+
+
+def _close_quietly(stream: Any) -> None:
+    """Close our end of a child's stdin; a child that already exited makes that raise EPIPE."""
+    with contextlib.suppress(BrokenPipeError):
+        stream.close()
+
+
+def _write_private(directory: Path, state: dict[str, Any]) -> str:
+    """The state for the tap's `--state`, readable by this user only."""
+    path = directory / "state.json"
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "wb") as out:
+        out.write(orjson.dumps(state))
+    return str(path)
