@@ -1,0 +1,47 @@
+"""Reader output to Singer RECORD lines, as bytes, in bulk."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import orjson
+
+if TYPE_CHECKING:
+    import pyarrow
+
+
+class EncodeError(Exception):
+    """A record the reader produced cannot become JSON."""
+
+
+def encode_records(stream: str, records: list[dict[str, Any]], properties: list[str] | None) -> bytes:
+    """RECORD lines for dict records, keeping only `properties` when given."""
+    if properties is not None:
+        records = [{k: r[k] for k in properties if k in r} for r in records]
+    try:
+        return b"".join(
+            orjson.dumps(
+                {"type": "RECORD", "stream": stream, "record": r},
+                option=orjson.OPT_APPEND_NEWLINE | orjson.OPT_NON_STR_KEYS,
+            )
+            for r in records
+        )
+    except TypeError as exc:
+        raise EncodeError(f"stream {stream!r}: a record cannot be written as JSON: {exc}") from exc
+
+
+def encode_batch(stream: str, batch: pyarrow.RecordBatch, properties: list[str] | None) -> bytes:
+    """RECORD lines for a whole Arrow batch, built by polars' NDJSON writer, not row by row."""
+    import polars as pl
+
+    if batch.num_rows == 0:
+        return b""
+    if properties is not None:
+        batch = batch.select([name for name in batch.schema.names if name in set(properties)])
+    frame = pl.from_arrow(batch)
+    envelope = frame.select(
+        pl.lit("RECORD").alias("type"),
+        pl.lit(stream).alias("stream"),
+        pl.struct(pl.all()).alias("record"),
+    )
+    return envelope.write_ndjson().encode()

@@ -1,0 +1,160 @@
+"""One reader job (check, discover or read) and where its output goes.
+
+The same `run_job` runs inside the sandbox child and, with `--no-sandbox`, in the tap itself;
+only the Sink differs (frames on a pipe, or Singer messages on stdout).
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal, Protocol
+
+from dativo_core.plugins.encode import encode_batch, encode_records
+from dativo_core.plugins.loading import load_reader_class
+from dativo_core.sdk import Bookmark, ReaderError, Stream
+
+Action = Literal["check", "discover", "read"]
+RECORDS_PER_CHUNK = 10_000
+
+
+class Sink(Protocol):
+    def discovered(self, streams: list[Stream]) -> None: ...
+
+    def start_stream(self, stream: str) -> None: ...
+
+    def records(self, data: bytes, count: int) -> None: ...
+
+    def bookmark(self, stream: str, value: dict[str, Any]) -> None: ...
+
+
+@dataclass
+class StreamRequest:
+    """A stream to read: its schema from the catalog, the selected properties, its bookmark."""
+
+    stream: Stream
+    properties: list[str] | None = None
+    state: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class ReaderJob:
+    action: Action
+    reader: str
+    config: dict[str, Any]
+    streams: list[StreamRequest] = field(default_factory=list)
+    record_limit: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ReaderJob:
+        streams = [
+            StreamRequest(
+                stream=_stream_from_dict(s["stream"]),
+                properties=s.get("properties"),
+                state=s.get("state") or {},
+            )
+            for s in data.get("streams", [])
+        ]
+        return cls(
+            action=data["action"],
+            reader=data["reader"],
+            config=data["config"],
+            streams=streams,
+            record_limit=data.get("record_limit"),
+        )
+
+
+def _stream_from_dict(data: dict[str, Any]) -> Stream:
+    return Stream(
+        name=data["name"],
+        schema=data["schema"],
+        key_properties=tuple(data.get("key_properties") or ()),
+        replication_key=data.get("replication_key"),
+        description=data.get("description", ""),
+    )
+
+
+def stream_to_dict(stream: Stream) -> dict[str, Any]:
+    return asdict(stream)
+
+
+def streams_from_dicts(items: list[dict[str, Any]]) -> list[Stream]:
+    return [_stream_from_dict(s) for s in items]
+
+
+def _limited(items: Iterator[Any], limit: int | None) -> Iterator[Any]:
+    """Reader items until `limit` records have passed, cutting the last batch to fit."""
+    if limit is None:
+        yield from items
+        return
+    left = limit
+    for item in items:
+        if isinstance(item, Bookmark):
+            yield item
+            continue
+        if left <= 0:
+            return
+        if isinstance(item, dict):
+            left -= 1
+            yield item
+        else:
+            yield item.slice(0, left) if item.num_rows > left else item
+            left -= min(left, item.num_rows)
+    return
+
+
+def _read_stream(reader: Any, request: StreamRequest, sink: Sink, limit: int | None) -> None:
+    name = request.stream.name
+    pending: list[dict[str, Any]] = []
+
+    def flush() -> None:
+        if pending:
+            sink.records(encode_records(name, pending, request.properties), len(pending))
+            pending.clear()
+
+    sink.start_stream(name)
+    items = reader.read(request.stream, dict(request.state))
+    try:
+        for item in _limited(items, limit):
+            if isinstance(item, dict):
+                pending.append(item)
+                if len(pending) >= RECORDS_PER_CHUNK:
+                    flush()
+            elif isinstance(item, Bookmark):
+                flush()
+                sink.bookmark(name, item.value)
+            elif hasattr(item, "num_rows") and hasattr(item, "schema"):
+                flush()
+                sink.records(encode_batch(name, item, request.properties), item.num_rows)
+            else:
+                raise ReaderError(
+                    f"stream {name!r}: read() yielded a {type(item).__name__}; "
+                    "expected a dict, a pyarrow.RecordBatch or a Bookmark"
+                )
+        flush()
+    finally:
+        close = getattr(items, "close", None)
+        if close is not None:
+            close()
+
+
+def run_job(job: ReaderJob, sink: Sink) -> None:
+    """Load the reader, run the job's action against `sink`, and always tear the reader down."""
+    reader_class = load_reader_class(job.reader)
+    reader = reader_class(job.config)
+    reader.setup()
+    try:
+        if job.action == "check":
+            reader.check()
+        elif job.action == "discover":
+            sink.discovered(reader.discover())
+        else:
+            for request in job.streams:
+                _read_stream(reader, request, sink, job.record_limit)
+    finally:
+        reader.teardown()
+        sys.stdout.flush()

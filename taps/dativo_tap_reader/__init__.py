@@ -1,0 +1,1 @@
+"""tap-reader: any dativo_core.sdk Reader as a Singer tap."""

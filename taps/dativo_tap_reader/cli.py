@@ -1,0 +1,106 @@
+"""`tap-reader`: the Singer command line for any reader.
+
+    tap-reader --reader my_pkg.readers:Orders --config config.json --discover > catalog.json
+    tap-reader --reader orders --config config.json --catalog catalog.json --state state.json
+
+The reader is `package.module:Class`, `path/to/file.py:Class`, or the name of a registered
+plugin; it may also come from DATIVO_READER, which suits Meltano's plugin `env:`.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from dativo_core.plugins.loading import PluginLoadError
+from dativo_core.plugins.sandbox import PluginFailed, SandboxLimits
+from dativo_core.sdk import ReaderError
+from dativo_core.singer import Catalog, SingerWriter
+from dativo_tap_reader.tap import ConfigError, ReaderTap
+
+_DEFAULTS = SandboxLimits()
+
+
+def _load_json(path: Path | None, what: str) -> dict[str, Any]:
+    if path is None:
+        return {}
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise click.UsageError(f"{what} file {path} is not valid JSON: {exc}") from exc
+    if not isinstance(data, dict):
+        raise click.UsageError(f"{what} file {path} must hold a JSON object")
+    return data
+
+
+def _about_text(about: dict[str, Any]) -> str:
+    lines = [f"Name: {about['name']}", f"Version: {about['version']}", f"Reader API: {about['sdk_version']}"]
+    lines.append("Capabilities: " + ", ".join(about["capabilities"]))
+    lines.append("Settings:")
+    required = set(about["settings"].get("required", []))
+    for name, prop in about["settings"].get("properties", {}).items():
+        mark = " (required)" if name in required else ""
+        lines.append(f"  - {name}{mark}: {prop.get('description', '')}".rstrip(": "))
+    return "\n".join(lines)
+
+
+@click.command(context_settings={"auto_envvar_prefix": "DATIVO_READER"})
+@click.option("--reader", envvar="DATIVO_READER", required=True, help="module:Class, file.py:Class or a plugin name.")
+@click.option("--config", "config_paths", multiple=True, type=click.Path(dir_okay=False, exists=True, path_type=Path), help="Reader config JSON (repeatable; later files win).")
+@click.option("--catalog", "--properties", "catalog_path", type=click.Path(dir_okay=False, exists=True, path_type=Path), help="Singer catalog selecting streams.")
+@click.option("--state", "state_path", type=click.Path(dir_okay=False, exists=True, path_type=Path), help="Singer state from the previous run.")
+@click.option("--discover", is_flag=True, help="Print the catalog and exit.")
+@click.option("--about", is_flag=True, help="Print what this tap is and its settings.")
+@click.option("--format", "about_format", type=click.Choice(["json", "text"]), default="text", help="Format of --about.")
+@click.option("--test", "connection_test", is_flag=True, help="Run the reader's check() and exit.")
+@click.option("--plugin-dir", "plugin_dirs", multiple=True, type=click.Path(file_okay=False, path_type=Path), help="Folder of reader plugins (DATIVO_PLUGIN_PATH adds more).")
+@click.option("--no-sandbox", is_flag=True, help="Run the reader in this process, without limits (for debugging).")
+@click.option("--memory-mb", type=click.IntRange(64), default=_DEFAULTS.memory_mb, show_default=True, help="Sandbox address-space limit.")
+@click.option("--cpu-seconds", type=click.IntRange(1), default=_DEFAULTS.cpu_seconds, show_default=True, help="Sandbox CPU time limit.")
+@click.option("--open-files", type=click.IntRange(16), default=_DEFAULTS.open_files, show_default=True, help="Sandbox open-file limit.")
+def main(
+    reader: str,
+    config_paths: tuple[Path, ...],
+    catalog_path: Path | None,
+    state_path: Path | None,
+    discover: bool,
+    about: bool,
+    about_format: str,
+    connection_test: bool,
+    plugin_dirs: tuple[Path, ...],
+    no_sandbox: bool,
+    memory_mb: int,
+    cpu_seconds: int,
+    open_files: int,
+) -> None:
+    """Run a Dativo reader as a Singer tap."""
+    config: dict[str, Any] = {}
+    for path in config_paths:
+        config.update(_load_json(path, "config"))
+    limits = None if no_sandbox else SandboxLimits(memory_mb, cpu_seconds, open_files)
+    writer = SingerWriter()
+    try:
+        tap = ReaderTap(reader, config, sandbox=limits, plugin_dirs=plugin_dirs)
+        if about:
+            info = tap.about()
+            click.echo(json.dumps(info, indent=2) if about_format == "json" else _about_text(info))
+        elif connection_test:
+            tap.check()
+            click.echo(f"{tap.display_name}: connection test passed", err=True)
+        elif discover:
+            click.echo(json.dumps(tap.discover().to_dict(), indent=2))
+        else:
+            catalog = Catalog.load(catalog_path) if catalog_path else None
+            tap.sync(catalog, _load_json(state_path, "state"), writer)
+    except (ConfigError, PluginLoadError, PluginFailed, ReaderError) as exc:
+        writer.flush()
+        click.echo(f"tap-reader: {exc}", err=True)
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,194 @@
+"""Run a Reader as a Singer tap: check, discover a catalog, sync selected streams to stdout.
+
+Records arrive as encoded RECORD lines (from the sandbox pipe or the in-process job) and are
+written as bytes; each Bookmark becomes a STATE right after the records it covers.
+"""
+
+from __future__ import annotations
+
+import copy
+import importlib.metadata
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+
+from dativo_core.plugins.execution import ReaderJob, StreamRequest, run_job
+from dativo_core.plugins.loading import load_reader_class
+from dativo_core.plugins.manifest import Manifest
+from dativo_core.plugins.registry import resolve_reader
+from dativo_core.plugins.sandbox import SandboxLimits, run_sandboxed
+from dativo_core.sdk import ReaderError, Stream, __api_version__
+from dativo_core.singer import Catalog, CatalogEntry, SchemaMessage, SingerWriter
+from dativo_core.singer.catalog import standard_metadata
+
+
+class ConfigError(Exception):
+    """The config does not satisfy the reader's spec(); the message names the setting."""
+
+
+class _SingerSink:
+    """Turns a reader job's output into Singer messages on a SingerWriter."""
+
+    def __init__(self, writer: SingerWriter | None, entries: dict[str, CatalogEntry], state: dict[str, Any]):
+        self.writer = writer
+        self.entries = entries
+        self.state = state
+        self.streams: list[Stream] = []
+        self.record_count = 0
+
+    def discovered(self, streams: list[Stream]) -> None:
+        self.streams = streams
+
+    def start_stream(self, stream: str) -> None:
+        assert self.writer is not None
+        entry = self.entries[stream]
+        key = entry.effective_replication_key
+        self.writer.write(
+            SchemaMessage(
+                stream=entry.name,
+                schema=entry.selected_schema(),
+                key_properties=entry.key_properties,
+                bookmark_properties=[key] if key else None,
+            )
+        )
+
+    def records(self, data: bytes, count: int) -> None:
+        assert self.writer is not None
+        self.writer.write_raw(data)
+        self.record_count += count
+
+    def bookmark(self, stream: str, value: dict[str, Any]) -> None:
+        assert self.writer is not None
+        self.state.setdefault("bookmarks", {})[stream] = value
+        self.writer.write_state(self.state)
+
+
+def _validate_config(spec: dict[str, Any], config: dict[str, Any], name: str) -> None:
+    validator = jsonschema.validators.validator_for(spec)(spec)
+    errors = sorted(validator.iter_errors(config), key=lambda e: list(e.absolute_path))
+    if errors:
+        lines = []
+        for error in errors:
+            where = "/".join(str(p) for p in error.absolute_path) or "(top level)"
+            lines.append(f"{where}: {error.message}")
+        raise ConfigError(f"config for reader {name} is invalid:\n- " + "\n- ".join(lines))
+
+
+def _request(entry: CatalogEntry, state: dict[str, Any]) -> StreamRequest:
+    selected = entry.selected_properties()
+    all_properties = list(entry.schema.get("properties", {}))
+    return StreamRequest(
+        stream=Stream(
+            name=entry.tap_stream_id,
+            schema=entry.schema,
+            key_properties=tuple(entry.key_properties),
+            replication_key=entry.effective_replication_key,
+        ),
+        properties=None if selected == all_properties else selected,
+        state=state.get("bookmarks", {}).get(entry.tap_stream_id, {}),
+    )
+
+
+class ReaderTap:
+    """One reader, its validated config, and how it runs (sandbox limits, or in-process)."""
+
+    def __init__(
+        self,
+        reader: str,
+        config: dict[str, Any],
+        *,
+        sandbox: SandboxLimits | None = SandboxLimits(),
+        plugin_dirs: Iterable[str | Path] = (),
+    ) -> None:
+        self.reference, self.manifest = resolve_reader(reader, plugin_dirs)
+        self.reader_class = load_reader_class(self.reference)
+        self.config = config
+        self.sandbox = sandbox
+        _validate_config(self.reader_class.spec(), config, self.display_name)
+
+    @property
+    def display_name(self) -> str:
+        return self.manifest.name if self.manifest else self.reader_class.__name__
+
+    def about(self) -> dict[str, Any]:
+        """The singer-sdk `--about --format=json` shape, for Meltano and catalogs."""
+        manifest: Manifest | None = self.manifest
+        doc = (self.reader_class.__doc__ or "").strip().splitlines()
+        return {
+            "name": f"tap-{self.display_name}" if manifest else "tap-reader",
+            "description": manifest.description if manifest and manifest.description else (doc[0] if doc else ""),
+            "version": manifest.version if manifest else importlib.metadata.version("dativo"),
+            "sdk_version": f"dativo-reader-api {__api_version__}",
+            "supported_python_versions": ["3.11", "3.12", "3.13"],
+            "capabilities": ["about", "catalog", "discover", "state"],
+            "settings": self.reader_class.spec(),
+        }
+
+    def _run(self, job: ReaderJob, sink: _SingerSink) -> None:
+        if self.sandbox is None:
+            run_job(job, sink)
+        else:
+            secrets = self.reader_class.capabilities.secrets
+            run_sandboxed(job, sink, self.sandbox, secrets)
+
+    def check(self) -> None:
+        self._run(ReaderJob("check", self.reference, self.config), _SingerSink(None, {}, {}))
+
+    def discover_streams(self) -> list[Stream]:
+        sink = _SingerSink(None, {}, {})
+        self._run(ReaderJob("discover", self.reference, self.config), sink)
+        return sink.streams
+
+    def discover(self) -> Catalog:
+        entries = []
+        for stream in self.discover_streams():
+            keys = list(stream.key_properties)
+            replication = [stream.replication_key] if stream.replication_key else None
+            entries.append(
+                CatalogEntry(
+                    tap_stream_id=stream.name,
+                    stream=stream.name,
+                    schema=stream.schema,
+                    key_properties=keys,
+                    replication_key=stream.replication_key,
+                    replication_method="INCREMENTAL" if replication else "FULL_TABLE",
+                    metadata=standard_metadata(
+                        stream.schema, keys, valid_replication_keys=replication
+                    ),
+                )
+            )
+        return Catalog(entries)
+
+    def sync(
+        self,
+        catalog: Catalog | None,
+        state: dict[str, Any],
+        writer: SingerWriter,
+        *,
+        record_limit: int | None = None,
+    ) -> dict[str, Any]:
+        """Write the selected streams; return the final state (also emitted as STATE)."""
+        catalog = catalog or self.discover()
+        selected = catalog.selected_streams()
+        final_state = copy.deepcopy(state)
+        sink = _SingerSink(writer, {e.tap_stream_id: e for e in selected}, final_state)
+        if selected:
+            job = ReaderJob(
+                "read",
+                self.reference,
+                self.config,
+                streams=[_request(entry, state) for entry in selected],
+                record_limit=record_limit,
+            )
+            try:
+                self._run(job, sink)
+            finally:
+                writer.flush()
+        writer.write_state(final_state)
+        writer.flush()
+        return final_state
+
+
+__all__ = ["ConfigError", "ReaderError", "ReaderTap"]
