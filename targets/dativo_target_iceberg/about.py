@@ -1,0 +1,36 @@
+"""What `--about` shows, shaped like singer-sdk's so Meltano and catalog tools can read it."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from dativo_target_iceberg import __version__
+from dativo_target_iceberg.config import SETTINGS_SCHEMA
+
+NAME = "target-iceberg"
+DESCRIPTION = "Singer target writing Apache Iceberg tables through pyiceberg, columnar on the hot path."
+
+
+
+def about_info() -> dict[str, Any]:
+    return {
+        "name": NAME,
+        "description": DESCRIPTION,
+        "version": __version__,
+        "sdk_version": None,
+        "supported_python_versions": ["3.11", "3.12", "3.13"],
+        "capabilities": ["about"],
+        "settings": SETTINGS_SCHEMA,
+    }
+
+
+def about_markdown() -> str:
+    info = about_info()
+    lines = [f"# `{NAME}`", "", DESCRIPTION, "", f"Version: {info['version']}", "", "## Capabilities", ""]
+    lines += [f"* `{c}`" for c in info["capabilities"]]
+    lines += ["", "## Settings", "", "| Setting | Type | Default | Description |", "|:--|:--|:--|:--|"]
+    for name, spec in SETTINGS_SCHEMA["properties"].items():
+        default = json.dumps(spec["default"]) if "default" in spec else ""
+        lines.append(f"| {name} | {spec.get('type', '')} | {default} | {spec.get('description', '')} |")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,63 @@
+"""`target-iceberg`: the standard Singer target command line."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from pathlib import Path
+
+import click
+
+from dativo_core.singer import SingerProtocolError, SingerWriter
+from dativo_target_iceberg import __version__
+from dativo_target_iceberg.about import about_info, about_markdown
+from dativo_target_iceberg.catalog import open_catalog
+from dativo_target_iceberg.config import ConfigError, TargetConfig
+from dativo_target_iceberg.loader import Loader
+from dativo_target_iceberg.source import open_input
+
+log = logging.getLogger("target-iceberg")
+
+
+@click.command(name="target-iceberg", context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="JSON config file (see --about for its settings).")
+@click.option("--input", "input_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Read Singer messages from this file instead of stdin.")
+@click.option("--about", is_flag=True, help="Show the target's name, capabilities and settings.")
+@click.option("--format", "about_format", type=click.Choice(["json", "markdown"]), default=None,
+              help="Format of --about (text defaults to json).")
+@click.version_option(__version__, "--version", prog_name="target-iceberg")
+def main(config_path: Path | None, input_path: Path | None, about: bool, about_format: str | None) -> None:
+    """Load Singer messages into Apache Iceberg tables, one table per stream."""
+    if about:
+        text = about_markdown() if about_format == "markdown" else json.dumps(about_info(), indent=2)
+        click.echo(text)
+        return
+    if config_path is None:
+        raise click.UsageError("--config is required to load data")
+    logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(name)s %(levelname)s %(message)s")
+    # Stdout carries only STATE messages: anything a library prints goes to stderr instead.
+    output = SingerWriter(sys.stdout.buffer)
+    previous_stdout, sys.stdout = sys.stdout, sys.stderr
+    try:
+        config = TargetConfig.load(config_path)
+        loader = Loader(config, open_catalog(config), output)
+        if input_path is not None:
+            with input_path.open("rb", buffering=0) as source:
+                summary = loader.run(source)
+        else:
+            summary = loader.run(open_input(sys.stdin.buffer))
+    except (SingerProtocolError, ConfigError) as exc:
+        click.echo(f"target-iceberg: error: {exc}", err=True)
+        sys.exit(1)
+    finally:
+        output.flush()
+        sys.stdout = previous_stdout
+    for stream, rows in summary.rows.items():
+        log.info("stream '%s': %d rows loaded", stream, rows)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,128 @@
+"""The target's settings: their JSON Schema (shown by --about, checked on start) and a typed view."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+
+LOAD_METHODS = ("append-only", "upsert", "overwrite")
+
+SETTINGS_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "warehouse": {
+            "type": "string",
+            "description": (
+                "Folder of the embedded warehouse: a pyiceberg SqlCatalog named 'dativo' on "
+                "sqlite at <warehouse>/catalog.db, data files under <warehouse>. Also passed "
+                "to a configured `catalog` as its `warehouse` property unless it sets one."
+            ),
+        },
+        "namespace": {
+            "type": "string",
+            "default": "default",
+            "description": "Iceberg namespace holding one table per stream (created if missing).",
+        },
+        "catalog": {
+            "type": "object",
+            "description": (
+                "pyiceberg catalog properties for any other catalog, e.g. "
+                '{"type": "sql", "uri": "postgresql+psycopg2://..."} or '
+                '{"type": "rest", "uri": "https://..."}; `name` defaults to "dativo".'
+            ),
+            "additionalProperties": {"type": ["string", "number", "boolean"]},
+        },
+        "max_batch_rows": {
+            "type": "integer",
+            "minimum": 1,
+            "default": 1_000_000,
+            "description": "Commit buffered records once this many are held.",
+        },
+        "max_batch_bytes": {
+            "type": "integer",
+            "minimum": 1,
+            "default": 256 * 1024 * 1024,
+            "description": "Commit once buffered records take this many bytes (as Arrow data).",
+        },
+        "max_batch_age_seconds": {
+            "type": "number",
+            "exclusiveMinimum": 0,
+            "default": 300,
+            "description": "Commit once the oldest buffered record is this old (checked on input).",
+        },
+        "load_method": {
+            "type": "string",
+            "enum": list(LOAD_METHODS),
+            "default": "append-only",
+            "description": "How records reach a table; upsert matches on key_properties.",
+        },
+        "streams": {
+            "type": "object",
+            "description": "Per-stream options, keyed by stream name.",
+            "additionalProperties": {
+                "type": "object",
+                "properties": {
+                    "table": {"type": "string", "description": "Table name instead of the derived one."},
+                    "load_method": {"type": "string", "enum": list(LOAD_METHODS)},
+                },
+                "additionalProperties": False,
+            },
+        },
+    },
+    "anyOf": [{"required": ["warehouse"]}, {"required": ["catalog"]}],
+    "additionalProperties": False,
+}
+
+
+class ConfigError(ValueError):
+    """The target's config is unusable; the message says which setting and why."""
+
+
+@dataclass(frozen=True)
+class StreamOptions:
+    table: str | None = None
+    load_method: str | None = None
+
+
+@dataclass(frozen=True)
+class TargetConfig:
+    warehouse: str | None = None
+    namespace: str = "default"
+    catalog: dict[str, Any] | None = None
+    max_batch_rows: int = SETTINGS_SCHEMA["properties"]["max_batch_rows"]["default"]
+    max_batch_bytes: int = SETTINGS_SCHEMA["properties"]["max_batch_bytes"]["default"]
+    max_batch_age_seconds: float = SETTINGS_SCHEMA["properties"]["max_batch_age_seconds"]["default"]
+    load_method: str = "append-only"
+    streams: dict[str, StreamOptions] = field(default_factory=dict)
+
+    def for_stream(self, stream: str) -> StreamOptions:
+        return self.streams.get(stream, StreamOptions())
+
+    def load_method_for(self, stream: str) -> str:
+        return self.for_stream(stream).load_method or self.load_method
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> TargetConfig:
+        errors = sorted(jsonschema.Draft7Validator(SETTINGS_SCHEMA).iter_errors(data), key=str)
+        if errors:
+            first = errors[0]
+            where = "/".join(str(p) for p in first.absolute_path) or "(top level)"
+            raise ConfigError(f"invalid config at {where}: {first.message}")
+        streams = {
+            name: StreamOptions(**options) for name, options in (data.get("streams") or {}).items()
+        }
+        return cls(**{**data, "streams": streams})
+
+    @classmethod
+    def load(cls, path: str | Path) -> TargetConfig:
+        try:
+            data = json.loads(Path(path).read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError) as exc:
+            raise ConfigError(f"cannot read config file {path}: {exc}") from None
+        if not isinstance(data, dict):
+            raise ConfigError(f"config file {path} must hold a JSON object")
+        return cls.from_dict(data)

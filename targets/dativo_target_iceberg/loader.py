@@ -1,0 +1,205 @@
+"""The target's main loop: Singer lines in, Iceberg commits and covered STATEs out.
+
+Lines are read in large chunks. A chunk that holds only one stream's RECORDs in canonical
+form (the usual case) goes to Arrow in one native call; otherwise lines are classified
+one by one, RECORD lines grouped by stream, and every other message parsed. Batches are
+kept as Arrow tables and committed (one append per table) when rows, bytes or age reach
+their limits. A STATE is emitted only once every record before it is committed.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import BinaryIO
+
+import orjson
+
+from dativo_core.singer import (
+    ActivateVersionMessage,
+    BatchMessage,
+    RecordMessage,
+    SchemaMessage,
+    SingerProtocolError,
+    SingerWriter,
+    StateMessage,
+    message_from_dict,
+    parse_line,
+    read_line_chunks,
+)
+from dativo_target_iceberg.catalog import table_name_for_stream
+from dativo_target_iceberg.config import TargetConfig
+from dativo_target_iceberg.stream_schema import stream_schema
+from dativo_target_iceberg.table_writer import TableWriter
+from pyiceberg.catalog import Catalog
+
+log = logging.getLogger("target-iceberg")
+
+READ_CHUNK_BYTES = 8 * 1024 * 1024
+_RECORD_PREFIXES = (b'{"type":"RECORD","stream":"', b'{"type": "RECORD", "stream": "')
+
+
+def _canonical_record_stream(line: bytes) -> tuple[bytes, str] | None:
+    """For a RECORD line in canonical form, its prefix up to the stream name's end and the name."""
+    for prefix in _RECORD_PREFIXES:
+        if line.startswith(prefix):
+            end = line.find(b'"', len(prefix))
+            name = line[len(prefix) : end]
+            if end < 0 or b"\\" in name:
+                return None
+            return line[: end + 1], name.decode()
+    return None
+
+
+@dataclass
+class LoadSummary:
+    rows: dict[str, int] = field(default_factory=dict)
+    commits: int = 0
+    states_emitted: int = 0
+
+
+class Loader:
+    def __init__(self, config: TargetConfig, catalog: Catalog, output: SingerWriter) -> None:
+        self.config = config
+        self.catalog = catalog
+        self.output = output
+        self.writers: dict[str, TableWriter] = {}
+        self.summary = LoadSummary()
+        self._tables: dict[tuple[str, str], str] = {}
+        self._latest_state: bytes | None = None
+        self._emitted_state: bytes | None = None
+        self._oldest_buffered: float | None = None
+        catalog.create_namespace_if_not_exists(config.namespace)
+
+    def run(self, source: BinaryIO) -> LoadSummary:
+        for chunk in read_line_chunks(source, READ_CHUNK_BYTES):
+            self._process(chunk.lines, chunk.first_line)
+            if self._flush_due():
+                self.flush()
+        self.flush()
+        self._emit_state()
+        return self.summary
+
+    # -- reading -----------------------------------------------------------------------------
+
+    def _process(self, lines: list[bytes], first_line: int) -> None:
+        head = _canonical_record_stream(lines[0])
+        if head is not None:
+            prefix, stream = head
+            data = b"\n".join(lines)
+            if data.count(b"\n" + prefix) == len(lines) - 1:
+                self._add_records(stream, data, range(first_line, first_line + len(lines)))
+                return
+        groups: dict[str, tuple[list[bytes], list[int]]] = {}
+        for offset, line in enumerate(lines):
+            number = first_line + offset
+            head = _canonical_record_stream(line)
+            if head is None:
+                if not line.strip():
+                    continue
+                message = message_from_dict(parse_line(line, number), number)
+                if not isinstance(message, RecordMessage):
+                    self._add_groups(groups)
+                    groups = {}
+                    self._handle(message, number)
+                    continue
+                stream = message.stream
+            else:
+                stream = head[1]
+            group = groups.setdefault(stream, ([], []))
+            group[0].append(line)
+            group[1].append(number)
+        self._add_groups(groups)
+
+    def _add_groups(self, groups: dict[str, tuple[list[bytes], list[int]]]) -> None:
+        for stream, (lines, numbers) in groups.items():
+            self._add_records(stream, b"\n".join(lines), numbers)
+
+    def _add_records(self, stream: str, data: bytes, line_numbers: Sequence[int]) -> None:
+        writer = self.writers.get(stream)
+        if writer is None:
+            raise SingerProtocolError(
+                "RECORD before the stream's SCHEMA", line=line_numbers[0], stream=stream,
+                hint="A tap must send a stream's SCHEMA message before its records",
+            )
+        writer.add(writer.converter.convert(data, line_numbers))
+        if self._oldest_buffered is None:
+            self._oldest_buffered = time.monotonic()
+
+    # -- other messages -----------------------------------------------------------------------
+
+    def _handle(self, message: object, line: int) -> None:
+        if isinstance(message, SchemaMessage):
+            self._schema(message, line)
+        elif isinstance(message, StateMessage):
+            self._latest_state = orjson.dumps(message.value)
+            for writer in self.writers.values():
+                writer.state_received()
+            if not self._buffered_rows():
+                self._emit_state()
+        elif isinstance(message, ActivateVersionMessage):
+            log.warning(
+                "line %d: ACTIVATE_VERSION for stream '%s' ignored: tables are appended to",
+                line, message.stream,
+            )
+        elif isinstance(message, BatchMessage):
+            raise SingerProtocolError(
+                "BATCH messages are not supported yet", line=line, stream=message.stream,
+                hint="Configure the tap to send RECORD messages",
+            )
+
+    def _schema(self, message: SchemaMessage, line: int) -> None:
+        schema = stream_schema(message, line)
+        writer = self.writers.get(message.stream)
+        if writer is not None:
+            if writer.schema == schema:
+                return
+            self.flush()  # records read under the old schema are committed under it
+            writer.change_schema(schema, line)
+            return
+        options = self.config.for_stream(message.stream)
+        identifier = (self.config.namespace, options.table or table_name_for_stream(message.stream))
+        other = self._tables.get(identifier)
+        if other is not None:
+            raise SingerProtocolError(
+                f"streams '{other}' and '{message.stream}' both map to table {'.'.join(identifier)}",
+                line=line, stream=message.stream,
+                hint="Give one of them its own name with the `streams.<name>.table` setting",
+            )
+        self._tables[identifier] = message.stream
+        self.writers[message.stream] = TableWriter(self.catalog, identifier, schema, line)
+
+    # -- committing ---------------------------------------------------------------------------
+
+    def _buffered_rows(self) -> int:
+        return sum(w.buffered_rows for w in self.writers.values())
+
+    def _flush_due(self) -> bool:
+        if self._oldest_buffered is None:
+            return False
+        config = self.config
+        return (
+            self._buffered_rows() >= config.max_batch_rows
+            or sum(w.buffered_bytes for w in self.writers.values()) >= config.max_batch_bytes
+            or time.monotonic() - self._oldest_buffered >= config.max_batch_age_seconds
+        )
+
+    def flush(self) -> None:
+        """Commit every buffered batch, each table's snapshot naming the state it reaches."""
+        for writer in self.writers.values():
+            rows = writer.commit(self._latest_state)
+            if rows:
+                self.summary.rows[writer.stream] = self.summary.rows.get(writer.stream, 0) + rows
+                self.summary.commits += 1
+                log.info("committed %d rows to %s", rows, writer.name)
+        self._oldest_buffered = None
+        self._emit_state()
+
+    def _emit_state(self) -> None:
+        if self._latest_state is not None and self._latest_state != self._emitted_state:
+            self.output.write_raw(b'{"type":"STATE","value":' + self._latest_state + b"}\n")
+            self.output.flush()
+            self._emitted_state = self._latest_state
+            self.summary.states_emitted += 1

@@ -1,0 +1,185 @@
+"""RECORD lines of one stream -> an Arrow table of the stream's schema, in native code.
+
+The hot path hands the newline-joined lines to `pyarrow.json.read_json` with an explicit
+schema (`{record: struct<...>}`, other keys ignored), so no record becomes a Python dict.
+The Python path (orjson + `Table.from_pylist`) runs only for streams with fields that hold
+JSON text, which `pyarrow.json` cannot produce, and for a batch the native reader rejected:
+there it finds the exact line and field at fault.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import orjson
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.json as pa_json
+
+from dativo_core.schema.arrow import holds_json_text
+from dativo_core.singer import RecordMessage, SingerProtocolError, message_from_dict, parse_line
+from dativo_target_iceberg.casting import cast_from_json, first_failing_row, wire_type
+
+_ARROW_ERRORS = (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, OverflowError)
+_MIN_BLOCK_BYTES = 4 * 1024 * 1024
+
+
+def _has_json_text(field: pa.Field) -> bool:
+    if holds_json_text(field):
+        return True
+    if pa.types.is_struct(field.type):
+        return any(_has_json_text(child) for child in field.type)
+    if pa.types.is_list(field.type):
+        return _has_json_text(field.type.value_field)
+    return False
+
+
+def _encode_json_text(value: Any, field: pa.Field) -> Any:
+    """Replace, inside one value, every part the schema stores as JSON text by that text."""
+    if value is None:
+        return None
+    if holds_json_text(field):
+        return orjson.dumps(value).decode()
+    if pa.types.is_struct(field.type) and isinstance(value, dict):
+        return {
+            child.name: _encode_json_text(value.get(child.name), child)
+            for child in field.type
+            if child.name in value
+        }
+    if pa.types.is_list(field.type) and isinstance(value, list):
+        return [_encode_json_text(item, field.type.value_field) for item in value]
+    return value
+
+
+def _preview(value: Any) -> str:
+    text = orjson.dumps(value, default=str).decode()
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+class RecordConverter:
+    """Converts batches of one stream's RECORD lines to Arrow tables of its table schema."""
+
+    def __init__(self, stream: str, schema: pa.Schema, key_properties: Sequence[str] = ()) -> None:
+        self.stream = stream
+        self.schema = schema
+        self.key_properties = set(key_properties)
+        self._wire_fields = [f.with_type(wire_type(f.type)).with_nullable(True) for f in schema]
+        self._wire_schema = pa.schema(self._wire_fields)
+        self._read_schema = pa.schema([pa.field("record", pa.struct(self._wire_fields))])
+        self._json_text_fields = [f for f in schema if _has_json_text(f)]
+        self.native = not self._json_text_fields
+
+    def convert(self, data: bytes, line_numbers: Sequence[int]) -> pa.Table:
+        """`data` is the batch's lines joined by newlines; line_numbers[i] is row i's input line."""
+        table = self._read_native(data) if self.native else None
+        if table is None:
+            table = self._read_python(data, line_numbers)
+        self._check_required(table, line_numbers)
+        columns = [
+            self._cast_column(table.column(i), target, line_numbers)
+            for i, target in enumerate(self.schema)
+        ]
+        return pa.Table.from_arrays(columns, schema=self.schema)
+
+    def _read_native(self, data: bytes) -> pa.Table | None:
+        # Blocks are parsed in parallel but no line may straddle two, so a batch whose first
+        # attempt fails is read once more as a single block before the Python path judges it.
+        read = None
+        for block in (_MIN_BLOCK_BYTES, len(data) + 1):
+            try:
+                read = pa_json.read_json(
+                    pa.BufferReader(data),
+                    read_options=pa_json.ReadOptions(block_size=block),
+                    parse_options=pa_json.ParseOptions(
+                        explicit_schema=self._read_schema, unexpected_field_behavior="ignore"
+                    ),
+                )
+                break
+            except _ARROW_ERRORS:
+                if block > len(data):
+                    return None
+        if read is None:
+            return None
+        records = read.column(0)
+        if records.null_count:
+            return None  # a RECORD without a record object: the Python path says where
+        return pa.Table.from_struct_array(records)
+
+    def _read_python(self, data: bytes, line_numbers: Sequence[int]) -> pa.Table:
+        records: list[dict[str, Any]] = []
+        for number, line in zip(line_numbers, data.split(b"\n")):
+            message = message_from_dict(parse_line(line, number), number)
+            if not isinstance(message, RecordMessage):
+                raise SingerProtocolError("expected a RECORD message", line=number, stream=self.stream)
+            record = message.record
+            if self._json_text_fields:
+                record = dict(record)
+                for field in self._json_text_fields:
+                    if field.name in record:
+                        record[field.name] = _encode_json_text(record[field.name], field)
+            records.append(record)
+        try:
+            return pa.Table.from_pylist(records, schema=self._wire_schema)
+        except _ARROW_ERRORS:
+            self._raise_value_error(records, line_numbers)
+            raise
+
+    def _raise_value_error(self, records: list[dict[str, Any]], line_numbers: Sequence[int]) -> None:
+        for row, record in enumerate(records):
+            for field in self._wire_fields:
+                value = record.get(field.name)
+                try:
+                    pa.array([value], type=field.type)
+                except _ARROW_ERRORS as exc:
+                    raise SingerProtocolError(
+                        f"value {_preview(value)} does not fit column type {field.type} ({exc})",
+                        line=line_numbers[row],
+                        stream=self.stream,
+                        field=field.name,
+                        hint="Fix the record or the stream's SCHEMA so the value matches its type",
+                    ) from None
+
+    def _check_required(self, table: pa.Table, line_numbers: Sequence[int]) -> None:
+        for field, column in zip(self.schema, table.columns):
+            if not field.nullable and column.null_count:
+                row = pc.index(pc.is_null(column), True).as_py()
+                if field.name in self.key_properties:
+                    problem, hint = "record is missing key property", "Every record needs its key_properties"
+                else:
+                    problem, hint = "record is missing required field", "The SCHEMA lists it in `required`"
+                raise SingerProtocolError(
+                    f"{problem} '{field.name}'", line=line_numbers[row], stream=self.stream,
+                    field=field.name, hint=hint,
+                )
+            if pa.types.is_struct(field.type) and column.null_count < len(column):
+                self._check_required_children(column.combine_chunks(), field.name, line_numbers)
+
+    def _check_required_children(self, parent: pa.StructArray, path: str, line_numbers: Sequence[int]) -> None:
+        for index, child_field in enumerate(parent.type):
+            child = parent.field(index)
+            name = f"{path}.{child_field.name}"
+            if not child_field.nullable and child.null_count:
+                missing = pc.and_(child.is_null(), parent.is_valid())
+                if pc.any(missing).as_py():
+                    row = pc.index(missing, True).as_py()
+                    raise SingerProtocolError(
+                        f"record is missing required field '{name}'", line=line_numbers[row],
+                        stream=self.stream, field=name, hint="The SCHEMA lists it in `required`",
+                    )
+            if pa.types.is_struct(child_field.type):
+                self._check_required_children(child, name, line_numbers)
+
+    def _cast_column(self, column: pa.ChunkedArray, field: pa.Field, line_numbers: Sequence[int]) -> pa.ChunkedArray:
+        if column.type == field.type:
+            return column
+        try:
+            return pa.chunked_array([cast_from_json(c, field.type) for c in column.chunks], type=field.type)
+        except _ARROW_ERRORS as exc:
+            whole = column.combine_chunks()
+            row = first_failing_row(whole, lambda part: cast_from_json(part, field.type))
+            raise SingerProtocolError(
+                f"value {_preview(whole[row].as_py())} cannot be cast to {field.type} ({exc})",
+                line=line_numbers[row], stream=self.stream, field=field.name,
+                hint="Dates, times and date-times must be ISO 8601 strings",
+            ) from None

@@ -1,0 +1,112 @@
+"""One stream's Iceberg table: created or evolved from SCHEMA, fed Arrow batches, committed."""
+
+from __future__ import annotations
+
+import pyarrow as pa
+from pyiceberg.catalog import Catalog
+from pyiceberg.exceptions import NoSuchTableError, TableAlreadyExistsError, ValidationError
+from pyiceberg.table import Table
+
+from dativo_core.singer import SingerProtocolError
+from dativo_target_iceberg.records import RecordConverter
+from dativo_target_iceberg.stream_schema import StreamSchema
+
+STATE_PROPERTY = "dativo.state"
+STREAM_PROPERTY = "dativo.stream"
+ROWS_AFTER_STATE_PROPERTY = "dativo.rows-after-state"
+
+
+def _identifier_capable(field: pa.Field) -> bool:
+    """Iceberg identifier fields must be required primitives other than float and double."""
+    kind = field.type
+    return not (
+        pa.types.is_floating(kind) or pa.types.is_nested(kind) or field.nullable
+    )
+
+
+class TableWriter:
+    """Buffers a stream's converted batches and appends them to its table in one commit."""
+
+    def __init__(self, catalog: Catalog, identifier: tuple[str, str], schema: StreamSchema, line: int):
+        self.catalog = catalog
+        self.identifier = identifier
+        self.stream = schema.stream
+        self.schema = schema
+        self.converter = RecordConverter(schema.stream, schema.arrow, schema.key_properties)
+        self.table = self._create_or_evolve(schema, line)
+        self._batches: list[pa.Table] = []
+        self.buffered_rows = 0
+        self.buffered_bytes = 0
+        self.rows_after_state = 0
+
+    @property
+    def name(self) -> str:
+        return ".".join(self.identifier)
+
+    def _create_or_evolve(self, schema: StreamSchema, line: int) -> Table:
+        try:
+            table = self.catalog.load_table(self.identifier)
+        except NoSuchTableError:
+            try:
+                return self._create(schema)
+            except TableAlreadyExistsError:  # another writer created it meanwhile
+                table = self.catalog.load_table(self.identifier)
+        return self._evolve(table, schema, line)
+
+    def _create(self, schema: StreamSchema) -> Table:
+        transaction = self.catalog.create_table_transaction(self.identifier, schema=schema.arrow)
+        keys = [k for k in schema.key_properties if _identifier_capable(schema.arrow.field(k))]
+        if keys:
+            with transaction.update_schema() as update:
+                update.set_identifier_fields(*keys)
+        transaction.commit_transaction()
+        return self.catalog.load_table(self.identifier)
+
+    def _evolve(self, table: Table, schema: StreamSchema, line: int) -> Table:
+        """Add new columns and widen types; columns the new schema lacks become optional."""
+        current = table.schema()
+        wanted = set(schema.arrow.names)
+        try:
+            with table.update_schema() as update:
+                update.union_by_name(schema.arrow)
+                for field in current.fields:
+                    if field.required and field.name not in wanted:
+                        update.make_column_optional(field.name)
+        except (ValidationError, ValueError) as exc:
+            raise SingerProtocolError(
+                f"the new schema is incompatible with table {self.name}: {exc}",
+                line=line, stream=schema.stream,
+                hint="Only added columns and widened types can be applied to an existing table",
+            ) from None
+        return table
+
+    def change_schema(self, schema: StreamSchema, line: int) -> None:
+        """Apply a new SCHEMA; the caller has committed every batch read under the old one."""
+        assert not self._batches, "flush before changing a stream's schema"
+        self.table = self._evolve(self.table, schema, line)
+        self.schema = schema
+        self.converter = RecordConverter(schema.stream, schema.arrow, schema.key_properties)
+
+    def add(self, batch: pa.Table) -> None:
+        self._batches.append(batch)
+        self.buffered_rows += batch.num_rows
+        self.buffered_bytes += batch.nbytes
+        self.rows_after_state += batch.num_rows
+
+    def state_received(self) -> None:
+        self.rows_after_state = 0
+
+    def commit(self, state: bytes | None) -> int:
+        """Append the buffered batches in one snapshot that records the state they are covered by."""
+        if not self._batches:
+            return 0
+        data = pa.concat_tables(self._batches)
+        properties = {STREAM_PROPERTY: self.stream, ROWS_AFTER_STATE_PROPERTY: str(self.rows_after_state)}
+        if state is not None:
+            properties[STATE_PROPERTY] = state.decode()
+        self.table.append(data, snapshot_properties=properties)
+        rows = self.buffered_rows
+        self._batches.clear()
+        self.buffered_rows = 0
+        self.buffered_bytes = 0
+        return rows
