@@ -1,0 +1,393 @@
+"""`dativo validate`: a Singer mapper that checks RECORD lines against an ODCS contract.
+
+Lines stay bytes end to end: a chunk of input is classified in one pyarrow.json pass (type and
+stream of every line), RECORD lines are grouped per stream and decoded per batch with
+pyarrow.json into Arrow, checked by `ContractValidator`, and the good ones are forwarded as the
+very bytes that came in. SCHEMA, STATE and ACTIVATE_VERSION pass through; before any of them
+the buffered records are flushed, so a STATE never overtakes the records it covers.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import BinaryIO
+
+import orjson
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.json as pa_json
+
+from dativo_core.contracts.compile import singer_schema
+from dativo_core.contracts.model import Contract, ContractField, ContractTable
+from dativo_core.contracts.validator import (
+    ContractValidator,
+    ContractViolationError,
+    Policy,
+    Violation,
+)
+from dativo_core.singer.errors import SingerProtocolError
+from dativo_core.singer.messages import SchemaMessage, message_from_dict
+from dativo_core.singer.reader import parse_line, read_line_chunks
+from dativo_core.singer.writer import SingerWriter
+
+log = logging.getLogger(__name__)
+
+DEFAULT_BATCH_ROWS = 50_000
+DEFAULT_BATCH_BYTES = 32 * 1024 * 1024
+MIN_JSON_BLOCK = 1 << 20
+LOGGED_VIOLATIONS_PER_STREAM = 20
+_ENVELOPE = pa.schema([("type", pa.string()), ("stream", pa.string())])
+_COLUMN_IN_ERROR = re.compile(r"Column\(/record/([^/)]+)")
+
+
+def _read_json(lines: list[bytes], schema: pa.Schema) -> pa.Table:
+    block = max(MIN_JSON_BLOCK, max(map(len, lines)) + 1)
+    return pa_json.read_json(
+        io.BytesIO(b"\n".join(lines)),
+        read_options=pa_json.ReadOptions(block_size=block),
+        parse_options=pa_json.ParseOptions(explicit_schema=schema, unexpected_field_behavior="ignore"),
+    )
+
+
+def json_read_type(f: ContractField) -> pa.DataType | None:
+    """The type pyarrow.json reads a field as: JSON's own types; temporal text stays text.
+
+    None for fields it cannot read without a fixed shape (arrays without items, untyped fields).
+    """
+    if f.kind == "integer":
+        return pa.int64()
+    if f.kind == "number":
+        return pa.float64()
+    if f.kind == "boolean":
+        return pa.bool_()
+    if f.kind in ("string", "date", "timestamp", "time"):
+        return pa.string()
+    if f.kind == "object":
+        children = [(c.name, json_read_type(c)) for c in f.fields]
+        return pa.struct([(name, t) for name, t in children if t is not None])
+    if f.kind == "array" and f.items is not None and f.items.kind:
+        item = json_read_type(f.items)
+        return pa.list_(item) if item is not None else None
+    return None
+
+
+@dataclass
+class _StreamBuffer:
+    lines: list[bytes] = field(default_factory=list)
+    numbers: list[int] = field(default_factory=list)
+    size: int = 0
+
+
+@dataclass
+class StreamTally:
+    records: int = 0
+    broken: int = 0
+    rules: Counter[str] = field(default_factory=Counter)
+    logged: int = 0
+
+
+class _Decoder:
+    """RECORD lines of one stream to an Arrow table, naming the lines whose values don't fit."""
+
+    def __init__(self, table: ContractTable) -> None:
+        self.fields = {f.name: f for f in table.fields}
+        readable = [(f.name, json_read_type(f)) for f in table.fields]
+        self.read_fields = [pa.field(name, t) for name, t in readable if t is not None]
+        self.unreadable = frozenset(name for name, t in readable if t is None)
+        self.schema = pa.schema([("record", pa.struct(self.read_fields))])
+
+    def decode(self, lines: list[bytes], numbers: list[int]) -> tuple[pa.Table, list[int], list[Violation]]:
+        """The table of decodable records, their positions in `lines`, and the others' violations."""
+        parts: list[pa.Table] = []
+        kept: list[int] = []
+        rejected: list[Violation] = []
+        self._decode_range(lines, numbers, 0, len(lines), parts, kept, rejected)
+        if parts:
+            records = pa.concat_tables(parts).column("record").combine_chunks()
+            table = pa.Table.from_struct_array(records)
+        else:
+            table = pa.schema(self.read_fields).empty_table()
+        return table, kept, rejected
+
+    def _decode_range(self, lines, numbers, start, end, parts, kept, rejected) -> None:  # noqa: ANN001
+        try:
+            parts.append(_read_json(lines[start:end], self.schema))
+            kept.extend(range(start, end))
+            return
+        except pa.ArrowInvalid as exc:
+            if end - start == 1:
+                rejected.extend(self._explain(lines[start], numbers[start], str(exc)))
+                return
+        middle = (start + end) // 2
+        self._decode_range(lines, numbers, start, middle, parts, kept, rejected)
+        self._decode_range(lines, numbers, middle, end, parts, kept, rejected)
+
+    def _explain(self, line: bytes, number: int, error: str) -> list[Violation]:
+        """Which fields of one undecodable record have values of the wrong JSON type."""
+        message = message_from_dict(parse_line(line, number), number)
+        record = getattr(message, "record", {})
+        out = []
+        for f in self.read_fields:
+            probe = pa.schema([("record", pa.struct([f]))])
+            try:
+                _read_json([line], probe)
+            except pa.ArrowInvalid:
+                kind = self.fields[f.name].kind
+                value = orjson.dumps(record.get(f.name)).decode()
+                out.append(Violation(None, f.name, "type", f"cannot read {value} as {kind}", number))
+        if not out:
+            column = _COLUMN_IN_ERROR.search(error)
+            out.append(Violation(None, column.group(1) if column else None, "type", error, number))
+        return out
+
+
+class ContractMapper:
+    """Reads Singer messages, forwards what the policy lets through, tallies every violation."""
+
+    def __init__(
+        self,
+        contract: Contract,
+        policy: Policy,
+        out: BinaryIO,
+        *,
+        quarantine: BinaryIO | None = None,
+        replace_schema: bool = False,
+        batch_rows: int = DEFAULT_BATCH_ROWS,
+        batch_bytes: int = DEFAULT_BATCH_BYTES,
+    ) -> None:
+        self.contract = contract
+        self.policy = policy
+        self.writer = SingerWriter(out)
+        self.quarantine = quarantine
+        self.replace_schema = replace_schema
+        self.batch_rows = batch_rows
+        self.batch_bytes = batch_bytes
+        self.validators: dict[str, ContractValidator | None] = {}
+        self.decoders: dict[str, _Decoder] = {}
+        self.buffers: dict[str, _StreamBuffer] = {}
+        self.tallies: dict[str, StreamTally] = {}
+        self.pending_rows = 0
+        self.pending_bytes = 0
+
+    # -- streams -------------------------------------------------------------------------------
+    def _validator(self, stream: str) -> ContractValidator | None:
+        if stream not in self.validators:
+            table = self.contract.table_for_stream(stream)
+            if table is None:
+                log.warning(
+                    "stream '%s': no schema object of contract %s matches it; its records pass "
+                    "unchecked", stream, self.contract.source,
+                )
+                self.validators[stream] = None
+            else:
+                decoder = _Decoder(table)
+                if decoder.unreadable:
+                    log.warning(
+                        "stream '%s': fields %s have no fixed shape (array without items or no "
+                        "logicalType) and are not checked", stream, sorted(decoder.unreadable),
+                    )
+                self.decoders[stream] = decoder
+                self.validators[stream] = ContractValidator(table, unchecked_fields=decoder.unreadable)
+                self.tallies.setdefault(stream, StreamTally())
+        return self.validators[stream]
+
+    def _schema_message(self, line: bytes, number: int) -> bytes:
+        message = message_from_dict(parse_line(line, number), number)
+        assert isinstance(message, SchemaMessage)
+        validator = self._validator(message.stream)
+        if validator is None:
+            return line
+        declared = message.schema.get("properties") or {}
+        absent = [f.name for f in validator.table.fields if f.name not in declared]
+        if absent:
+            log.warning(
+                "line %d, stream '%s': the tap's schema lacks contract fields %s",
+                number, message.stream, absent,
+            )
+        if not self.replace_schema:
+            return line
+        replaced = SchemaMessage(
+            stream=message.stream,
+            schema=singer_schema(validator.table),
+            key_properties=validator.table.primary_key or message.key_properties,
+            bookmark_properties=message.bookmark_properties,
+        )
+        return orjson.dumps(replaced.to_dict())
+
+    # -- input ---------------------------------------------------------------------------------
+    def run(self, fp: BinaryIO) -> None:
+        for chunk in read_line_chunks(fp):
+            numbered = [
+                (chunk.first_line + i, line) for i, line in enumerate(chunk.lines) if line.strip()
+            ]
+            if not numbered:
+                continue
+            numbers = [n for n, _ in numbered]
+            lines = [line for _, line in numbered]
+            kinds, streams = self._classify(lines, numbers)
+            self._route(lines, numbers, kinds, streams)
+        self.flush()
+        self._finish()
+
+    def _classify(self, lines: list[bytes], numbers: list[int]) -> tuple[list[str | None], list[str | None]]:
+        try:
+            envelope = _read_json(lines, _ENVELOPE)
+        except pa.ArrowInvalid:
+            for number, line in zip(numbers, lines):
+                message_from_dict(parse_line(line, number), number)
+            raise
+        if len(envelope) != len(lines):
+            raise SingerProtocolError(
+                f"expected {len(lines)} messages, decoded {len(envelope)}",
+                line=numbers[0], hint="Each input line must hold exactly one JSON object",
+            )
+        return envelope.column("type").to_pylist(), envelope.column("stream").to_pylist()
+
+    def _route(self, lines, numbers, kinds, streams) -> None:  # noqa: ANN001
+        """Buffer RECORD runs per stream; flush before, then forward, every other message."""
+        kinds_array = pa.array(kinds, pa.string())
+        controls = pc.indices_nonzero(pc.fill_null(pc.not_equal(kinds_array, "RECORD"), True)).to_pylist()
+        start = 0
+        for stop in [*controls, len(lines)]:
+            if stop > start:
+                self._buffer_records(lines, numbers, streams, start, stop)
+            if stop < len(lines):
+                self._control(lines[stop], numbers[stop], kinds[stop])
+            start = stop + 1
+
+    def _buffer_records(self, lines, numbers, streams, start, stop) -> None:  # noqa: ANN001
+        run_streams = streams[start:stop]
+        distinct = dict.fromkeys(run_streams)
+        if None in distinct:
+            index = start + run_streams.index(None)
+            message_from_dict(parse_line(lines[index], numbers[index]), numbers[index])
+        if len(distinct) == 1:
+            groups = {run_streams[0]: range(start, stop)}
+        else:
+            groups = {s: [start + i for i, x in enumerate(run_streams) if x == s] for s in distinct}
+        for stream, positions in groups.items():
+            buffer = self.buffers.setdefault(stream, _StreamBuffer())
+            whole = len(groups) == 1
+            picked = lines[start:stop] if whole else [lines[i] for i in positions]
+            buffer.lines.extend(picked)
+            buffer.numbers.extend(numbers[start:stop] if whole else [numbers[i] for i in positions])
+            size = sum(map(len, picked))
+            buffer.size += size
+            self.pending_bytes += size
+            self.pending_rows += len(picked)
+        if self.pending_rows >= self.batch_rows or self.pending_bytes >= self.batch_bytes:
+            self.flush()
+
+    def _control(self, line: bytes, number: int, kind: str | None) -> None:
+        self.flush()
+        if kind == "SCHEMA":
+            line = self._schema_message(line, number)
+        elif kind == "BATCH":
+            message = "BATCH messages point at files this mapper cannot check"
+            if self.policy is not Policy.WARN:
+                raise SingerProtocolError(
+                    message, line=number, hint="Run the tap without batch mode, or use --policy warn"
+                )
+            log.warning("line %d: %s; forwarded unchecked", number, message)
+        elif kind not in ("STATE", "ACTIVATE_VERSION"):
+            message_from_dict(parse_line(line, number), number)  # raises, naming the line
+        self.writer.write_raw(line + b"\n")
+        if kind == "STATE":
+            self.writer.flush()
+
+    # -- batches -------------------------------------------------------------------------------
+    def flush(self) -> None:
+        for stream, buffer in self.buffers.items():
+            if buffer.lines:
+                self._check_batch(stream, buffer.lines, buffer.numbers)
+        self.buffers.clear()
+        self.pending_rows = 0
+        self.pending_bytes = 0
+        self.writer.flush()
+
+    def _check_batch(self, stream: str, lines: list[bytes], numbers: list[int]) -> None:
+        validator = self._validator(stream)
+        if validator is None:
+            self.writer.write_raw(b"\n".join(lines) + b"\n")
+            return
+        table, kept, violations = self.decoders[stream].decode(lines, numbers)
+        result = validator.validate(table, [numbers[i] for i in kept])
+        position_of = {n: i for i, n in enumerate(numbers)} if violations else {}
+        bad_positions = {position_of[v.line] for v in violations if v.line is not None}
+        bad_positions.update(kept[i] for i in result.bad_indices.to_pylist())
+        violations = violations + result.violations
+        tally = self.tallies[stream]
+        tally.records += len(lines)
+        tally.broken += len(bad_positions)
+        tally.rules.update(v.rule for v in violations)
+        if violations and self.policy is Policy.FAIL:
+            violations.sort(key=lambda v: (v.line is None, v.line or 0))
+            raise ContractViolationError(stream, violations)
+        self._log_violations(stream, tally, violations)
+        if self.policy is Policy.QUARANTINE:
+            self._quarantine(stream, lines, numbers, bad_positions, violations)
+            good = [line for i, line in enumerate(lines) if i not in bad_positions]
+        else:
+            good = lines
+        if good:
+            self.writer.write_raw(b"\n".join(good) + b"\n")
+
+    def _log_violations(self, stream: str, tally: StreamTally, violations: list[Violation]) -> None:
+        for violation in violations:
+            if tally.logged >= LOGGED_VIOLATIONS_PER_STREAM:
+                return
+            tally.logged += 1
+            log.warning("stream '%s', %s", stream, violation)
+
+    def _quarantine(self, stream, lines, numbers, bad_positions, violations) -> None:  # noqa: ANN001
+        if self.quarantine is None or not bad_positions:
+            return
+        by_line: dict[int, list[Violation]] = {}
+        for violation in violations:
+            if violation.line is not None:
+                by_line.setdefault(violation.line, []).append(violation)
+        out = []
+        for position in sorted(bad_positions):
+            number = numbers[position]
+            found = by_line.get(number, [])
+            record = orjson.loads(lines[position]).get("record")
+            out.append(orjson.dumps({
+                "_dativo_stream": stream,
+                "_dativo_source_line": number,
+                "_dativo_rule": ",".join(dict.fromkeys(v.rule for v in found)),
+                "_dativo_reason": "; ".join(f"{v.field}: {v.message}" if v.field else v.message for v in found),
+                "record": record,
+            }, option=orjson.OPT_APPEND_NEWLINE))
+        self.quarantine.write(b"".join(out))
+
+    def _finish(self) -> None:
+        """Run-level rules (rowCount); under `fail` a broken one stops the run."""
+        for stream, validator in self.validators.items():
+            if validator is None:
+                continue
+            found = validator.finish()
+            self.tallies[stream].rules.update(v.rule for v in found)
+            if found and self.policy is Policy.FAIL:
+                raise ContractViolationError(stream, found)
+            for violation in found:
+                log.warning("stream '%s', %s", stream, violation)
+
+    def summary(self) -> str:
+        """Violations per rule and stream, for stderr at the end of a run."""
+        head = (
+            f"contract '{self.contract.name}' {self.contract.version} "
+            f"(ODCS {self.contract.api_version}), policy {self.policy.value}"
+        )
+        out = [head]
+        for stream, tally in self.tallies.items():
+            verdict = {Policy.QUARANTINE: "quarantined", Policy.WARN: "forwarded anyway",
+                       Policy.FAIL: "their batch was not forwarded"}[self.policy]
+            out.append(f"  stream '{stream}': {tally.records} records checked, "
+                       f"{tally.broken} broke the contract ({verdict})")
+            for rule, count in sorted(tally.rules.items()):
+                out.append(f"    {rule:<18} {count}")
+        return "\n".join(out)
