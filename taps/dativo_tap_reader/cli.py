@@ -9,6 +9,7 @@ plugin; it may also come from DATIVO_READER, which suits Meltano's plugin `env:`
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 from pathlib import Path
@@ -82,7 +83,7 @@ def main(
     for path in config_paths:
         config.update(_load_json(path, "config"))
     limits = None if no_sandbox else SandboxLimits(memory_mb, cpu_seconds, open_files)
-    writer = SingerWriter()
+    writer = SingerWriter(sys.stdout.buffer)
     try:
         tap = ReaderTap(reader, config, sandbox=limits, plugin_dirs=plugin_dirs)
         if about:
@@ -95,7 +96,9 @@ def main(
             click.echo(json.dumps(tap.discover().to_dict(), indent=2))
         else:
             catalog = Catalog.load(catalog_path) if catalog_path else None
-            tap.sync(catalog, _load_json(state_path, "state"), writer)
+            # Singer output goes through `writer` only; a stray print() goes to the log.
+            with contextlib.redirect_stdout(sys.stderr):
+                tap.sync(catalog, _load_json(state_path, "state"), writer)
     except (ConfigError, PluginLoadError, PluginFailed, ReaderError) as exc:
         writer.flush()
         click.echo(f"tap-reader: {exc}", err=True)

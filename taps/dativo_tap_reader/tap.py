@@ -106,7 +106,6 @@ class ReaderTap:
         self.reader_class = load_reader_class(self.reference)
         self.config = config
         self.sandbox = sandbox
-        _validate_config(self.reader_class.spec(), config, self.display_name)
 
     @property
     def display_name(self) -> str:
@@ -127,6 +126,7 @@ class ReaderTap:
         }
 
     def _run(self, job: ReaderJob, sink: _SingerSink) -> None:
+        _validate_config(self.reader_class.spec(), self.config, self.display_name)
         if self.sandbox is None:
             run_job(job, sink)
         else:

@@ -154,5 +154,11 @@ class SQLiteReader(Reader):
             pa.field(c, types.get(stream.schema["properties"][c]["type"][0], pa.string()))
             for c in columns
         ]
-        arrays = [pa.array([row[i] for row in rows], type=f.type) for i, f in enumerate(fields)]
+        arrays = []
+        for i, f in enumerate(fields):
+            values = [row[i] for row in rows]
+            if f.type == pa.bool_():  # stored as 0/1
+                arrays.append(pa.array(values, pa.int64()).cast(pa.bool_()))
+            else:
+                arrays.append(pa.array(values, type=f.type))
         return pa.RecordBatch.from_arrays(arrays, schema=pa.schema(fields))
