@@ -1,0 +1,10 @@
+"""Fixture wiring only: the real servers in tests/servers/ are available to every test."""
+
+_PACKAGE = f"{__package__}." if __package__ else ""
+
+pytest_plugins = [
+    f"{_PACKAGE}servers.postgres",
+    f"{_PACKAGE}servers.openbao",
+    f"{_PACKAGE}servers.moto",
+    f"{_PACKAGE}servers.seaweedfs",
+]
