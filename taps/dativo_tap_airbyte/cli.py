@@ -1,0 +1,188 @@
+"""tap-airbyte: any Airbyte source connector as a Singer tap.
+
+    tap-airbyte --config c.json --discover > catalog.json
+    tap-airbyte --config c.json --catalog catalog.json --state state.json | target-iceberg ...
+
+The config names the connector (a recipe from the catalog, or an install), its own config under
+`airbyte_config`, and Docker limits under `docker`. See docs/airbyte.md.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import signal
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any, NoReturn
+
+import click
+import orjson
+
+from dativo_core.airbyte.catalog import select_streams
+from dativo_core.airbyte.connector import AirbyteConnector
+from dativo_core.airbyte.errors import ConnectorError
+from dativo_core.airbyte.sources import ConnectorSource
+from dativo_core.singer.catalog import Catalog
+from dativo_core.singer.writer import SingerWriter
+
+NAME = "tap-airbyte"
+CAPABILITIES = ["catalog", "discover", "state", "about", "test"]
+log = logging.getLogger(NAME)
+
+TAP_SETTINGS: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "connector": {"type": "string", "description": "recipe name from the connector catalog"},
+        "install": {
+            "type": "object",
+            "description": "source (docker|pip|executable) and image, package or executable; "
+            "overrides the recipe's install",
+        },
+        "airbyte_config": {"type": "object", "description": "the connector's own config"},
+        "streams": {
+            "type": "array",
+            "items": {"type": "string"},
+            "description": "streams synced when no catalog is given (default: the recipe's)",
+        },
+        "docker": {
+            "type": "object",
+            "description": "user, network_mode, mem_limit, cpus, pids_limit, writable_dirs, "
+            "tmpfs_size, environment",
+        },
+        "cache_dir": {"type": "string", "description": "where pip-installed connectors live"},
+    },
+}
+
+
+def _fail(message: str, code: int = 1) -> NoReturn:
+    click.echo(f"{NAME}: error: {message}", err=True)
+    sys.exit(code)
+
+
+def _load_json(path: str, what: str) -> Any:
+    try:
+        return json.loads(Path(path).read_text(encoding="utf-8"))
+    except OSError as exc:
+        _fail(f"cannot read the {what} file {path}: {exc.strerror}")
+    except json.JSONDecodeError as exc:
+        _fail(f"the {what} file {path} is not valid JSON: {exc}")
+
+
+def _config_persister(config_path: str, tap_config: dict[str, Any]) -> Any:
+    """Writes a connector's CONTROL config update into the config file, atomically,
+    keeping the file's permissions (it holds secrets)."""
+
+    def persist(new_config: dict[str, Any]) -> None:
+        tap_config["airbyte_config"] = new_config
+        target = Path(config_path)
+        mode = target.stat().st_mode & 0o777
+        fd, temp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
+        try:
+            os.fchmod(fd, mode)
+            with os.fdopen(fd, "wb") as fp:
+                fp.write(orjson.dumps(tap_config, option=orjson.OPT_INDENT_2))
+            os.replace(temp, target)
+        except BaseException:
+            Path(temp).unlink(missing_ok=True)
+            raise
+        log.info("saved the connector's updated config to %s", config_path)
+
+    return persist
+
+
+def _about(connector: AirbyteConnector | None) -> dict[str, Any]:
+    settings = json.loads(json.dumps(TAP_SETTINGS))
+    about: dict[str, Any] = {
+        "name": NAME,
+        "description": "Airbyte source connectors as Singer taps",
+        "capabilities": CAPABILITIES,
+        "settings": settings,
+    }
+    if connector is not None:
+        spec = connector.spec()
+        settings["properties"]["airbyte_config"] = spec.get("connectionSpecification") or {}
+        about["connector"] = {"name": connector.name, "spec": spec}
+    return about
+
+
+def _run(options: dict[str, Any]) -> None:
+    config_path: str | None = options["config_path"]
+    about: bool = options["about"]
+    if about and config_path is None:
+        click.echo(json.dumps(_about(None), indent=2))
+        return
+    if config_path is None:
+        _fail("--config is required (it names the connector and holds its config)")
+    tap_config = _load_json(config_path, "config")
+    source = ConnectorSource.from_tap_config(tap_config)
+    connector_config = source.config
+
+    def on_config_update(new_config: dict[str, Any]) -> None:
+        nonlocal connector_config
+        connector_config = new_config
+        _config_persister(config_path, tap_config)(new_config)
+
+    connector = AirbyteConnector(source.runner(), on_config_update=on_config_update)
+    if about:
+        click.echo(json.dumps(_about(connector), indent=2))
+    elif options["test"]:
+        result = connector.check(connector_config)
+        if not result.succeeded:
+            raise ConnectorError(
+                f"connection check failed: {result.message or 'no reason given'}",
+                failure_type="config_error",
+                connector=connector.name,
+            )
+        click.echo(f"{NAME}: {connector.name}: connection check succeeded", err=True)
+    elif options["discover"]:
+        catalog = connector.discover(connector_config)
+        click.echo(json.dumps(catalog.to_dict(), indent=2))
+    else:
+        if options["catalog_path"]:
+            catalog = Catalog.from_dict(_load_json(options["catalog_path"], "catalog"))
+        else:
+            catalog = select_streams(connector.discover(connector_config), source.streams)
+        state_path = options["state_path"]
+        state = _load_json(state_path, "state") if state_path else None
+        with SingerWriter() as writer:
+            result = connector.read(connector_config, catalog, state, writer)
+        summary = ", ".join(f"{stream}: {count}" for stream, count in result.records.items())
+        log.info("%s: read done; records %s", connector.name, summary or "none")
+
+
+def _terminate(signum: int, frame: Any) -> NoReturn:
+    # Raised in the main thread, so every runner's clean-up (stop the connector, remove its
+    # private files) runs on the way out.
+    raise SystemExit(128 + signum)
+
+
+@click.command(name=NAME, help=__doc__)
+@click.option("--config", "config_path", type=click.Path(dir_okay=False), help="tap config JSON")
+@click.option("--catalog", "--properties", "catalog_path", type=click.Path(dir_okay=False))
+@click.option("--state", "state_path", type=click.Path(dir_okay=False))
+@click.option("--discover", is_flag=True, help="print the Singer catalog")
+@click.option("--about", is_flag=True, help="print settings and capabilities as JSON")
+@click.option("--test", is_flag=True, help="check the connection (Airbyte `check`)")
+@click.option("--log-level", default="INFO", show_default=True)
+def main(log_level: str, **options: Any) -> None:
+    logging.basicConfig(
+        level=log_level.upper(), stream=sys.stderr, format="%(name)s %(levelname)s %(message)s"
+    )
+    signal.signal(signal.SIGTERM, _terminate)
+    try:
+        _run(options)
+    except ConnectorError as exc:
+        _fail(str(exc))
+    except KeyboardInterrupt:
+        _fail("interrupted; the connector was stopped", 130)
+    except BrokenPipeError:
+        # The reader went away; don't let the interpreter's final flush fail once more.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        _fail("stdout was closed by the reader; the connector was stopped")
+
+
+if __name__ == "__main__":
+    main()
