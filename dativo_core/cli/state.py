@@ -52,19 +52,20 @@ def get(
 
 @state.command(name="set")
 @state_location_options
-@click.argument("source", type=click.File("rb"), default="-")
+@click.argument("source", type=click.Path(exists=True, dir_okay=False, allow_dash=True), default="-")
 def set_(
     state_file: Path | None,
     state_dir: Path | None,
     pipeline_id: str | None,
     lock_timeout: float,
-    source: click.utils.LazyFile,
+    source: str,
 ) -> None:
     """Replace the stored state with the JSON object in SOURCE (a file, or - for stdin)."""
     store = _store(state_file, state_dir, pipeline_id, lock_timeout)
-    name = "stdin" if source.name in ("-", "<stdin>") else source.name
+    name = "stdin" if source == "-" else source
     try:
-        value = orjson.loads(source.read())
+        with click.open_file(source, "rb") as stream:
+            value = orjson.loads(stream.read())
     except orjson.JSONDecodeError as exc:
         raise click.ClickException(f"{name} is not valid JSON: {exc}") from None
     if isinstance(value, dict) and value.get("type") == "STATE":

@@ -65,6 +65,7 @@ class StateFile:
 
     def write(self, value: dict[str, Any]) -> None:
         """Replace the file atomically and durably: a crash leaves the old state or the new."""
+        data = orjson.dumps(value, option=orjson.OPT_APPEND_NEWLINE)
         directory = self.path.parent
         try:
             directory.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -75,15 +76,17 @@ class StateFile:
             raise StateError(f"cannot write state file {self.path}: {exc.strerror}") from None
         try:
             with os.fdopen(descriptor, "wb") as temp:
-                temp.write(orjson.dumps(value, option=orjson.OPT_APPEND_NEWLINE))
+                temp.write(data)
                 temp.flush()
                 os.fsync(temp.fileno())
             os.replace(temp_name, self.path)
-            _fsync_directory(directory)
-        except OSError as exc:
+        except BaseException as exc:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(temp_name)
-            raise StateError(f"cannot write state file {self.path}: {exc.strerror}") from None
+            if isinstance(exc, OSError):
+                raise StateError(f"cannot write state file {self.path}: {exc.strerror}") from None
+            raise
+        _fsync_directory(directory)
 
     def clear(self) -> None:
         with contextlib.suppress(FileNotFoundError):

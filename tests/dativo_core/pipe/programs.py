@@ -1,0 +1,84 @@
+"""Small real Singer programs for pipe tests, written as executable scripts into a folder."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+# A tap driven by its config: {"streams": {"name": count}, "sleep": s, "state_every": n,
+# "fail_after": n, "log": path}. Records have ids 1..count; the bookmark is the last id sent,
+# and a run resumes after the bookmark of --state. It logs its argv, the state it was given and
+# the ids it sent to the "log" file, so tests can assert what the tap really saw and did.
+COUNTING_TAP = r'''
+import argparse, json, os, sys, time
+
+parser = argparse.ArgumentParser()
+parser.add_argument("--config", required=True)
+parser.add_argument("--state")
+parser.add_argument("--catalog")
+args = parser.parse_args()
+config = json.load(open(args.config))
+state = json.load(open(args.state)) if args.state else {}
+log = {"argv": sys.argv, "pid": os.getpid(), "state": json.loads(json.dumps(state)), "sent": {}}
+
+def save_log():
+    with open(config["log"] + ".tmp", "w") as out:
+        json.dump(log, out)
+    os.replace(config["log"] + ".tmp", config["log"])
+
+def emit(message, end="\n"):
+    sys.stdout.write(json.dumps(message) + end)
+
+save_log()
+bookmarks = state.get("bookmarks", {})
+sent_total = 0
+for stream, count in config["streams"].items():
+    emit({"type": "SCHEMA", "stream": stream, "key_properties": ["id"],
+          "schema": {"type": "object", "properties": {"id": {"type": "integer"}}}})
+    start = bookmarks.get(stream, {}).get("id", 0) + 1
+    log["sent"][stream] = []
+    for record_id in range(start, count + 1):
+        if sent_total == config.get("fail_after", -1):
+            sys.stdout.write('{"type": "RECORD", "stream": "' + stream + '", "rec')
+            sys.stdout.flush()
+            save_log()
+            print("source connection lost", file=sys.stderr)
+            print("giving up after retries", file=sys.stderr)
+            sys.exit(7)
+        emit({"type": "RECORD", "stream": stream, "record": {"id": record_id}})
+        log["sent"][stream].append(record_id)
+        sent_total += 1
+        bookmarks.setdefault(stream, {})["id"] = record_id
+        if sent_total % config.get("state_every", 1000000) == 0:
+            emit({"type": "STATE", "value": {"bookmarks": bookmarks}})
+            sys.stdout.flush()
+            save_log()
+        if config.get("sleep"):
+            sys.stdout.flush()
+            time.sleep(config["sleep"])
+    emit({"type": "STATE", "value": {"bookmarks": bookmarks}})
+save_log()
+'''
+
+# A tap that breaks the protocol: a RECORD before its SCHEMA, then many more lines.
+RECORD_BEFORE_SCHEMA_TAP = r'''
+import sys
+line = '{"type":"RECORD","stream":"orphans","record":{"id":1}}\n'
+for _ in range(200000):
+    sys.stdout.write(line)
+'''
+
+
+def write_program(folder: Path, name: str, source: str) -> Path:
+    """An executable script run by this test's Python, like an installed console script."""
+    path = folder / name
+    path.write_text(f"#!{sys.executable}\n{source}")
+    path.chmod(0o755)
+    return path
+
+
+def write_json(path: Path, value: Any) -> Path:
+    path.write_text(json.dumps(value))
+    return path

@@ -1,0 +1,169 @@
+"""`Pipe` with real child processes: small script taps and the real singer-sdk target-csv."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import stat
+import sys
+from pathlib import Path
+
+import pytest
+
+from dativo_core.pipe.console import Console
+from dativo_core.pipe.plugin import PluginCommand
+from dativo_core.pipe.runner import Outcome, Pipe
+from dativo_core.pipe.state_store import KeyedState
+from dativo_core.state.backend import StateKey
+from dativo_core.state.errors import StateLockedError
+from dativo_core.state.local import LocalStateBackend, StateFile
+from tests.dativo_core.pipe.programs import (
+    COUNTING_TAP,
+    RECORD_BEFORE_SCHEMA_TAP,
+    write_json,
+    write_program,
+)
+
+TARGET_CSV = str(Path(sys.executable).parent / "target-csv")
+
+
+def target_csv(tmp_path: Path, folder: str = "csv") -> PluginCommand:
+    """meltanolabs-target-csv writing one CSV file per stream into tmp_path/folder."""
+    output = tmp_path / folder
+    output.mkdir()
+    config = write_json(tmp_path / f"{folder}.json", {"output_path": str(output)})
+    return PluginCommand("target", TARGET_CSV, config)
+
+
+@pytest.fixture
+def csv_target(tmp_path: Path) -> PluginCommand:
+    return target_csv(tmp_path)
+
+
+def counting_tap(tmp_path: Path, **config: object) -> PluginCommand:
+    program = write_program(tmp_path, "tap-counting", COUNTING_TAP)
+    config.setdefault("log", str(tmp_path / "tap-log.json"))
+    return PluginCommand("tap", str(program), write_json(tmp_path / "tap.json", config))
+
+
+def csv_ids(tmp_path: Path, stream: str, folder: str = "csv") -> list[int]:
+    with open(tmp_path / folder / f"{stream}.csv", newline="") as rows:
+        return [int(row["id"]) for row in csv.DictReader(rows)]
+
+
+def tap_log(tmp_path: Path) -> dict:
+    return json.loads((tmp_path / "tap-log.json").read_text())
+
+
+def run(pipe_tap: PluginCommand, target: PluginCommand, state, **options) -> tuple:
+    stderr = io.StringIO()
+    result = Pipe(pipe_tap, target, state, console=Console(stderr), **options).run()
+    return result, stderr.getvalue()
+
+
+def test_state_is_saved_and_handed_back_on_the_next_run(tmp_path, csv_target):
+    state = StateFile(tmp_path / "state" / "s.json")
+    tap = counting_tap(tmp_path, streams={"users": 4, "orders": 3}, state_every=2)
+
+    first, stderr = run(tap, csv_target, state)
+
+    assert first.outcome is Outcome.OK and first.exit_code == 0
+    assert first.records == {"users": 4, "orders": 3}
+    assert state.read() == {"bookmarks": {"users": {"id": 4}, "orders": {"id": 3}}}
+    assert stat.S_IMODE(os.stat(state.path).st_mode) == 0o600
+    assert "users: 4 records" in stderr and "orders: 3 records" in stderr
+    assert "[target-csv]" in stderr
+    assert "--state" not in tap_log(tmp_path)["argv"]
+
+    more = counting_tap(tmp_path, streams={"users": 6, "orders": 3}, state_every=2)
+    second, _ = run(more, target_csv(tmp_path, "csv-second-run"), state)
+
+    log = tap_log(tmp_path)
+    assert log["state"] == {"bookmarks": {"users": {"id": 4}, "orders": {"id": 3}}}
+    given = log["argv"][log["argv"].index("--state") + 1]
+    assert not os.path.exists(given), "the private state file is removed after the run"
+    assert log["sent"] == {"users": [5, 6], "orders": []}
+    assert second.records == {"users": 2}
+    assert csv_ids(tmp_path, "users") == [1, 2, 3, 4]
+    assert csv_ids(tmp_path, "users", "csv-second-run") == [5, 6]
+    assert state.read() == {"bookmarks": {"users": {"id": 6}, "orders": {"id": 3}}}
+
+
+def test_state_directory_keeps_each_pipeline_apart(tmp_path, csv_target):
+    backend = LocalStateBackend(tmp_path / "states")
+    tap = counting_tap(tmp_path, streams={"users": 2})
+
+    result, _ = run(tap, csv_target, KeyedState(backend, StateKey("acme", "users")))
+
+    assert result.outcome is Outcome.OK
+    assert json.loads((tmp_path / "states" / "acme" / "users.json").read_text()) == {
+        "bookmarks": {"users": {"id": 2}}
+    }
+    assert backend.keys() == [StateKey("acme", "users")]
+
+
+def test_config_contents_never_reach_argv_or_logs(tmp_path, csv_target):
+    tap = counting_tap(tmp_path, streams={"users": 1}, password="s3cr3t-value")
+
+    _, stderr = run(tap, csv_target, StateFile(tmp_path / "s.json"))
+
+    assert "s3cr3t-value" not in " ".join(tap_log(tmp_path)["argv"])
+    assert "s3cr3t-value" not in stderr
+
+
+def test_tap_failure_names_the_tap_and_keeps_what_the_target_committed(tmp_path, csv_target):
+    state = StateFile(tmp_path / "s.json")
+    tap = counting_tap(tmp_path, streams={"users": 10}, state_every=3, fail_after=5)
+
+    result, stderr = run(tap, csv_target, state)
+
+    assert result.outcome is Outcome.TAP_FAILED and result.exit_code == 1
+    assert "the tap 'tap-counting' failed with exit code 7" in result.message
+    assert "source connection lost" in result.message
+    assert "giving up after retries" in result.message
+    assert "target-csv" not in result.message.split("\n")[0]
+    # the half-written sixth line was held back, so the target ended cleanly and committed
+    assert csv_ids(tmp_path, "users") == [1, 2, 3, 4, 5]
+    assert state.read() == {"bookmarks": {"users": {"id": 3}}}
+    assert "[tap-counting] source connection lost" in stderr
+
+
+def test_target_failure_names_the_target_and_stops_the_tap(tmp_path, csv_target):
+    program = write_program(tmp_path, "tap-orphans", RECORD_BEFORE_SCHEMA_TAP)
+    state = StateFile(tmp_path / "s.json")
+    state.write({"bookmarks": {"before": 1}})
+
+    result, _ = run(PluginCommand("tap", str(program)), csv_target, state)
+
+    assert result.outcome is Outcome.TARGET_FAILED and result.exit_code == 3
+    first_line = result.message.split("\n")[0]
+    assert "the target 'target-csv' failed with exit code 1" in first_line
+    assert "orphans" in result.message, "the target's own error is quoted"
+    assert "The tap failed too" not in result.message
+    assert state.read() == {"bookmarks": {"before": 1}}
+
+
+def test_progress_lines_while_running_and_a_summary(tmp_path, csv_target):
+    tap = counting_tap(tmp_path, streams={"users": 30}, sleep=0.05)
+
+    result, stderr = run(tap, csv_target, StateFile(tmp_path / "s.json"), progress_interval=0.3)
+
+    progress = [line for line in stderr.splitlines() if line.startswith("dativo pipe: ") and "/s):" in line]
+    assert progress, stderr
+    assert all("users" in line for line in progress)
+    assert len(progress) < 15, "at most one line per interval"
+    assert "dativo pipe:   users: 30 records" in stderr
+    assert result.records == {"users": 30}
+
+
+def test_a_second_run_of_one_pipeline_fails_fast_on_the_lock(tmp_path, csv_target):
+    state = StateFile(tmp_path / "s.json")
+    tap = counting_tap(tmp_path, streams={"users": 1})
+
+    with state.lock():
+        with pytest.raises(StateLockedError, match=rf"locked by another run \(pid {os.getpid()}\)"):
+            run(tap, csv_target, StateFile(tmp_path / "s.json"))
+
+    assert not (tmp_path / "tap-log.json").exists(), "the tap never started"
