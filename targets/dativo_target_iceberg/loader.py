@@ -27,17 +27,16 @@ from dativo_core.singer import (
     StateMessage,
     message_from_dict,
     parse_line,
-    read_line_chunks,
 )
 from dativo_target_iceberg.catalog import table_name_for_stream
 from dativo_target_iceberg.config import TargetConfig
 from dativo_target_iceberg.stream_schema import stream_schema
+from dativo_target_iceberg.source import LineBlock, read_line_blocks
 from dativo_target_iceberg.table_writer import TableWriter
 from pyiceberg.catalog import Catalog
 
 log = logging.getLogger("target-iceberg")
 
-READ_CHUNK_BYTES = 8 * 1024 * 1024
 _RECORD_PREFIXES = (b'{"type":"RECORD","stream":"', b'{"type": "RECORD", "stream": "')
 
 
@@ -74,8 +73,8 @@ class Loader:
         catalog.create_namespace_if_not_exists(config.namespace)
 
     def run(self, source: BinaryIO) -> LoadSummary:
-        for chunk in read_line_chunks(source, READ_CHUNK_BYTES):
-            self._process(chunk.lines, chunk.first_line)
+        for block in read_line_blocks(source):
+            self._process(block)
             if self._flush_due():
                 self.flush()
         self.flush()
@@ -84,17 +83,24 @@ class Loader:
 
     # -- reading -----------------------------------------------------------------------------
 
-    def _process(self, lines: list[bytes], first_line: int) -> None:
-        head = _canonical_record_stream(lines[0])
+    def _process(self, block: LineBlock) -> None:
+        first_line = block.first_line
+        head = _canonical_record_stream(block.data)
         if head is not None:
             prefix, stream = head
-            data = b"\n".join(lines)
-            if data.count(b"\n" + prefix) == len(lines) - 1:
-                self._add_records(stream, data, range(first_line, first_line + len(lines)))
+            # A line holds the prefix at most once, at its start: so this counts RECORD lines.
+            if block.data.count(b"\n" + prefix) == block.line_count - 1:
+                self._add_records(stream, block.data, range(first_line, first_line + block.line_count))
                 return
+        lines = block.lines()
         groups: dict[str, tuple[list[bytes], list[int]]] = {}
+        last_prefix, last_group = b"\0", ([], [])  # the latest RECORD line's stream: one check
         for offset, line in enumerate(lines):
             number = first_line + offset
+            if line.startswith(last_prefix):
+                last_group[0].append(line)
+                last_group[1].append(number)
+                continue
             head = _canonical_record_stream(line)
             if head is None:
                 if not line.strip():
@@ -102,13 +108,15 @@ class Loader:
                 message = message_from_dict(parse_line(line, number), number)
                 if not isinstance(message, RecordMessage):
                     self._add_groups(groups)
-                    groups = {}
+                    groups, last_prefix = {}, b"\0"
                     self._handle(message, number)
                     continue
                 stream = message.stream
             else:
-                stream = head[1]
+                last_prefix, stream = head
             group = groups.setdefault(stream, ([], []))
+            if head is not None:
+                last_group = group
             group[0].append(line)
             group[1].append(number)
         self._add_groups(groups)
