@@ -1,0 +1,151 @@
+"""The value kinds a CSV column can hold, how text becomes each, and how kinds widen.
+
+Inference and sync share these conversions, so a column inferred as a kind is read back with
+exactly the rules that inferred it.
+"""
+
+from __future__ import annotations
+
+import enum
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from dativo_core.schema.arrow import TIMESTAMP_TYPE, json_schema_to_arrow_type
+
+TRUE_VALUES = ["true", "True", "TRUE"]
+FALSE_VALUES = ["false", "False", "FALSE"]
+_ZONE_SUFFIX = r"([Zz]|[+-]\d\d(:?\d\d)?)$"
+_SAMPLE_SIZE = 64
+_CONVERSION_ERRORS = (pa.ArrowInvalid, pa.ArrowNotImplementedError)
+
+
+class Kind(str, enum.Enum):
+    NULL = "null"
+    INTEGER = "integer"
+    BOOLEAN = "boolean"
+    DATE = "date"
+    DATE_TIME = "date-time"
+    NUMBER = "number"
+    STRING = "string"
+
+
+# The order in which a column's text is tried; the first kind that fits wins.
+_CANDIDATES = (Kind.INTEGER, Kind.BOOLEAN, Kind.DATE, Kind.DATE_TIME, Kind.NUMBER)
+_WIDENINGS = {
+    frozenset({Kind.INTEGER, Kind.NUMBER}): Kind.NUMBER,
+    frozenset({Kind.DATE, Kind.DATE_TIME}): Kind.DATE_TIME,
+}
+
+# How the CSV reader itself parses each kind; date-time is converted by `convert` instead,
+# because one column may mix values with and without a zone offset.
+READ_TYPES: dict[Kind, pa.DataType] = {
+    Kind.NULL: pa.string(),
+    Kind.INTEGER: pa.int64(),
+    Kind.BOOLEAN: pa.bool_(),
+    Kind.DATE: pa.date32(),
+    Kind.DATE_TIME: pa.string(),
+    Kind.NUMBER: pa.float64(),
+    Kind.STRING: pa.string(),
+}
+
+
+def widen(a: Kind, b: Kind) -> Kind:
+    """The narrowest kind holding values of both."""
+    if a == b or b == Kind.NULL:
+        return a
+    if a == Kind.NULL:
+        return b
+    return _WIDENINGS.get(frozenset({a, b}), Kind.STRING)
+
+
+def _to_datetime(text: pa.Array) -> pa.Array:
+    """ISO-8601 text to UTC timestamps; text without a zone offset is taken as UTC."""
+    try:
+        return pc.cast(text, TIMESTAMP_TYPE)
+    except _CONVERSION_ERRORS:
+        pass
+    try:
+        return pc.cast(pc.cast(text, pa.timestamp("us")), TIMESTAMP_TYPE)
+    except _CONVERSION_ERRORS:
+        pass
+    zoned = pc.match_substring_regex(text, _ZONE_SUFFIX)
+    with_zone = pc.cast(pc.if_else(zoned, text, None), TIMESTAMP_TYPE)
+    naive = pc.cast(pc.cast(pc.if_else(zoned, None, text), pa.timestamp("us")), TIMESTAMP_TYPE)
+    return pc.if_else(zoned, with_zone, naive)
+
+
+def _to_boolean(text: pa.Array) -> pa.Array:
+    known = pc.is_in(text, value_set=pa.array(TRUE_VALUES + FALSE_VALUES))
+    if not pc.all(pc.or_kleene(known, pc.is_null(text))).as_py():
+        raise pa.ArrowInvalid("not a boolean")
+    return pc.is_in(text, value_set=pa.array(TRUE_VALUES), skip_nulls=True)
+
+
+def convert(text: pa.Array, kind: Kind) -> pa.Array:
+    """Text (nulls for empty fields) as `kind`; raises pyarrow.ArrowInvalid if a value doesn't fit."""
+    if kind in (Kind.STRING, Kind.NULL):
+        return text
+    if kind == Kind.DATE_TIME:
+        return _to_datetime(text)
+    if kind == Kind.BOOLEAN:
+        out = _to_boolean(text)
+        return pc.if_else(pc.is_null(text), pa.scalar(None, pa.bool_()), out)
+    return pc.cast(text, READ_TYPES[kind])
+
+
+def fits(text: pa.Array, kind: Kind) -> bool:
+    try:
+        convert(text, kind)
+    except _CONVERSION_ERRORS:
+        return False
+    return True
+
+
+def kind_of(text: pa.Array) -> Kind:
+    """The narrowest kind that every non-empty value of `text` fits."""
+    values = pc.drop_null(text)
+    if len(values) == 0:
+        return Kind.NULL
+    # A failed conversion costs as much as a full one, so most kinds are ruled out on a sample.
+    sample = values.slice(0, _SAMPLE_SIZE)
+    for kind in _CANDIDATES:
+        if fits(sample, kind) and fits(values, kind):
+            return kind
+    return Kind.STRING
+
+
+def first_misfit(text: pa.Array, kind: Kind) -> int | None:
+    """Index of the first value that does not fit `kind` (used only to report an error)."""
+    for index in range(len(text)):
+        if not fits(text.slice(index, 1), kind):
+            return index
+    return None
+
+
+def json_schema_of(kind: Kind) -> dict[str, Any]:
+    """The nullable JSON Schema a stream announces for a column of this kind."""
+    if kind in (Kind.DATE, Kind.DATE_TIME):
+        return {"type": ["string", "null"], "format": kind.value}
+    if kind in (Kind.NULL, Kind.STRING):
+        return {"type": ["string", "null"]}
+    return {"type": [kind.value, "null"]}
+
+
+def kind_from_json_schema(prop: dict[str, Any]) -> Kind:
+    """The kind to read a column as when a catalog, not inference, gives its schema."""
+    arrow_type, as_json_text = json_schema_to_arrow_type(prop)
+    if as_json_text:
+        return Kind.STRING
+    if pa.types.is_integer(arrow_type):
+        return Kind.INTEGER
+    if pa.types.is_floating(arrow_type):
+        return Kind.NUMBER
+    if pa.types.is_boolean(arrow_type):
+        return Kind.BOOLEAN
+    if pa.types.is_date(arrow_type):
+        return Kind.DATE
+    if pa.types.is_timestamp(arrow_type):
+        return Kind.DATE_TIME
+    return Kind.STRING

@@ -1,0 +1,240 @@
+"""Streaming CSV reading with pyarrow: bounded batches, and errors that name file, line, column."""
+
+from __future__ import annotations
+
+import codecs
+import csv
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.csv as pacsv
+
+from dativo_tap_csv.column_kinds import (
+    FALSE_VALUES,
+    READ_TYPES,
+    TRUE_VALUES,
+    Kind,
+    convert,
+    first_misfit,
+)
+from dativo_tap_csv.settings import FileSpec
+
+DEFAULT_BLOCK_SIZE = 1024 * 1024
+
+
+class CSVFileError(ValueError):
+    """A CSV file that cannot be read as configured, located by file, line and column."""
+
+
+@dataclass
+class _RowProblem:
+    row: int | None = None
+    text: str = ""
+    expected: int = 0
+    actual: int = 0
+
+
+def _read_options(spec: FileSpec, block_size: int) -> pacsv.ReadOptions:
+    # pyarrow reads UTF-8 natively and skips a BOM; other encodings go through Python codecs.
+    encoding = "utf8" if spec.is_utf8 else spec.encoding
+    return pacsv.ReadOptions(block_size=block_size, encoding=encoding, use_threads=False)
+
+
+def _parse_options(spec: FileSpec, problem: _RowProblem | None = None) -> pacsv.ParseOptions:
+    def on_invalid_row(row: pacsv.InvalidRow) -> str:
+        if problem is not None:
+            problem.row, problem.text = row.number, row.text
+            problem.expected, problem.actual = row.expected_columns, row.actual_columns
+        return "error"
+
+    return pacsv.ParseOptions(
+        delimiter=spec.delimiter,
+        quote_char=spec.quotechar,
+        double_quote=spec.doublequote,
+        escape_char=spec.escapechar or False,
+        newlines_in_values=True,
+        invalid_row_handler=on_invalid_row,
+    )
+
+
+def _convert_options(columns: Sequence[str], types: dict[str, pa.DataType]) -> pacsv.ConvertOptions:
+    return pacsv.ConvertOptions(
+        include_columns=list(columns),
+        column_types=types,
+        null_values=[""],
+        strings_can_be_null=True,
+        quoted_strings_can_be_null=True,
+        true_values=TRUE_VALUES,
+        false_values=FALSE_VALUES,
+    )
+
+
+def _python_encoding(spec: FileSpec) -> str:
+    return "utf-8-sig" if spec.is_utf8 else spec.encoding
+
+
+def physical_line(path: Path, spec: FileSpec, row: int) -> int | None:
+    """The line where CSV row `row` (header = 1, blank lines not counted) starts.
+
+    Rows and lines differ when quoted values hold newlines; only used to report errors.
+    """
+    try:
+        with open(path, newline="", encoding=_python_encoding(spec), errors="replace") as fh:
+            reader = csv.reader(
+                fh,
+                delimiter=spec.delimiter,
+                quotechar=spec.quotechar,
+                escapechar=spec.escapechar,
+                doublequote=spec.doublequote,
+            )
+            seen, previous_end = 0, 0
+            for fields in reader:
+                start = previous_end + 1
+                previous_end = reader.line_num
+                if fields:
+                    seen += 1
+                    if seen == row:
+                        return start
+    except (csv.Error, OSError, LookupError):
+        return None
+    return None
+
+
+def _where(path: Path, spec: FileSpec, row: int | None) -> str:
+    if row is None:
+        return f"file '{path}'"
+    line = physical_line(path, spec, row)
+    return f"file '{path}', line {line if line is not None else row}"
+
+
+def read_header(path: Path, spec: FileSpec) -> list[str]:
+    """The column names of a file's first row."""
+    if not spec.is_utf8:
+        codecs.lookup(spec.encoding)
+    try:
+        reader = pacsv.open_csv(
+            path,
+            read_options=pacsv.ReadOptions(
+                block_size=64 * 1024, encoding="utf8" if spec.is_utf8 else spec.encoding
+            ),
+            parse_options=_parse_options(spec),
+            convert_options=pacsv.ConvertOptions(include_columns=[]),
+        )
+    except pa.ArrowInvalid as exc:
+        if "Empty CSV file" in str(exc):
+            raise CSVFileError(f"file '{path}' is empty: a CSV file needs a header row") from exc
+        raise CSVFileError(f"file '{path}': cannot read the header row: {exc}") from exc
+    names = list(reader.schema.names)
+    reader.close()
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        raise CSVFileError(f"file '{path}': duplicate column names in the header: {duplicates}")
+    return names
+
+
+def _misfit_error(path: Path, spec: FileSpec, row: int, column: str, kind: Kind, value: object) -> CSVFileError:
+    return CSVFileError(
+        f"{_where(path, spec, row)}, column '{column}': value {value!r} is not a valid "
+        f"{kind.value}. The column type was inferred from earlier rows (see `infer_max_rows`) "
+        "or set by the catalog; declare the column as string in the catalog to keep such values"
+    )
+
+
+def _locate_misfit(
+    path: Path, spec: FileSpec, kinds: dict[str, Kind], block_size: int, cause: Exception
+) -> CSVFileError:
+    """Re-read the file as text to find the first value that does not fit its column's kind."""
+    row = 1
+    text_types = {name: pa.string() for name in kinds}
+    for batch in _batches(path, spec, list(kinds), text_types, block_size):
+        for name, kind in kinds.items():
+            index = first_misfit(batch.column(name), kind)
+            if index is not None:
+                value = batch.column(name)[index].as_py()
+                return _misfit_error(path, spec, row + index + 1, name, kind, value)
+        row += batch.num_rows
+    return CSVFileError(f"file '{path}': {cause}")
+
+
+def _with_datetimes(
+    batch: pa.RecordBatch, path: Path, spec: FileSpec, kinds: dict[str, Kind], first_row: int
+) -> pa.RecordBatch:
+    """The batch with its date-time columns converted from text to UTC timestamps."""
+    columns = list(batch.columns)
+    for position, name in enumerate(batch.schema.names):
+        if kinds[name] != Kind.DATE_TIME:
+            continue
+        try:
+            columns[position] = convert(columns[position], Kind.DATE_TIME)
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            index = first_misfit(columns[position], Kind.DATE_TIME) or 0
+            value = columns[position][index].as_py()
+            raise _misfit_error(path, spec, first_row + index, name, Kind.DATE_TIME, value)
+    return pa.RecordBatch.from_arrays(columns, names=batch.schema.names)
+
+
+def _batches(
+    path: Path,
+    spec: FileSpec,
+    columns: Sequence[str],
+    types: dict[str, pa.DataType],
+    block_size: int,
+) -> Iterator[pa.RecordBatch]:
+    problem = _RowProblem()
+    try:
+        reader = pacsv.open_csv(
+            path,
+            read_options=_read_options(spec, block_size),
+            parse_options=_parse_options(spec, problem),
+            convert_options=_convert_options(columns, types),
+        )
+        with reader:
+            for batch in reader:
+                yield batch
+    except pa.ArrowInvalid as exc:
+        if problem.row is not None or problem.text:
+            where = _where(path, spec, problem.row)
+            raise CSVFileError(
+                f"{where}: expected {problem.expected} fields like the header, "
+                f"got {problem.actual}: {problem.text[:200]!r}"
+            ) from exc
+        raise
+
+
+def read_batches(
+    path: Path,
+    spec: FileSpec,
+    kinds: dict[str, Kind],
+    block_size: int = DEFAULT_BLOCK_SIZE,
+) -> Iterator[pa.RecordBatch]:
+    """Batches of the named columns, each read as its kind (date-time still as text)."""
+    types = {name: READ_TYPES[kind] for name, kind in kinds.items()}
+    convert_datetimes = Kind.DATE_TIME in kinds.values()
+    next_row = 2  # the header is row 1
+    try:
+        for batch in _batches(path, spec, list(kinds), types, block_size):
+            if convert_datetimes:
+                batch = _with_datetimes(batch, path, spec, kinds, next_row)
+            next_row += batch.num_rows
+            yield batch
+    except CSVFileError:
+        raise
+    except pa.ArrowInvalid as exc:
+        if "conversion error" in str(exc):
+            raise _locate_misfit(path, spec, kinds, block_size, exc) from exc
+        raise CSVFileError(f"file '{path}': {exc}") from exc
+
+
+def read_text_batches(
+    path: Path, spec: FileSpec, columns: Sequence[str], block_size: int = DEFAULT_BLOCK_SIZE
+) -> Iterator[pa.RecordBatch]:
+    """Batches of the named columns as text, empty fields as nulls (for type inference)."""
+    types = {name: pa.string() for name in columns}
+    try:
+        yield from _batches(path, spec, columns, types, block_size)
+    except CSVFileError:
+        raise
+    except pa.ArrowInvalid as exc:
+        raise CSVFileError(f"file '{path}': {exc}") from exc

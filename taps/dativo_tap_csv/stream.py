@@ -1,0 +1,240 @@
+"""One CSV stream: a singer-sdk Stream whose per-record hot path is replaced by a bulk one.
+
+singer-sdk still writes SCHEMA, handles the catalog, selection, state and the CLI; the
+records of each Arrow batch are encoded to RECORD lines natively and written in large blocks.
+When stream maps are configured (they transform records one by one), records go through
+singer-sdk's own per-record path instead.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import polars as pl
+from singer_sdk.exceptions import MaxRecordsLimitException
+from singer_sdk.helpers._state import get_starting_replication_value
+from singer_sdk.mapper import SameRecordTransform
+from singer_sdk.streams import Stream
+
+from dativo_core.singer import SingerWriter
+from dativo_tap_csv.column_kinds import Kind, json_schema_of, kind_from_json_schema
+from dativo_tap_csv.discovery import infer_kinds, shared_header
+from dativo_tap_csv.encoding import record_lines
+from dativo_tap_csv.reading import DEFAULT_BLOCK_SIZE, read_batches
+from dativo_tap_csv.settings import FileSpec
+
+if TYPE_CHECKING:
+    from singer_sdk import Tap
+
+SOURCE_FILE = "_sdc_source_file"
+SOURCE_FILE_MTIME = "_sdc_source_file_mtime"
+SOURCE_LINENO = "_sdc_source_lineno"
+METADATA_SCHEMAS: dict[str, dict[str, Any]] = {
+    SOURCE_FILE: {"type": ["string", "null"]},
+    SOURCE_FILE_MTIME: {"type": ["string", "null"], "format": "date-time"},
+    SOURCE_LINENO: {"type": ["integer", "null"]},
+}
+# Beside the bookmark (the newest synced mtime): the files synced that have exactly that mtime,
+# so a file sharing the bookmark's mtime is synced once, neither skipped nor repeated.
+FILES_AT_BOOKMARK = "files_at_bookmark"
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    path: Path
+    mtime: dt.datetime
+
+    @classmethod
+    def of(cls, path: Path) -> SourceFile:
+        micros = path.stat().st_mtime_ns // 1000
+        epoch = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
+        return cls(path, epoch + dt.timedelta(microseconds=micros))
+
+
+def metadata_columns(config: dict[str, Any] | Any, spec: FileSpec) -> list[str]:
+    """All three with `add_metadata_columns`; else the mtime alone if the stream is incremental."""
+    if config.get("add_metadata_columns"):
+        return [SOURCE_FILE, SOURCE_FILE_MTIME, SOURCE_LINENO]
+    return [SOURCE_FILE_MTIME] if spec.incremental else []
+
+
+class CSVStream(Stream):
+    """The rows of one or more CSV files that share a header."""
+
+    is_sorted = True  # files are synced in modification-time order
+
+    def __init__(self, tap: Tap, spec: FileSpec) -> None:
+        self.spec = spec
+        self.paths = spec.resolve_paths()
+        self.header = shared_header(spec, self.paths)
+        self.extra_columns = metadata_columns(tap.config, spec)
+        catalog_entry = tap.input_catalog.get_stream(spec.entity) if tap.input_catalog else None
+        if catalog_entry is not None:
+            schema = catalog_entry.schema.to_dict()
+        else:
+            schema = self._inferred_schema(tap.config)
+        super().__init__(tap, schema=schema, name=spec.entity)
+        self.primary_keys = list(spec.keys)
+        if spec.incremental:
+            self.replication_key = SOURCE_FILE_MTIME
+
+    @property
+    def block_size(self) -> int:
+        return int(self.config.get("block_size_bytes") or DEFAULT_BLOCK_SIZE)
+
+    def _inferred_schema(self, config: Any) -> dict[str, Any]:
+        kinds = infer_kinds(
+            self.spec,
+            self.paths,
+            self.header,
+            int(config.get("block_size_bytes") or DEFAULT_BLOCK_SIZE),
+            config.get("infer_max_rows"),
+        )
+        properties = {name: json_schema_of(kind) for name, kind in kinds.items()}
+        properties.update({name: METADATA_SCHEMAS[name] for name in self.extra_columns})
+        return {"type": "object", "properties": properties}
+
+    # Selection and kinds
+
+    def _selected_columns(self) -> list[str]:
+        properties = self.effective_schema.get("properties", {})
+        return [
+            name
+            for name in properties
+            if self.mask.get(("properties", name), True)
+        ]
+
+    def _file_kinds(self, selected: list[str]) -> dict[str, Kind]:
+        properties = self.effective_schema.get("properties", {})
+        missing = [
+            name for name in selected if name not in self.header and name not in METADATA_SCHEMAS
+        ]
+        if missing:
+            raise ValueError(
+                f"stream '{self.name}': the catalog selects column(s) {missing} "
+                f"that the files' header {self.header} does not have"
+            )
+        return {
+            name: kind_from_json_schema(properties[name])
+            for name in selected
+            if name in self.header
+        }
+
+    # Files and state
+
+    def _pending_files(self) -> list[SourceFile]:
+        files = sorted((SourceFile.of(p) for p in self.paths), key=lambda f: (f.mtime, str(f.path)))
+        if self.replication_method != "INCREMENTAL":
+            return files
+        state = self.get_context_state(None)
+        bookmark_text = get_starting_replication_value(state)
+        if not bookmark_text:
+            return files
+        bookmark = dt.datetime.fromisoformat(str(bookmark_text))
+        done = set(state.get(FILES_AT_BOOKMARK) or [])
+        return [
+            f for f in files if f.mtime > bookmark or (f.mtime == bookmark and str(f.path) not in done)
+        ]
+
+    def _advance_bookmark(self, source: SourceFile) -> None:
+        state = self.get_context_state(None)
+        current = state.get("replication_key_value")
+        if isinstance(current, str):
+            current = dt.datetime.fromisoformat(current)
+        same_mtime = current == source.mtime and state.get(FILES_AT_BOOKMARK)
+        files = [*state[FILES_AT_BOOKMARK], str(source.path)] if same_mtime else [str(source.path)]
+        state["replication_key"] = SOURCE_FILE_MTIME
+        state["replication_key_value"] = source.mtime.isoformat()
+        state[FILES_AT_BOOKMARK] = files
+        self.state_manager.is_flushed = False
+
+    # Reading
+
+    def _frames(self, source: SourceFile, kinds: dict[str, Kind], selected: list[str]) -> Iterator[pl.DataFrame]:
+        """The selected columns of one file, batch by batch, with metadata columns added."""
+        next_row = 2  # the header is row 1
+        for batch in read_batches(source.path, self.spec, kinds, self.block_size):
+            frame = pl.from_arrow(batch)
+            assert isinstance(frame, pl.DataFrame)
+            extras = {
+                SOURCE_FILE: pl.lit(str(source.path), dtype=pl.String),
+                SOURCE_FILE_MTIME: pl.lit(source.mtime, dtype=pl.Datetime("us", "UTC")),
+                SOURCE_LINENO: pl.int_range(next_row, next_row + frame.height, dtype=pl.Int64),
+            }
+            next_row += frame.height
+            frame = frame.with_columns(
+                **{name: expr for name, expr in extras.items() if name in selected}
+            )
+            yield frame.select(selected)
+
+    def get_records(self, context: dict | None) -> Iterator[dict]:
+        """Records one by one, for singer-sdk's per-record path (taken when stream maps are set)."""
+        selected = self._selected_columns()
+        kinds = self._file_kinds(selected)
+        incremental = self.replication_method == "INCREMENTAL"
+        for source in self._pending_files():
+            for frame in self._frames(source, kinds, selected):
+                yield from frame.to_dicts()
+            if incremental:
+                self._advance_bookmark(source)
+
+    def _uses_bulk_path(self) -> bool:
+        maps = self.stream_maps
+        return (
+            len(maps) == 1
+            and type(maps[0]) is SameRecordTransform
+            and maps[0].stream_alias == self.name
+        )
+
+    def _sync_records(  # type: ignore[override]
+        self, context: dict | None = None, *, write_messages: bool = True
+    ) -> Iterator[dict]:
+        """Sync every pending file; RECORD lines in bulk, a STATE after each file."""
+        if not (write_messages and self._uses_bulk_path()):
+            yield from super()._sync_records(context, write_messages=write_messages)
+            return
+        selected = self._selected_columns()
+        kinds = self._file_kinds(selected)
+        limit = self.ABORT_AT_RECORD_COUNT
+        emitted = 0
+        writer = SingerWriter(buffer_bytes=8 * 1024 * 1024)
+        # One helper thread encodes a batch while the next one is parsed (both release the GIL).
+        with (
+            self.get_record_counter() as counter,
+            self.get_sync_timer(),
+            ThreadPoolExecutor(max_workers=1) as encoder,
+        ):
+            for source in self._pending_files():
+                encoded: Future[bytes] | None = None
+                for frame in self._frames(source, kinds, selected):
+                    if limit is not None:
+                        if emitted >= limit and frame.height:
+                            if encoded is not None:
+                                writer.write_raw(encoded.result())
+                            writer.flush()
+                            self._abort_sync(
+                                MaxRecordsLimitException(
+                                    f"Stream '{self.name}' stopped at the record limit ({limit})"
+                                )
+                            )
+                        frame = frame.head(limit - emitted)
+                    if encoded is not None:
+                        writer.write_raw(encoded.result())
+                    encoded = encoder.submit(record_lines, frame, self.name)
+                    emitted += frame.height
+                    counter.increment(frame.height)
+                    self.state_manager.is_flushed = False
+                if encoded is not None:
+                    writer.write_raw(encoded.result())
+                writer.flush()
+                if self.replication_method == "INCREMENTAL":
+                    self._advance_bookmark(source)
+                    self._write_state_message()
+        self._finalize_state(self.stream_state)
+        self._write_state_message()
+        yield from ()  # records were written in bulk, none is handed back one by one
