@@ -279,7 +279,7 @@ def metric_offenders(rule: QualityRule, values: pa.Array) -> pa.Array:
 
 
 _METRIC_WORDS = {
-    "nullValues": "is null",
+    "nullValues": "",
     "missingValues": "counts as missing",
     "invalidValues": "is not a valid value",
     "duplicateValues": "is a duplicate",
@@ -301,5 +301,5 @@ def metric_finding(
     context = f"({rule.describe()}; this batch has {measured:g} {rule.unit})"
     words = _METRIC_WORDS[rule.metric]
     finding = _offenders(rule.metric, path or "", offending, values if shown is None else shown,
-                         lambda v: f"{v!r} {words} {context}")
+                         lambda v: f"{v!r} {words} {context}" if words else f"null {context}")
     return finding or Finding(rule.metric, path, [], [f"{rule.describe()} failed: this batch has {measured:g} {rule.unit}"])

@@ -149,7 +149,7 @@ def _quality_rules(items: list[dict[str, Any]], where: str, unchecked: list[str]
         metric = item.get("metric") or V30_RULE_TO_METRIC.get(item.get("rule", ""), item.get("rule"))
         label = str(item.get("id") or item.get("name") or "")
         if kind != "library" or metric not in (*COUNT_METRICS, "rowCount"):
-            unchecked.append(f"{where}.quality[{index}] ({kind} {metric or ''})".strip())
+            unchecked.append(f"{where}.quality[{index}] ({' '.join(filter(None, [kind, metric]))})")
             continue
         arguments = dict(item.get("arguments") or {})
         if "validValues" in item:  # v3.0: `rule: validValues` lists them beside the rule
