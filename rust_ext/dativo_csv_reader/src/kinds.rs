@@ -1,10 +1,10 @@
-//! Column kinds and their inference, in pyarrow's order: a column takes the first kind, of
-//! Integer, Boolean, Date, Time, Timestamp (s, s UTC, ns, ns UTC) and Float, that every non-null
-//! field of the file parses as; a column of nulls only is Null; anything else is String.
+//! Column kinds and their inference, as Dativo's tap-csv infers them: a column takes the first
+//! of integer, boolean, date, date-time and number that every non-null field parses as; a column
+//! of nulls only is null (read as text); anything else is string.
 
 use arrow_schema::{DataType, TimeUnit};
 
-use crate::values::{parse_bool, parse_date, parse_float, parse_int, parse_time, parse_timestamp};
+use crate::values::{parse_bool, parse_date, parse_float, parse_int, parse_timestamp};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
@@ -12,119 +12,78 @@ pub enum Kind {
     Integer,
     Boolean,
     Date,
-    Time,
-    TimestampSeconds,
-    TimestampSecondsUtc,
-    TimestampNanos,
-    TimestampNanosUtc,
-    Float,
+    DateTime,
+    Number,
     String,
 }
 
 /// The kinds inference tries, in order; bit `i` of a candidate mask stands for `INFERRED[i]`.
-const INFERRED: [Kind; 9] = [
-    Kind::Integer,
-    Kind::Boolean,
-    Kind::Date,
-    Kind::Time,
-    Kind::TimestampSeconds,
-    Kind::TimestampSecondsUtc,
-    Kind::TimestampNanos,
-    Kind::TimestampNanosUtc,
-    Kind::Float,
-];
-const ALL_CANDIDATES: u16 = (1 << INFERRED.len()) - 1;
-const TIMESTAMP_BITS: u16 = 0b1111 << 4;
+const INFERRED: [Kind; 5] = [Kind::Integer, Kind::Boolean, Kind::Date, Kind::DateTime, Kind::Number];
+const ALL_CANDIDATES: u8 = (1 << INFERRED.len()) - 1;
 
 impl Kind {
-    /// The type names accepted in the `column_types` config.
-    pub const NAMES: [&'static str; 8] =
-        ["integer", "number", "boolean", "date", "time", "timestamp", "timestamp_utc", "string"];
+    /// The type names accepted in the `column_types` config (tap-csv's kind names).
+    pub const NAMES: [&'static str; 6] = ["integer", "boolean", "date", "date-time", "number", "string"];
 
     pub fn from_name(name: &str) -> Option<Kind> {
         Some(match name {
             "integer" => Kind::Integer,
-            "number" => Kind::Float,
             "boolean" => Kind::Boolean,
             "date" => Kind::Date,
-            "time" => Kind::Time,
-            "timestamp" => Kind::TimestampNanos,
-            "timestamp_utc" => Kind::TimestampNanosUtc,
+            "date-time" => Kind::DateTime,
+            "number" => Kind::Number,
             "string" => Kind::String,
             _ => return None,
         })
     }
 
-    /// What a user reads in an error about a field that is not of this kind.
-    pub fn describe(self) -> &'static str {
+    /// The kind's name, as a user reads it in an error.
+    pub fn name(self) -> &'static str {
         match self {
             Kind::Null => "null",
-            Kind::Integer => "an integer",
-            Kind::Boolean => "a boolean (true/false/1/0)",
-            Kind::Date => "a date (YYYY-MM-DD)",
-            Kind::Time => "a time (HH:MM[:SS])",
-            Kind::TimestampSeconds | Kind::TimestampNanos => "a timestamp without time zone",
-            Kind::TimestampSecondsUtc | Kind::TimestampNanosUtc => "a timestamp",
-            Kind::Float => "a number",
-            Kind::String => "text",
+            Kind::Integer => "integer",
+            Kind::Boolean => "boolean",
+            Kind::Date => "date",
+            Kind::DateTime => "date-time",
+            Kind::Number => "number",
+            Kind::String => "string",
         }
     }
 
     pub fn data_type(self) -> DataType {
-        let utc = || Some("UTC".into());
         match self {
-            Kind::Null => DataType::Null,
             Kind::Integer => DataType::Int64,
             Kind::Boolean => DataType::Boolean,
             Kind::Date => DataType::Date32,
-            Kind::Time => DataType::Time32(TimeUnit::Second),
-            Kind::TimestampSeconds => DataType::Timestamp(TimeUnit::Second, None),
-            Kind::TimestampSecondsUtc => DataType::Timestamp(TimeUnit::Second, utc()),
-            Kind::TimestampNanos => DataType::Timestamp(TimeUnit::Nanosecond, None),
-            Kind::TimestampNanosUtc => DataType::Timestamp(TimeUnit::Nanosecond, utc()),
-            Kind::Float => DataType::Float64,
-            Kind::String => DataType::Utf8,
+            Kind::DateTime => DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())),
+            Kind::Number => DataType::Float64,
+            Kind::Null | Kind::String => DataType::Utf8,
         }
     }
 }
 
 /// The kinds (bits of `candidates`) that one non-null field parses as.
-fn matching_kinds(field: &[u8], candidates: u16) -> u16 {
-    let mut matched = 0u16;
-    let wanted = |bit: usize| candidates & (1 << bit) != 0;
-    let integer = wanted(0) && parse_int(field).is_some();
-    if integer {
-        matched |= 1;
-    }
-    if wanted(1) && parse_bool(field).is_some() {
-        matched |= 1 << 1;
-    }
-    if wanted(2) && parse_date(field).is_some() {
-        matched |= 1 << 2;
-    }
-    if wanted(3) && parse_time(field).is_some() {
-        matched |= 1 << 3;
-    }
-    if candidates & TIMESTAMP_BITS != 0 {
-        if let Some(t) = parse_timestamp(field) {
-            matched |= match (t.fractional, t.zoned) {
-                (false, false) => (1 << 4) | (1 << 6),
-                (false, true) => (1 << 5) | (1 << 7),
-                (true, false) => 1 << 6,
-                (true, true) => 1 << 7,
-            };
+fn matching_kinds(field: &[u8], candidates: u8) -> u8 {
+    let tests: [fn(&[u8]) -> bool; 5] = [
+        |f| parse_int(f).is_some(),
+        |f| parse_bool(f).is_some(),
+        |f| parse_date(f).is_some(),
+        |f| parse_timestamp(f).is_some(),
+        |f| parse_float(f).is_some(),
+    ];
+    let mut matched = 0u8;
+    for (bit, test) in tests.iter().enumerate() {
+        if candidates & (1 << bit) != 0 && test(field) {
+            matched |= 1 << bit;
         }
     }
-    if wanted(8) && parse_float(field).is_some() {
-        matched |= 1 << 8;
-    }
-    matched & candidates
+    matched
 }
 
-/// Inference for one column, fed every field of the file.
+/// Inference for one column, fed its non-null fields.
 #[derive(Debug, Clone, Copy)]
 pub struct KindInference {
-    candidates: u16,
+    candidates: u8,
     saw_value: bool,
 }
 
@@ -135,7 +94,6 @@ impl Default for KindInference {
 }
 
 impl KindInference {
-    /// Account for one field that is not a null value.
     pub fn observe(&mut self, field: &[u8]) {
         self.saw_value = true;
         if self.candidates != 0 {
@@ -147,10 +105,10 @@ impl KindInference {
         if !self.saw_value {
             return Kind::Null;
         }
-        match self.candidates.trailing_zeros() as usize {
-            bit if bit < INFERRED.len() => INFERRED[bit],
-            _ => Kind::String,
-        }
+        INFERRED
+            .get(self.candidates.trailing_zeros() as usize)
+            .copied()
+            .unwrap_or(Kind::String)
     }
 }
 
@@ -167,12 +125,12 @@ mod tests {
     #[test]
     fn first_kind_that_holds_every_field_wins() {
         assert_eq!(infer(&["1", "2"]), Kind::Integer);
-        assert_eq!(infer(&["1", "true"]), Kind::Boolean);
-        assert_eq!(infer(&["2", "true"]), Kind::String);
-        assert_eq!(infer(&["1", "1.5"]), Kind::Float);
-        assert_eq!(infer(&["2020-01-01", "2020-01-01 10:00:00"]), Kind::TimestampSeconds);
-        assert_eq!(infer(&["2020-01-01T10:00:00.5", "2020-01-01"]), Kind::TimestampNanos);
-        assert_eq!(infer(&["2020-01-01 10:00:00", "2020-01-01T10:00:00Z"]), Kind::String);
+        assert_eq!(infer(&["1", "true"]), Kind::String);
+        assert_eq!(infer(&["1", "1.5"]), Kind::Number);
+        assert_eq!(infer(&["0x10", "1.5"]), Kind::String);
+        assert_eq!(infer(&["2020-01-01", "2020-01-01 10:00:00"]), Kind::DateTime);
+        assert_eq!(infer(&["2020-01-01 10:00:00", "2020-01-01T10:00:00Z"]), Kind::DateTime);
+        assert_eq!(infer(&["TRUE", "false"]), Kind::Boolean);
         assert_eq!(infer(&[]), Kind::Null);
     }
 }

@@ -1,8 +1,9 @@
 //! A CSV reader behind the Dativo reader C ABI.
 //!
-//! Types are inferred from the whole file with pyarrow's rules (a first pass that only parses
-//! CSV), then the file is read again in batches of `batch_size` rows, so memory stays bounded by
-//! the batch whatever the file size. Config keys: see `options.rs` and docs/rust-readers.md.
+//! Types are inferred with tap-csv's rules from the whole file (or its first `infer_max_rows`
+//! rows) in a first pass that only parses CSV, then the file is read again in batches of
+//! `batch_size` rows, so memory stays bounded by the batch whatever the file size.
+//! Config keys: see `options.rs` and docs/rust-readers.md.
 
 mod columns;
 mod kinds;
@@ -36,13 +37,13 @@ pub struct CsvReader {
 }
 
 /// Where a field is, as a user finds it in the file.
-fn locate(path: &str, line: u64, names: &[String], index: usize) -> String {
-    format!("{path}: line {line}, column '{}' (field {})", names[index], index + 1)
+fn locate(path: &str, line: u64, name: &str, index: usize) -> String {
+    format!("file '{path}', line {line}, column '{name}' (field {})", index + 1)
 }
 
 fn open_records(options: &CsvOptions) -> Result<csv::Reader<BufReader<File>>, String> {
     let file = File::open(&options.path)
-        .map_err(|e| format!("{}: cannot open the CSV file: {e}", options.path))?;
+        .map_err(|e| format!("file '{}': cannot open the CSV file: {e}", options.path))?;
     let mut builder = csv::ReaderBuilder::new();
     builder
         .has_headers(false)
@@ -63,10 +64,10 @@ fn read_record(
 ) -> Result<bool, String> {
     records.read_byte_record(record).map_err(|error| match error.kind() {
         ErrorKind::UnequalLengths { pos, expected_len, len } => format!(
-            "{path}: line {}: expected {expected_len} fields as in the first row, got {len}",
+            "file '{path}', line {}: expected {expected_len} fields as in the first row, got {len}",
             pos.as_ref().map_or(0, |p| p.line())
         ),
-        _ => format!("{path}: cannot read the CSV file: {error}"),
+        _ => format!("file '{path}': cannot read the CSV file: {error}"),
     })
 }
 
@@ -86,7 +87,7 @@ fn column_names(
     let mut header = ByteRecord::new();
     let has_row = read_record(records, &mut header, path)?;
     if !has_row {
-        return Err(format!("{path}: the file is empty; a CSV file needs at least a header row"));
+        return Err(format!("file '{path}' is empty: a CSV file needs at least a header row"));
     }
     let width = header.len();
     if !options.has_header {
@@ -95,7 +96,7 @@ fn column_names(
         return match &options.column_names {
             Some(names) if names.len() == width => Ok(names.clone()),
             Some(names) => Err(format!(
-                "{path}: config 'column_names' has {} names but the first row has {width} fields",
+                "file '{path}': config 'column_names' has {} names but the first row has {width} fields",
                 names.len()
             )),
             None => Ok((0..width).map(|i| format!("f{i}")).collect()),
@@ -107,7 +108,7 @@ fn column_names(
         .map(|(i, raw)| {
             let raw = if i == 0 { strip_bom(raw) } else { raw };
             String::from_utf8(raw.to_vec()).map_err(|_| {
-                format!("{path}: line 1: the name of field {} is not valid UTF-8", i + 1)
+                format!("file '{path}', line 1: the name of field {} is not valid UTF-8", i + 1)
             })
         })
         .collect()
@@ -121,6 +122,7 @@ impl CsvReader {
         field.len() <= self.max_null_len && self.options.null_values.contains(field)
     }
 
+
     /// Kind of every column: configured, inferred from a full pass over the file, or string.
     fn decide_kinds(options: &CsvOptions, names: &[String], max_null_len: usize) -> Result<Vec<Kind>, String> {
         let mut kinds: Vec<Option<Kind>> = names
@@ -129,7 +131,7 @@ impl CsvReader {
             .collect();
         if let Some(missing) = options.column_types.keys().find(|k| !names.contains(k)) {
             return Err(format!(
-                "{}: config 'column_types' names column '{missing}' which the file does not have; its columns are: {}",
+                "file '{}': config 'column_types' names column '{missing}' which the file does not have; its columns are: {}",
                 options.path,
                 names.join(", ")
             ));
@@ -145,7 +147,9 @@ impl CsvReader {
         let mut inference = vec![KindInference::default(); names.len()];
         let mut first = !options.has_header;
         let nulls: &HashSet<Vec<u8>> = &options.null_values;
-        while read_record(&mut records, &mut record, &options.path)? {
+        let mut rows_left = options.infer_max_rows.unwrap_or(u64::MAX);
+        while rows_left > 0 && read_record(&mut records, &mut record, &options.path)? {
+            rows_left -= 1;
             for (i, field) in record.iter().enumerate() {
                 let field = if first && i == 0 { strip_bom(field) } else { field };
                 if kinds[i].is_none() && !(field.len() <= max_null_len && nulls.contains(field)) {
@@ -202,15 +206,16 @@ impl BatchReader for CsvReader {
                     builders[i].append_null();
                     continue;
                 }
-                builders[i].append(kind, field).map_err(|error| {
-                    let names: Vec<String> = self.schema.fields().iter().map(|f| f.name().clone()).collect();
-                    let place = locate(&self.options.path, line_of(&record), &names, i);
+                builders[i].append(field).map_err(|error| {
+                    let name = self.schema.field(i).name();
+                    let place = locate(&self.options.path, line_of(&record), name, i);
                     let text = String::from_utf8_lossy(field);
                     match error {
                         FieldError::InvalidUtf8 => format!("{place}: the text is not valid UTF-8: {text:?}"),
-                        FieldError::NotOfKind => {
-                            format!("{place}: {text:?} is not {}", kind.describe())
-                        }
+                        FieldError::NotOfKind => format!(
+                            "{place}: value {text:?} is not a valid {}; declare the column as string in 'column_types' to keep such values",
+                            kind.name()
+                        ),
                     }
                 })?;
             }
@@ -223,7 +228,7 @@ impl BatchReader for CsvReader {
         let columns = builders.iter_mut().map(ColumnBuilder::finish).collect();
         RecordBatch::try_new(self.schema.clone(), columns)
             .map(Some)
-            .map_err(|e| format!("{}: cannot assemble a batch: {e}", self.options.path))
+            .map_err(|e| format!("file '{}': cannot assemble a batch: {e}", self.options.path))
     }
 }
 

@@ -6,12 +6,6 @@ use serde_json::{Map, Value};
 
 use crate::kinds::Kind;
 
-/// pyarrow's default `null_values`, so the same fields read as null.
-const PYARROW_NULL_VALUES: &[&str] = &[
-    "", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN",
-    "N/A", "NA", "NULL", "NaN", "n/a", "nan", "null",
-];
-
 pub const DEFAULT_BATCH_SIZE: usize = 65_536;
 
 #[derive(Debug)]
@@ -26,10 +20,13 @@ pub struct CsvOptions {
     pub column_names: Option<Vec<String>>,
     /// Column name -> kind, skipping inference for that column.
     pub column_types: HashMap<String, Kind>,
-    /// Infer types from the whole file (true) or read every other column as a string.
+    /// Infer the other columns' types (true) or read them as strings.
     pub infer_types: bool,
+    /// Infer from the first this many rows; `None` reads the whole file first.
+    pub infer_max_rows: Option<u64>,
+    /// Fields read as null (default: the empty field only, as tap-csv does).
     pub null_values: HashSet<Vec<u8>>,
-    /// Whether a null value in a string column is null (true) or kept as text (pyarrow's default).
+    /// Whether a null value in a string column is null (default) or kept as text.
     pub strings_can_be_null: bool,
     pub batch_size: usize,
 }
@@ -95,7 +92,7 @@ impl CsvOptions {
         let config = config.as_object().ok_or("config must be a JSON object")?;
         let known = [
             "path", "delimiter", "quote_char", "escape_char", "has_header", "column_names",
-            "column_types", "infer_types", "null_values", "strings_can_be_null", "batch_size",
+            "column_types", "infer_types", "infer_max_rows", "null_values", "strings_can_be_null", "batch_size",
         ];
         if let Some(unknown) = config.keys().find(|k| !known.contains(&k.as_str())) {
             return Err(format!("unknown config key '{unknown}'; known keys: {}", known.join(", ")));
@@ -109,7 +106,13 @@ impl CsvOptions {
             .ok_or("config 'delimiter' cannot be empty")?;
         let null_values = match string_list(config, "null_values")? {
             Some(values) => values.into_iter().map(String::into_bytes).collect(),
-            None => PYARROW_NULL_VALUES.iter().map(|v| v.as_bytes().to_vec()).collect(),
+            None => HashSet::from([Vec::new()]),
+        };
+        let infer_max_rows = match config.get("infer_max_rows") {
+            None | Some(Value::Null) => None,
+            Some(value) => Some(value.as_u64().ok_or_else(|| {
+                format!("config 'infer_max_rows' must be a non-negative integer or null, got {value}")
+            })?),
         };
         let batch_size = match config.get("batch_size") {
             None => DEFAULT_BATCH_SIZE,
@@ -128,8 +131,9 @@ impl CsvOptions {
             column_names: string_list(config, "column_names")?,
             column_types: column_types(config)?,
             infer_types: boolean(config, "infer_types", true)?,
+            infer_max_rows,
             null_values,
-            strings_can_be_null: boolean(config, "strings_can_be_null", false)?,
+            strings_can_be_null: boolean(config, "strings_can_be_null", true)?,
             batch_size,
         })
     }

@@ -1,15 +1,6 @@
-//! Parsing one CSV field as each column kind, following pyarrow's CSV conversion rules
-//! (so a column gets the same type and values here as with `pyarrow.csv.read_csv`).
-
-/// Numbers, dates and times ignore surrounding spaces and tabs; booleans and timestamps don't.
-fn trim(field: &[u8]) -> &[u8] {
-    let start = field.iter().position(|b| *b != b' ' && *b != b'\t');
-    let Some(start) = start else {
-        return &[];
-    };
-    let end = field.iter().rposition(|b| *b != b' ' && *b != b'\t').unwrap_or(start);
-    &field[start..=end]
-}
+//! Parsing one CSV field as each column kind, with the rules of Arrow's string casts that
+//! Dativo's tap-csv infers and converts with (`pyarrow.compute.cast`): no whitespace trimming,
+//! ISO 8601 dates and timestamps, at most microsecond precision.
 
 fn digits(text: &[u8]) -> Option<u32> {
     if text.is_empty() || text.len() > 9 || !text.iter().all(u8::is_ascii_digit) {
@@ -19,10 +10,9 @@ fn digits(text: &[u8]) -> Option<u32> {
 }
 
 pub fn parse_int(field: &[u8]) -> Option<i64> {
-    let text = trim(field);
-    let (negative, body) = match text.first() {
-        Some(b'-') => (true, &text[1..]),
-        _ => (false, text),
+    let (negative, body) = match field.first() {
+        Some(b'-') => (true, &field[1..]),
+        _ => (false, field),
     };
     if body.is_empty() {
         return None;
@@ -48,15 +38,14 @@ pub fn parse_int(field: &[u8]) -> Option<i64> {
 
 pub fn parse_bool(field: &[u8]) -> Option<bool> {
     match field {
-        b"1" | b"True" | b"TRUE" | b"true" => Some(true),
-        b"0" | b"False" | b"FALSE" | b"false" => Some(false),
+        b"True" | b"TRUE" | b"true" => Some(true),
+        b"False" | b"FALSE" | b"false" => Some(false),
         _ => None,
     }
 }
 
 pub fn parse_float(field: &[u8]) -> Option<f64> {
-    let text = std::str::from_utf8(trim(field)).ok()?;
-    text.parse::<f64>().ok()
+    std::str::from_utf8(field).ok()?.parse::<f64>().ok()
 }
 
 fn days_in_month(year: i64, month: u32) -> u32 {
@@ -95,7 +84,7 @@ fn date_days(text: &[u8]) -> Option<i32> {
 }
 
 pub fn parse_date(field: &[u8]) -> Option<i32> {
-    date_days(trim(field))
+    date_days(field)
 }
 
 /// Seconds of `HH:MM` or `HH:MM:SS`.
@@ -115,23 +104,7 @@ fn clock_seconds(text: &[u8]) -> Option<i64> {
     Some(i64::from(hours * 3600 + minutes * 60 + seconds))
 }
 
-pub fn parse_time(field: &[u8]) -> Option<i32> {
-    clock_seconds(trim(field)).map(|s| s as i32)
-}
-
-/// An ISO 8601 timestamp as pyarrow reads it.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Timestamp {
-    /// Seconds since the epoch, in UTC when `zoned`.
-    pub seconds: i64,
-    /// Nanoseconds within the second.
-    pub nanos: u32,
-    /// Written with a fraction of a second (even `.000`): only a nanosecond column holds it.
-    pub fractional: bool,
-    /// Written with `Z` or an offset: only a UTC column holds it.
-    pub zoned: bool,
-}
-
+/// Microseconds since the epoch of an ISO 8601 date or timestamp; one without a zone is UTC.
 fn zone_offset_seconds(zone: &[u8]) -> Option<i64> {
     if zone == b"Z" {
         return Some(0);
@@ -153,37 +126,31 @@ fn zone_offset_seconds(zone: &[u8]) -> Option<i64> {
     Some(sign * i64::from(hours * 3600 + minutes * 60))
 }
 
-/// `HH`, `HH:MM`, `HH:MM:SS` or `HH:MM:SS.fffffffff`: seconds, nanoseconds, fractional.
-fn time_of_day(text: &[u8]) -> Option<(i64, u32, bool)> {
+/// `HH`, `HH:MM`, `HH:MM:SS` or `HH:MM:SS.ffffff`: microseconds into the day.
+fn time_of_day(text: &[u8]) -> Option<i64> {
     if text.len() == 2 {
         let hours = digits(text)?;
-        return (hours <= 23).then_some((i64::from(hours) * 3600, 0, false));
+        return (hours <= 23).then_some(i64::from(hours) * 3_600_000_000);
     }
     if text.len() > 8 && text[8] == b'.' {
         let fraction = &text[9..];
-        if fraction.is_empty() || fraction.len() > 9 {
+        if fraction.is_empty() || fraction.len() > 6 {
             return None;
         }
-        let nanos = digits(fraction)? * 10u32.pow(9 - fraction.len() as u32);
-        return Some((clock_seconds(&text[..8])?, nanos, true));
+        let micros = digits(fraction)? * 10u32.pow(6 - fraction.len() as u32);
+        return Some(clock_seconds(&text[..8])? * 1_000_000 + i64::from(micros));
     }
-    Some((clock_seconds(text)?, 0, false))
+    Some(clock_seconds(text)? * 1_000_000)
 }
 
-pub fn parse_timestamp(field: &[u8]) -> Option<Timestamp> {
+pub fn parse_timestamp(field: &[u8]) -> Option<i64> {
     if field.len() < 10 {
         return None;
     }
-    let days = date_days(&field[..10])?;
-    let mut timestamp = Timestamp {
-        seconds: i64::from(days) * 86_400,
-        nanos: 0,
-        fractional: false,
-        zoned: false,
-    };
+    let day_micros = i64::from(date_days(&field[..10])?) * 86_400_000_000;
     let rest = &field[10..];
     if rest.is_empty() {
-        return Some(timestamp);
+        return Some(day_micros);
     }
     if rest[0] != b' ' && rest[0] != b'T' {
         return None;
@@ -194,15 +161,11 @@ pub fn parse_timestamp(field: &[u8]) -> Option<Timestamp> {
         .position(|b| matches!(b, b'Z' | b'+' | b'-'))
         .unwrap_or(rest.len());
     let (clock, zone) = rest.split_at(zone_at);
-    let (seconds, nanos, fractional) = time_of_day(clock)?;
-    timestamp.seconds += seconds;
-    timestamp.nanos = nanos;
-    timestamp.fractional = fractional;
+    let mut micros = day_micros + time_of_day(clock)?;
     if !zone.is_empty() {
-        timestamp.seconds -= zone_offset_seconds(zone)?;
-        timestamp.zoned = true;
+        micros -= zone_offset_seconds(zone)? * 1_000_000;
     }
-    Some(timestamp)
+    Some(micros)
 }
 
 #[cfg(test)]
@@ -210,24 +173,24 @@ mod tests {
     use super::*;
 
     #[test]
-    fn integers_follow_pyarrow() {
-        assert_eq!(parse_int(b" 12 "), Some(12));
+    fn integers_follow_arrow_casts() {
         assert_eq!(parse_int(b"-0"), Some(0));
         assert_eq!(parse_int(b"0x10"), Some(16));
+        assert_eq!(parse_int(b" 12"), None);
         assert_eq!(parse_int(b"+1"), None);
         assert_eq!(parse_int(b"99999999999999999999"), None);
         assert_eq!(parse_int(b"-9223372036854775808"), Some(i64::MIN));
     }
 
     #[test]
-    fn timestamps_follow_pyarrow() {
-        let t = parse_timestamp(b"2020-01-01T10:00:00+02:00").unwrap();
-        assert_eq!(t.seconds, 1_577_836_800 + 8 * 3600);
-        assert!(t.zoned && !t.fractional);
-        let t = parse_timestamp(b"2020-01-01 10:00:00.5").unwrap();
-        assert_eq!((t.nanos, t.fractional), (500_000_000, true));
-        assert!(parse_timestamp(b"2020-01-01T10:00:60").is_none());
-        assert!(parse_timestamp(b" 2020-01-01").is_none());
+    fn timestamps_follow_arrow_casts() {
+        let day = 1_577_836_800_000_000;
+        assert_eq!(parse_timestamp(b"2020-01-01T10:00:00+02:00"), Some(day + 8 * 3_600_000_000));
+        assert_eq!(parse_timestamp(b"2020-01-01 10:00:00.5"), Some(day + 36_000_500_000));
+        assert_eq!(parse_timestamp(b"2020-01-01"), Some(day));
+        assert_eq!(parse_timestamp(b"2020-01-01T10:00:00.1234567"), None);
+        assert_eq!(parse_timestamp(b"2020-01-01T10:00:60"), None);
+        assert_eq!(parse_timestamp(b"2020-01-01T10:00:00z"), None);
         assert_eq!(parse_date(b"2020-02-30"), None);
         assert_eq!(parse_date(b"1970-01-02"), Some(1));
     }

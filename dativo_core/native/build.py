@@ -1,0 +1,62 @@
+"""Building the Rust readers in rust_ext/ with cargo, for the set-up script and the tests.
+
+`python -m dativo_core.native.build` builds them when cargo is installed and otherwise says how
+to, exiting 0 so a set-up without Rust goes on (everything but the Rust readers works then).
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from dativo_core.native.library import BUILD_COMMAND, RUST_EXT_DIR, built_library_path
+
+READER_CRATES = ("dativo_csv_reader", "sequence_reader")
+
+
+class BuildError(RuntimeError):
+    """cargo failed; the message holds the tail of its output."""
+
+
+def cargo_path() -> str | None:
+    return shutil.which("cargo")
+
+
+def build_readers() -> list[Path]:
+    """Build every reader crate (release profile) and return their library paths.
+
+    Cargo rebuilds only what changed, so calling this when the libraries are fresh is cheap.
+    """
+    cargo = cargo_path()
+    if cargo is None:
+        raise BuildError(f"cargo is not installed; install Rust (rustup) and run `{BUILD_COMMAND}`")
+    command = [cargo, "build", "--release", "--manifest-path", str(RUST_EXT_DIR / "Cargo.toml")]
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        tail = "\n".join(done.stderr.splitlines()[-30:])
+        raise BuildError(f"`{' '.join(command)}` failed (exit {done.returncode}):\n{tail}")
+    return [built_library_path(crate) for crate in READER_CRATES]
+
+
+def main() -> int:
+    if cargo_path() is None:
+        print(
+            "cargo not found: skipping the Rust readers (everything else works). "
+            f"To build them later, install Rust and run `{BUILD_COMMAND}`.",
+            file=sys.stderr,
+        )
+        return 0
+    try:
+        paths = build_readers()
+    except BuildError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    for path in paths:
+        print(f"built {path}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+../../rust_ext/include/dativo_reader.h

@@ -1,0 +1,160 @@
+"""Loading a reader library (any `.so` implementing rust_ext/include/dativo_reader.h) with cffi.
+
+ABI mode (`ffi.dlopen`): nothing is compiled at install time, so any library built against the
+header, by us or a third party, loads the same way. Batches cross as Arrow C Data Interface
+structures that pyarrow imports without copying.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator, Mapping
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+from cffi import FFI
+
+SUPPORTED_ABI_VERSION = 1
+HEADER_PATH = Path(__file__).with_name("dativo_reader.h")
+RUST_EXT_DIR = Path(__file__).resolve().parents[2] / "rust_ext"
+BUILD_COMMAND = "cargo build --release --manifest-path rust_ext/Cargo.toml"
+
+_STATUS_ERROR = -1
+_STATUS_END = 0
+_STATUS_BATCH = 1
+
+
+class NativeReaderError(RuntimeError):
+    """A reader library could not be loaded or reported an error; the message says which."""
+
+
+def _cdef_text(header: str) -> str:
+    begin, end = "/* cffi:begin */", "/* cffi:end */"
+    start, stop = header.find(begin), header.find(end)
+    if start < 0 or stop < start:
+        raise NativeReaderError(f"{HEADER_PATH} has no '{begin}' ... '{end}' block for cffi")
+    return header[start + len(begin) : stop]
+
+
+@cache
+def _ffi() -> FFI:
+    ffi = FFI()
+    ffi.cdef(_cdef_text(HEADER_PATH.read_text(encoding="utf-8")))
+    return ffi
+
+
+def shared_library_name(crate: str) -> str:
+    """The file name cargo gives a cdylib crate on this platform."""
+    if sys.platform == "darwin":
+        return f"lib{crate}.dylib"
+    if sys.platform == "win32":
+        return f"{crate}.dll"
+    return f"lib{crate}.so"
+
+
+def built_library_path(crate: str) -> Path:
+    """Where `cargo build --release` in rust_ext/ puts a crate's library."""
+    return RUST_EXT_DIR / "target" / "release" / shared_library_name(crate)
+
+
+class NativeLibrary:
+    """An opened reader library whose ABI version matches ours."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        if not self.path.is_file():
+            raise NativeReaderError(
+                f"reader library {self.path} does not exist; build Dativo's readers with "
+                f"`{BUILD_COMMAND}` (or `python -m dativo_core.native.build`), or give the path "
+                "of your own library"
+            )
+        ffi = _ffi()
+        try:
+            self._lib: Any = ffi.dlopen(str(self.path))
+        except OSError as exc:
+            raise NativeReaderError(f"cannot load reader library {self.path}: {exc}") from exc
+        try:
+            version = int(self._lib.dativo_abi_version())
+        except AttributeError as exc:
+            raise NativeReaderError(
+                f"{self.path} is not a Dativo reader library: it does not export "
+                "dativo_abi_version (see rust_ext/include/dativo_reader.h)"
+            ) from exc
+        if version != SUPPORTED_ABI_VERSION:
+            raise NativeReaderError(
+                f"{self.path} implements reader ABI version {version}, but this Dativo loads "
+                f"version {SUPPORTED_ABI_VERSION}; rebuild the library against a matching "
+                "dativo_reader crate"
+            )
+
+    def open(self, config: Mapping[str, Any]) -> NativeBatchReader:
+        """A reader for `config` (the JSON object the library documents)."""
+        return NativeBatchReader(self, config)
+
+
+class NativeBatchReader:
+    """One reader handle: its schema and its batches. Close it (or use `with`) to free it."""
+
+    def __init__(self, library: NativeLibrary, config: Mapping[str, Any]) -> None:
+        ffi, lib = _ffi(), library._lib
+        self._ffi, self._lib, self._path = ffi, lib, library.path
+        error_out = ffi.new("char **")
+        raw = lib.dativo_create_reader(json.dumps(dict(config)).encode("utf-8"), error_out)
+        if raw == ffi.NULL:
+            message = "the library gave no reason"
+            if error_out[0] != ffi.NULL:
+                message = ffi.string(error_out[0]).decode("utf-8", "replace")
+                lib.dativo_free_string(error_out[0])
+            raise NativeReaderError(f"{self._path.name}: cannot create the reader: {message}")
+        self._handle: Any = ffi.gc(raw, lib.dativo_free_reader)
+        self.schema = self._import_schema()
+
+    def _error(self, doing: str) -> NativeReaderError:
+        message = self._ffi.string(self._lib.dativo_last_error(self._handle))
+        return NativeReaderError(f"{self._path.name}: {doing}: {message.decode('utf-8', 'replace')}")
+
+    def _import_schema(self) -> pa.Schema:
+        out = self._ffi.new("struct ArrowSchema *")
+        if self._lib.dativo_reader_schema(self._handle, out) != _STATUS_BATCH:
+            raise self._error("cannot read the schema")
+        return pa.Schema._import_from_c(int(self._ffi.cast("uintptr_t", out)))
+
+    def next_batch(self) -> pa.RecordBatch | None:
+        """The next batch, None at the end of data; a NativeReaderError if reading failed."""
+        if self._handle is None:
+            raise NativeReaderError(f"{self._path.name}: the reader is closed")
+        array = self._ffi.new("struct ArrowArray *")
+        schema = self._ffi.new("struct ArrowSchema *")
+        status = self._lib.dativo_next_batch(self._handle, array, schema)
+        if status == _STATUS_END:
+            return None
+        if status != _STATUS_BATCH:
+            raise self._error("reading failed")
+        # pyarrow moves both structures out, taking over their release callbacks.
+        return pa.RecordBatch._import_from_c(
+            int(self._ffi.cast("uintptr_t", array)), int(self._ffi.cast("uintptr_t", schema))
+        )
+
+    def __iter__(self) -> Iterator[pa.RecordBatch]:
+        while (batch := self.next_batch()) is not None:
+            yield batch
+
+    def close(self) -> None:
+        if self._handle is not None:
+            self._ffi.release(self._handle)
+            self._handle = None
+
+    def __enter__(self) -> NativeBatchReader:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+@cache
+def load_library(path: str | Path) -> NativeLibrary:
+    """The library at `path`, opened once per process."""
+    return NativeLibrary(Path(path).resolve())

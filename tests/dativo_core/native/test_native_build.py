@@ -1,0 +1,26 @@
+"""The build helper the set-up script calls: builds with cargo, or explains how without it."""
+
+from pathlib import Path
+
+import pytest
+
+from dativo_core.native import build
+from dativo_core.native.library import BUILD_COMMAND
+
+
+def test_without_cargo_setup_goes_on_and_says_how_to_build(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("PATH", "/nonexistent")
+    assert build.main() == 0
+    assert BUILD_COMMAND in capsys.readouterr().err
+    with pytest.raises(build.BuildError, match="cargo is not installed"):
+        build.build_readers()
+
+
+def test_build_produces_every_reader_library(reader_libraries: dict[str, Path]) -> None:
+    if build.cargo_path() is None:
+        pytest.skip("cargo is not installed")
+    paths = build.build_readers()
+    assert paths == list(reader_libraries.values())
+    assert all(path.stat().st_size > 0 for path in paths)

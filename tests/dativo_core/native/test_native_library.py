@@ -1,0 +1,82 @@
+"""Loading reader libraries with cffi: version checks, errors carried over, nothing leaked."""
+
+from __future__ import annotations
+
+import gc
+import shutil
+import subprocess
+from pathlib import Path
+
+import psutil
+import pytest
+
+from dativo_core.native import BUILD_COMMAND, NativeLibrary, NativeReaderError, load_library
+
+
+def _compile_c(tmp_path: Path, name: str, source: str) -> Path:
+    compiler = shutil.which("cc")
+    if compiler is None:
+        pytest.skip("no C compiler (cc) to build a stand-in library")
+    c_file, library = tmp_path / f"{name}.c", tmp_path / f"lib{name}.so"
+    c_file.write_text(source)
+    subprocess.run([compiler, "-shared", "-fPIC", "-o", str(library), str(c_file)], check=True)
+    return library
+
+
+def test_library_of_another_abi_version_is_refused(tmp_path: Path) -> None:
+    library = _compile_c(tmp_path, "future", "unsigned int dativo_abi_version(void) { return 2; }\n")
+    with pytest.raises(NativeReaderError, match="implements reader ABI version 2, but this Dativo loads version 1"):
+        NativeLibrary(library)
+
+
+def test_library_without_the_abi_is_refused(tmp_path: Path) -> None:
+    library = _compile_c(tmp_path, "unrelated", "int answer(void) { return 42; }\n")
+    with pytest.raises(NativeReaderError, match="not a Dativo reader library"):
+        NativeLibrary(library)
+
+
+def test_missing_library_says_how_to_build(tmp_path: Path) -> None:
+    with pytest.raises(NativeReaderError) as raised:
+        NativeLibrary(tmp_path / "libnothing.so")
+    assert BUILD_COMMAND in str(raised.value)
+
+
+def test_closed_reader_refuses_to_read(reader_libraries: dict[str, Path]) -> None:
+    reader = load_library(reader_libraries["sequence_reader"]).open({"stop": 3})
+    reader.close()
+    reader.close()
+    with pytest.raises(NativeReaderError, match="closed"):
+        reader.next_batch()
+
+
+def _cycle(library: NativeLibrary, csv_path: Path, close: bool) -> int:
+    reader = library.open({"path": str(csv_path), "batch_size": 64})
+    rows = sum(batch.num_rows for batch in reader)
+    try:
+        library.open({"path": str(csv_path), "column_types": {"nope": "integer"}})
+    except NativeReaderError:
+        pass
+    if close:
+        reader.close()
+    return rows
+
+
+@pytest.mark.slow
+def test_many_create_read_free_cycles_do_not_grow_memory(
+    tmp_path: Path, reader_libraries: dict[str, Path]
+) -> None:
+    csv_path = tmp_path / "small.csv"
+    csv_path.write_text("id,name,when\n" + "".join(f"{i},name {i},2024-01-01T00:00:{i % 60:02d}Z\n" for i in range(500)))
+    library = load_library(reader_libraries["dativo_csv_reader"])
+    process = psutil.Process()
+    for _ in range(200):
+        assert _cycle(library, csv_path, close=True) == 500
+    gc.collect()
+    before = process.memory_info().rss
+    for i in range(2000):
+        # Half the readers are freed by close(), half by garbage collection.
+        assert _cycle(library, csv_path, close=i % 2 == 0) == 500
+    gc.collect()
+    grown = process.memory_info().rss - before
+    # 2000 leaked readers with their batches would hold well over 100 MB.
+    assert grown < 8 * 1024 * 1024, f"RSS grew by {grown / 1e6:.1f} MB over 2000 cycles"

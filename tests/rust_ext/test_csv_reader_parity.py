@@ -1,0 +1,204 @@
+"""The Rust CSV reader against tap-csv on awkward CSVs: same types, same records.
+
+tap-csv runs as a real subprocess over every corpus file at once (one stream per file); the
+Rust reader's batches are encoded to JSON by polars as tap-csv's bulk path does, so any
+difference in a value, a type or a null shows up as a different record.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import orjson
+import polars as pl
+import pyarrow as pa
+import pytest
+
+from dativo_core.native import NativeReaderError, load_library
+from dativo_core.schema.arrow import arrow_to_json_schema
+
+WIDE_COLUMNS = 300
+
+CORPUS: dict[str, bytes] = {
+    "quotes": (
+        'id,text,note\n1,"a, b","say ""hi"""\n2,"""quoted""",plain\n3,"",x"y\n'
+    ).encode(),
+    "embedded_newlines": (
+        'id,body\n1,"line one\nline two"\n2,"crlf\r\ninside"\n3,"trailing\n"\n'
+    ).encode(),
+    "crlf_and_blank_lines": b"a,b\r\n1,x\r\n\r\n2,y\r\n\n3,z\r\n",
+    "utf8": "name,city\nJosé,Zürich\n李雷,北京\n😀,Αθήνα\n".encode(),
+    "bom": "\ufeffid,value\n1,10\n2,20\n".encode(),
+    "empty_fields": b"a,b,c,d\n1,,x,\n,2.5,,\n3,,,\n",
+    "all_null_column": b"id,nothing\n1,\n2,\n",
+    "types": (
+        b"i,n,b,d,ts,mixed_dates,widen,hexish,zeros\n"
+        b"1,1.5,true,2024-01-31,2024-01-31T10:00:00Z,2024-01-01,1,0x1F,007\n"
+        b"-2,-0.25,FALSE,2024-02-29,2024-01-31 10:00:00.123456,2024-01-02 03:04:05,2.5,0x20,-0\n"
+        b"9223372036854775807,1e5,True,1999-12-31,2024-01-31T10:00:00+02:00,2024-01-03,3,0x0,10\n"
+    ),
+    "not_quite_typed": (
+        b"spaces,plus,date_like,bool_like,time_like,bad_date\n"
+        b" 1,+1,2024-1-1,yes,10:00:00,2024-02-30\n"
+        b"2 ,+2,2024-01-01,no,11:00,2024-01-01\n"
+    ),
+    "no_trailing_newline": b"a,b\n1,2\n3,4",
+    "wide": (
+        ",".join(f"c{i}" for i in range(WIDE_COLUMNS))
+        + "\n"
+        + "\n".join(
+            ",".join(str(r * WIDE_COLUMNS + i) if (r + i) % 7 else "" for i in range(WIDE_COLUMNS))
+            for r in range(50)
+        )
+        + "\n"
+    ).encode(),
+    "long_field": ("id,blob\n1," + "x" * 60_000 + "\n2,short\n").encode(),
+}
+
+
+def _tap_csv_records(tmp_path: Path, files: dict[str, Path]) -> dict[str, list[dict]]:
+    config = tmp_path / "tap_config.json"
+    config.write_text(
+        json.dumps({"files": [{"entity": name, "path": str(path)} for name, path in files.items()]})
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", "from dativo_tap_csv.tap import TapCSV; TapCSV.cli()", "--config", str(config)],
+        capture_output=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr.decode()[-2000:]
+    records: dict[str, list[dict]] = {name: [] for name in files}
+    for line in done.stdout.splitlines():
+        message = orjson.loads(line)
+        if message["type"] == "RECORD":
+            records[message["stream"]].append(message["record"])
+    return records
+
+
+def _rust_records(library: Path, path: Path, batch_size: int) -> tuple[pa.Schema, list[dict]]:
+    records: list[dict] = []
+    with load_library(library).open({"path": str(path), "batch_size": batch_size}) as reader:
+        schema = reader.schema
+        for batch in reader:
+            out = io.BytesIO()
+            pl.DataFrame(pl.from_arrow(batch)).write_ndjson(out)
+            records.extend(orjson.loads(line) for line in out.getvalue().splitlines())
+    return schema, records
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    folder = tmp_path_factory.mktemp("corpus")
+    paths = {}
+    for name, content in CORPUS.items():
+        paths[name] = folder / f"{name}.csv"
+        paths[name].write_bytes(content)
+    return paths
+
+
+@pytest.fixture(scope="module")
+def tap_csv_records(corpus: dict[str, Path], tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[dict]]:
+    return _tap_csv_records(tmp_path_factory.mktemp("tap"), corpus)
+
+
+@pytest.mark.parametrize("name", sorted(CORPUS))
+def test_records_match_tap_csv(
+    name: str, corpus: dict[str, Path], tap_csv_records: dict[str, list[dict]], reader_libraries: dict[str, Path]
+) -> None:
+    # A batch size of 2 makes batch boundaries fall inside every file.
+    _, records = _rust_records(reader_libraries["dativo_csv_reader"], corpus[name], batch_size=2)
+    assert records == tap_csv_records[name]
+    assert len(records) > 0
+
+
+def test_inferred_types(corpus: dict[str, Path], reader_libraries: dict[str, Path]) -> None:
+    schema, _ = _rust_records(reader_libraries["dativo_csv_reader"], corpus["types"], 100)
+    assert {f.name: str(f.type) for f in schema} == {
+        "i": "int64",
+        "n": "double",
+        "b": "bool",
+        "d": "date32[day]",
+        "ts": "timestamp[us, tz=UTC]",
+        "mixed_dates": "timestamp[us, tz=UTC]",
+        "widen": "double",
+        "hexish": "int64",
+        "zeros": "int64",
+    }
+    schema, _ = _rust_records(
+        reader_libraries["dativo_csv_reader"], corpus["not_quite_typed"], 100
+    )
+    types = {f.name: str(f.type) for f in schema}
+    assert types == {name: "string" for name in types} | {"plus": "double"}
+    json_schema = arrow_to_json_schema(schema)
+    assert json_schema["properties"]["spaces"] == {"type": ["string", "null"]}
+
+
+def test_ragged_row_fails_with_its_line(tmp_path: Path, reader_libraries: dict[str, Path]) -> None:
+    path = tmp_path / "ragged.csv"
+    # The quoted newline makes the ragged row start on line 5, though it is the 4th row.
+    path.write_bytes(b'a,b\n1,2\n3,"x\ny"\n5\n6,7\n')
+    with pytest.raises(NativeReaderError, match=r"ragged\.csv', line 5: expected 2 fields.*got 1"):
+        load_library(reader_libraries["dativo_csv_reader"]).open({"path": str(path)})
+
+
+def test_value_that_misfits_a_declared_type_names_line_and_column(
+    tmp_path: Path, reader_libraries: dict[str, Path]
+) -> None:
+    path = tmp_path / "typed.csv"
+    path.write_bytes(b"id,amount\n1,10\n2,11\n3,12\n4,twelve\n5,13\n")
+    config = {"path": str(path), "column_types": {"amount": "integer"}, "batch_size": 3}
+    with load_library(reader_libraries["dativo_csv_reader"]).open(config) as reader:
+        first = reader.next_batch()
+        assert first is not None and first.column("amount").to_pylist() == [10, 11, 12]
+        # The failing batch is an error, never an early end of data.
+        with pytest.raises(NativeReaderError, match="line 5, column 'amount'.*twelve.* is not a valid integer"):
+            reader.next_batch()
+
+
+def test_inference_limited_to_first_rows_then_a_misfit_is_an_error(
+    tmp_path: Path, reader_libraries: dict[str, Path]
+) -> None:
+    path = tmp_path / "late.csv"
+    path.write_bytes(b"n\n1\n2\n3\nlate text\n")
+    config = {"path": str(path), "infer_max_rows": 2}
+    with load_library(reader_libraries["dativo_csv_reader"]).open(config) as reader:
+        assert reader.schema.field("n").type == pa.int64()
+        with pytest.raises(NativeReaderError, match="line 5, column 'n'"):
+            list(reader)
+
+
+def test_options_delimiter_quote_header_and_types(tmp_path: Path, reader_libraries: dict[str, Path]) -> None:
+    path = tmp_path / "semi.csv"
+    path.write_bytes(b"1;'a;b';2024-01-01\n2;'c''d';\n")
+    config = {
+        "path": str(path),
+        "delimiter": ";",
+        "quote_char": "'",
+        "has_header": False,
+        "column_names": ["id", "label", "day"],
+        "column_types": {"id": "string"},
+    }
+    with load_library(reader_libraries["dativo_csv_reader"]).open(config) as reader:
+        table = pa.Table.from_batches(list(reader), schema=reader.schema)
+    assert table.schema.types == [pa.string(), pa.string(), pa.date32()]
+    assert table.to_pydict() == {
+        "id": ["1", "2"],
+        "label": ["a;b", "c'd"],
+        "day": [table.column("day")[0].as_py(), None],
+    }
+    assert str(table.column("day")[0]) == "2024-01-01"
+
+
+def test_bad_config_is_refused_with_the_key(tmp_path: Path, reader_libraries: dict[str, Path]) -> None:
+    library = load_library(reader_libraries["dativo_csv_reader"])
+    with pytest.raises(NativeReaderError, match="unknown config key 'delimter'"):
+        library.open({"path": str(tmp_path / "x.csv"), "delimter": ";"})
+    with pytest.raises(NativeReaderError, match="cannot open the CSV file"):
+        library.open({"path": str(tmp_path / "missing.csv")})
+    (tmp_path / "empty.csv").write_bytes(b"")
+    with pytest.raises(NativeReaderError, match="is empty"):
+        library.open({"path": str(tmp_path / "empty.csv")})
