@@ -17,6 +17,8 @@ from typing import Any
 import pyarrow as pa
 from cffi import FFI
 
+from dativo_core.sdk import ReaderError
+
 SUPPORTED_ABI_VERSION = 1
 HEADER_PATH = Path(__file__).with_name("dativo_reader.h")
 RUST_EXT_DIR = Path(__file__).resolve().parents[2] / "rust_ext"
@@ -27,7 +29,7 @@ _STATUS_END = 0
 _STATUS_BATCH = 1
 
 
-class NativeReaderError(RuntimeError):
+class NativeReaderError(ReaderError):
     """A reader library could not be loaded or reported an error; the message says which."""
 
 

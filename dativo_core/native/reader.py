@@ -1,0 +1,117 @@
+"""Native reader libraries as SDK Readers, so `tap-reader` runs them like any Python reader.
+
+    tap-reader --reader dativo_core.native.reader:RustCSVReader --config csv.json
+    tap-reader --reader dativo_core.native.reader:NativeReader --config native.json
+
+A library yields one stream of Arrow batches; its JSON Schema comes from the Arrow schema.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, ClassVar
+
+from dativo_core.native.library import NativeLibrary, built_library_path, load_library
+from dativo_core.schema.arrow import arrow_to_json_schema
+from dativo_core.sdk import Capabilities, ReadItem, Reader, Stream
+
+_STREAM_SETTINGS: dict[str, Any] = {
+    "stream": {"type": "string", "minLength": 1, "description": "Name of the one stream."},
+    "keys": {
+        "type": "array",
+        "items": {"type": "string"},
+        "description": "Primary-key columns of the stream.",
+    },
+}
+
+
+class NativeReader(Reader):
+    """Any shared library implementing rust_ext/include/dativo_reader.h.
+
+    Config: `library` (path of the .so), `stream`, optional `keys`, and `reader_config`, the
+    JSON object handed to the library's `dativo_create_reader`.
+    """
+
+    capabilities: ClassVar[Capabilities] = Capabilities(discovery=True, batch_output=True)
+
+    @classmethod
+    def spec(cls) -> dict[str, Any]:
+        return {
+            "type": "object",
+            "properties": {
+                "library": {"type": "string", "description": "Path of the reader library (.so)."},
+                **_STREAM_SETTINGS,
+                "reader_config": {
+                    "type": "object",
+                    "description": "Config of the library itself, as it documents it.",
+                },
+            },
+            "required": ["library", "stream"],
+        }
+
+    def library(self) -> NativeLibrary:
+        return load_library(Path(self.config["library"]))
+
+    def reader_config(self) -> dict[str, Any]:
+        return dict(self.config.get("reader_config") or {})
+
+    def discover(self) -> list[Stream]:
+        with self.library().open(self.reader_config()) as reader:
+            schema = reader.schema
+        return [
+            Stream(
+                name=self.config["stream"],
+                schema=arrow_to_json_schema(schema),
+                key_properties=tuple(self.config.get("keys") or ()),
+            )
+        ]
+
+    def read(self, stream: Stream, state: dict[str, Any]) -> Iterator[ReadItem]:
+        with self.library().open(self.reader_config()) as reader:
+            yield from reader
+
+
+class RustCSVReader(NativeReader):
+    """Dativo's Rust CSV reader (rust_ext/dativo_csv_reader): tap-csv's types, in native code.
+
+    Config: `stream`, `path`, optional `keys`, and the CSV options of docs/rust-readers.md
+    (`delimiter`, `quote_char`, `escape_char`, `has_header`, `column_names`, `column_types`,
+    `infer_types`, `infer_max_rows`, `null_values`, `strings_can_be_null`, `batch_size`).
+    `library` overrides where the built library is looked for.
+    """
+
+    @classmethod
+    def spec(cls) -> dict[str, Any]:
+        one_char = {"type": ["string", "null"], "minLength": 1, "maxLength": 1}
+        return {
+            "type": "object",
+            "properties": {
+                **_STREAM_SETTINGS,
+                "path": {"type": "string", "description": "The CSV file."},
+                "library": {"type": "string", "description": "Path of a different build."},
+                "delimiter": {**one_char, "type": "string"},
+                "quote_char": one_char,
+                "escape_char": one_char,
+                "has_header": {"type": "boolean"},
+                "column_names": {"type": "array", "items": {"type": "string"}},
+                "column_types": {
+                    "type": "object",
+                    "additionalProperties": {
+                        "enum": ["integer", "boolean", "date", "date-time", "number", "string"]
+                    },
+                },
+                "infer_types": {"type": "boolean"},
+                "infer_max_rows": {"type": ["integer", "null"], "minimum": 0},
+                "null_values": {"type": "array", "items": {"type": "string"}},
+                "strings_can_be_null": {"type": "boolean"},
+                "batch_size": {"type": "integer", "minimum": 1},
+            },
+            "required": ["stream", "path"],
+        }
+
+    def library(self) -> NativeLibrary:
+        return load_library(Path(self.config.get("library") or built_library_path("dativo_csv_reader")))
+
+    def reader_config(self) -> dict[str, Any]:
+        return {k: v for k, v in self.config.items() if k not in ("stream", "keys", "library")}
