@@ -83,7 +83,6 @@ def validate(
         try:
             mapper.run(sys.stdin.buffer)
         except (SingerProtocolError, DocumentError) as exc:
-            mapper.writer.flush()  # what preceded the bad batch, STATEs included, stays valid
             click.echo(mapper.summary(), err=True)
             click.echo(f"dativo validate: {exc}", err=True)
             sys.exit(1)

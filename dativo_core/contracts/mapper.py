@@ -220,6 +220,13 @@ class ContractMapper:
 
     # -- input ---------------------------------------------------------------------------------
     def run(self, fp: BinaryIO) -> None:
+        """Process all input; on an error, what was already let through is still written."""
+        try:
+            self._run(fp)
+        finally:
+            self.writer.flush()
+
+    def _run(self, fp: BinaryIO) -> None:
         for chunk in read_line_chunks(fp):
             numbered = [
                 (chunk.first_line + i, line) for i, line in enumerate(chunk.lines) if line.strip()
