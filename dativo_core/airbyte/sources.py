@@ -4,6 +4,7 @@ and the runner (Docker image, installed executable, or pip package) they call fo
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from dativo_core.airbyte.container import ContainerSettings
@@ -90,7 +91,6 @@ def _required(install: dict[str, Any], key: str) -> str:
 
 
 def _install_name(install: dict[str, Any]) -> str:
-    for key in ("image", "executable", "package"):
-        if install.get(key):
-            return str(install[key])
-    return "airbyte-connector"
+    if install["source"] == "executable" and install.get("executable"):
+        return Path(str(install["executable"])).name
+    return str(install.get("image") or install.get("package") or "airbyte-connector")

@@ -1,0 +1,120 @@
+"""tap-airbyte as a process, with a scripted connector: death mid-stream, TRACE ERROR, CONTROL
+config updates, SIGTERM."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import stat
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+FAKE = Path(__file__).with_name("fake_connector.py")
+TAP = [sys.executable, "-m", "dativo_tap_airbyte.cli"]
+
+
+def _record(i: int) -> dict[str, Any]:
+    return {"type": "RECORD", "record": {"stream": "items", "data": {"id": i}, "emitted_at": 1}}
+
+
+def _state(i: int) -> dict[str, Any]:
+    return {"type": "STATE", "state": {"type": "STREAM", "stream": {
+        "stream_descriptor": {"name": "items"}, "stream_state": {"id": i}}}}
+
+
+def _write_config(tmp_path: Path, **airbyte_config: Any) -> Path:
+    program = tmp_path / "source-fake"
+    program.write_text(f"#!{sys.executable}\n" + FAKE.read_text())
+    program.chmod(0o755)
+    config = tmp_path / "config.json"
+    config.write_text(json.dumps({
+        "install": {"source": "executable", "executable": str(program)},
+        "airbyte_config": {"pid_file": str(tmp_path / "connector.pid"), **airbyte_config},
+    }))
+    config.chmod(0o600)
+    return config
+
+
+def _tap(config: Path, *args: str) -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run([*TAP, "--config", str(config), *args], capture_output=True, timeout=60)
+
+
+def _messages(stdout: bytes) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in stdout.splitlines()]
+
+
+def test_connector_dying_mid_stream_leaves_no_state_beyond_sent_records(tmp_path: Path) -> None:
+    config = _write_config(
+        tmp_path,
+        messages=[_record(1), _record(2), _state(2), _record(3)],
+        exit_code=137,
+    )
+    result = _tap(config)
+    assert result.returncode == 1
+    assert b"source-fake failed (system_error): exited with code 137" in result.stderr
+    messages = _messages(result.stdout)
+    assert [m["type"] for m in messages] == ["SCHEMA", "RECORD", "RECORD", "STATE", "RECORD"]
+    states = [m["value"] for m in messages if m["type"] == "STATE"]
+    assert states[-1]["bookmarks"]["items"]["stream_state"] == {"id": 2}
+    # The last state covers exactly the records before it, not the one sent after it.
+    before_state = messages[: messages.index(messages[3])]
+    assert [m["record"]["id"] for m in before_state if m["type"] == "RECORD"] == [1, 2]
+
+
+def test_trace_error_gives_message_and_failure_type(tmp_path: Path) -> None:
+    error = {"type": "TRACE", "trace": {"type": "ERROR", "emitted_at": 1, "error": {
+        "message": "Invalid API key", "failure_type": "config_error",
+        "internal_message": "401 Unauthorized"}}}
+    config = _write_config(tmp_path, messages=[_record(1), error], exit_code=1)
+    result = _tap(config)
+    assert result.returncode == 1
+    assert result.stderr.strip().endswith(
+        b"tap-airbyte: error: source-fake failed (config_error): Invalid API key"
+    )
+
+
+def test_control_message_config_update_is_saved_to_the_config_file(tmp_path: Path) -> None:
+    config = _write_config(tmp_path, token="old", messages=[])
+    pid_file = json.loads(config.read_text())["airbyte_config"]["pid_file"]
+    updated = {"token": "refreshed", "pid_file": pid_file, "messages": []}
+    control = {"type": "CONTROL", "control": {"type": "CONNECTOR_CONFIG", "emitted_at": 1,
+                                              "connectorConfig": {"config": updated}}}
+    tap_config = json.loads(config.read_text())
+    tap_config["airbyte_config"]["messages"] = [control, _record(1)]
+    config.write_text(json.dumps(tap_config))
+
+    result = _tap(config)
+
+    assert result.returncode == 0, result.stderr
+    saved = json.loads(config.read_text())
+    assert saved["airbyte_config"] == updated
+    assert saved["install"] == tap_config["install"]
+    assert stat.S_IMODE(config.stat().st_mode) == 0o600
+    assert [m["record"] for m in _messages(result.stdout) if m["type"] == "RECORD"] == [{"id": 1}]
+
+
+def test_sigterm_stops_the_connector_and_removes_its_files(tmp_path: Path) -> None:
+    config = _write_config(tmp_path, messages=[_record(1), _state(1)], hang=True)
+    tap = subprocess.Popen([*TAP, "--config", str(config)], stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE)
+    first_lines = [tap.stdout.readline() for _ in range(3)]  # SCHEMA, RECORD, STATE
+    assert json.loads(first_lines[2])["type"] == "STATE", "STATE must arrive while it runs"
+    pid, config_file = (tmp_path / "connector.pid").read_text().splitlines()
+    connector = int(pid)
+    tap.send_signal(signal.SIGTERM)
+    assert tap.wait(timeout=30) == 128 + signal.SIGTERM
+    tap.stdout.close()
+    tap.stderr.close()
+    for _ in range(50):
+        try:
+            os.kill(connector, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.1)
+    else:
+        raise AssertionError("the connector outlived the tap")
+    assert not Path(config_file).parent.exists(), "the private run directory is removed"
