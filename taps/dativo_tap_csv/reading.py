@@ -43,10 +43,13 @@ def _read_options(spec: FileSpec, block_size: int) -> pacsv.ReadOptions:
 
 
 def _parse_options(spec: FileSpec, problem: _RowProblem | None = None) -> pacsv.ParseOptions:
+    """Parse options; invalid rows are recorded in `problem`, or skipped when there is none."""
+
     def on_invalid_row(row: pacsv.InvalidRow) -> str:
-        if problem is not None:
-            problem.row, problem.text = row.number, row.text
-            problem.expected, problem.actual = row.expected_columns, row.actual_columns
+        if problem is None:
+            return "skip"  # reading the header only: later rows are checked when synced
+        problem.row, problem.text = row.number, row.text
+        problem.expected, problem.actual = row.expected_columns, row.actual_columns
         return "error"
 
     return pacsv.ParseOptions(

@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 from singer_sdk.exceptions import MaxRecordsLimitException
-from singer_sdk.helpers._state import get_starting_replication_value
 from singer_sdk.mapper import SameRecordTransform
 from singer_sdk.streams import Stream
 
@@ -132,8 +131,8 @@ class CSVStream(Stream):
         if self.replication_method != "INCREMENTAL":
             return files
         state = self.get_context_state(None)
-        bookmark_text = get_starting_replication_value(state)
-        if not bookmark_text:
+        bookmark_text = state.get("replication_key_value")
+        if not bookmark_text or state.get("replication_key") != SOURCE_FILE_MTIME:
             return files
         bookmark = dt.datetime.fromisoformat(str(bookmark_text))
         done = set(state.get(FILES_AT_BOOKMARK) or [])

@@ -1,0 +1,254 @@
+"""Sync behaviour: selection, incremental runs, globs and folders, awkward and bad CSV files."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+import os
+from contextlib import redirect_stdout
+from pathlib import Path
+
+import pytest
+from jsonschema import Draft7Validator
+
+from conftest import DATA, records, states
+from dativo_tap_csv.reading import CSVFileError
+from dativo_tap_csv.settings import TapCSVConfigError
+from dativo_tap_csv.tap import TapCSV
+
+
+def _catalog(config: dict) -> dict:
+    return TapCSV(config=config, parse_env_config=False).catalog_dict
+
+
+def test_typed_values_are_emitted_and_validate_against_the_schema(run_tap) -> None:
+    messages = run_tap({"files": [{"entity": "typed", "path": str(DATA / "typed.csv")}]})
+    schema = next(m for m in messages if m["type"] == "SCHEMA")["schema"]
+    rows = records(messages)
+    assert rows[0] == {
+        "id": 1,
+        "name": "Widget",
+        "price": 9.99,
+        "quantity": 3,
+        "in_stock": True,
+        "released_on": "2024-01-05",
+        "updated_at": "2024-01-05T10:00:00+00:00",
+        "comment": 'Hello, "world"',
+        "nothing": None,
+    }
+    assert rows[1]["quantity"] is None and rows[1]["comment"] is None
+    assert rows[1]["updated_at"] == "2024-02-10T11:30:00+00:00"  # no offset: taken as UTC
+    assert rows[2]["updated_at"] == "2024-03-01T06:00:00+00:00"
+    assert rows[2]["in_stock"] is True and rows[2]["price"] is None
+    validator = Draft7Validator(schema, format_checker=Draft7Validator.FORMAT_CHECKER)
+    for row in rows:
+        assert not list(validator.iter_errors(row))
+
+
+def test_deselected_fields_and_streams_are_not_emitted(run_tap) -> None:
+    config = {
+        "files": [
+            {"entity": "typed", "path": str(DATA / "typed.csv"), "keys": ["id"]},
+            {"entity": "other", "path": str(DATA / "typed.csv")},
+        ]
+    }
+    catalog = _catalog(config)
+    for entry in catalog["streams"]:
+        for meta in entry["metadata"]:
+            crumb = tuple(meta["breadcrumb"])
+            if crumb == ():
+                meta["metadata"]["selected"] = entry["tap_stream_id"] == "typed"
+            elif crumb[-1] in ("price", "comment"):
+                meta["metadata"]["selected"] = False
+    messages = run_tap(config, catalog=catalog)
+    assert {m["stream"] for m in messages if m["type"] in ("SCHEMA", "RECORD")} == {"typed"}
+    schema = next(m for m in messages if m["type"] == "SCHEMA")["schema"]
+    assert "price" not in schema["properties"] and "comment" not in schema["properties"]
+    assert [sorted(r) for r in records(messages)] == [
+        sorted(["id", "name", "quantity", "in_stock", "released_on", "updated_at", "nothing"])
+    ] * 3
+
+
+def _set_mtime(path: Path, seconds: int) -> None:
+    os.utime(path, ns=(seconds * 10**9, seconds * 10**9))
+
+
+def test_incremental_runs_skip_unchanged_files_and_resync_touched_ones(run_tap, tmp_path: Path) -> None:
+    folder = tmp_path / "orders"
+    folder.mkdir()
+    for name, rows in (("jan.csv", "1,10\n2,20\n"), ("feb.csv", "3,30\n")):
+        (folder / name).write_text("id,amount\n" + rows)
+    _set_mtime(folder / "jan.csv", 1_700_000_000)
+    _set_mtime(folder / "feb.csv", 1_700_000_100)
+    config = {"files": [{"entity": "orders", "path": str(folder), "keys": ["id"]}], "incremental": True}
+
+    first = run_tap(config)
+    assert [r["id"] for r in records(first)] == [1, 2, 3]  # files in mtime order
+    # A STATE after each file, the last one bookmarking the newest mtime.
+    bookmarks = [s["bookmarks"]["orders"] for s in states(first)]
+    assert bookmarks[-1]["replication_key"] == "_sdc_source_file_mtime"
+    assert bookmarks[-1]["replication_key_value"] == "2023-11-14T22:15:00+00:00"
+    assert bookmarks[-1]["files_at_bookmark"] == [str(folder / "feb.csv")]
+    assert len(bookmarks) >= 2
+    state = states(first)[-1]
+
+    assert records(run_tap(config, state=state)) == []
+
+    (folder / "jan.csv").write_text("id,amount\n1,11\n2,22\n")
+    _set_mtime(folder / "jan.csv", 1_700_000_200)
+    third = run_tap(config, state=state)
+    assert records(third) == [
+        {"id": 1, "amount": 11, "_sdc_source_file_mtime": "2023-11-14T22:16:40+00:00"},
+        {"id": 2, "amount": 22, "_sdc_source_file_mtime": "2023-11-14T22:16:40+00:00"},
+    ]
+
+
+def test_incremental_files_sharing_the_bookmark_mtime_are_synced_exactly_once(
+    run_tap, tmp_path: Path
+) -> None:
+    folder = tmp_path / "drops"
+    folder.mkdir()
+    (folder / "a.csv").write_text("id\n1\n")
+    _set_mtime(folder / "a.csv", 1_700_000_000)
+    config = {"files": [{"entity": "drops", "path": str(folder / "*.csv")}], "incremental": True}
+    state = states(run_tap(config))[-1]
+    # A file landing later with the very same mtime is new: synced once, then skipped.
+    (folder / "b.csv").write_text("id\n2\n")
+    _set_mtime(folder / "b.csv", 1_700_000_000)
+    second = run_tap(config, state=state)
+    assert [r["id"] for r in records(second)] == [2]
+    bookmark = states(second)[-1]["bookmarks"]["drops"]
+    assert bookmark["files_at_bookmark"] == [str(folder / "a.csv"), str(folder / "b.csv")]
+    assert records(run_tap(config, state=states(second)[-1])) == []
+
+
+def test_full_table_catalog_override_resyncs_everything(run_tap, tmp_path: Path) -> None:
+    (tmp_path / "a.csv").write_text("id\n1\n")
+    config = {"files": [{"entity": "a", "path": str(tmp_path / "a.csv")}], "incremental": True}
+    state = states(run_tap(config))[-1]
+    catalog = _catalog(config)
+    catalog["streams"][0]["replication_method"] = "FULL_TABLE"
+    catalog["streams"][0]["replication_key"] = None
+    catalog["streams"][0]["metadata"][0]["metadata"]["forced-replication-method"] = "FULL_TABLE"
+    assert [r["id"] for r in records(run_tap(config, state=state, catalog=catalog))] == [1]
+
+
+def test_glob_and_folder_make_one_stream_of_many_files(run_tap, tmp_path: Path) -> None:
+    for part in ("2024-01", "2024-02"):
+        sub = tmp_path / part
+        sub.mkdir()
+        (sub / "sales.csv").write_text(f"month,total\n{part},1\n")
+        (sub / "notes.txt").write_text("not csv")
+    config = {
+        "files": [
+            {"entity": "sales", "path": str(tmp_path / "*" / "sales.csv")},
+            {"entity": "january", "path": str(tmp_path / "2024-01")},
+        ],
+        "add_metadata_columns": True,
+    }
+    messages = run_tap(config)
+    sales = records(messages, "sales")
+    assert [(r["month"], r["_sdc_source_file"], r["_sdc_source_lineno"]) for r in sales] == [
+        ("2024-01", str(tmp_path / "2024-01" / "sales.csv"), 2),
+        ("2024-02", str(tmp_path / "2024-02" / "sales.csv"), 2),
+    ]
+    assert [r["month"] for r in records(messages, "january")] == ["2024-01"]
+
+
+def test_files_of_one_stream_must_share_a_header(tmp_path: Path) -> None:
+    (tmp_path / "a.csv").write_text("id,name\n1,x\n")
+    (tmp_path / "b.csv").write_text("id,title\n2,y\n")
+    with pytest.raises(CSVFileError, match=r"file '.*b\.csv' has header \['id', 'title'\]"):
+        _catalog({"files": [{"entity": "s", "path": str(tmp_path)}]})
+
+
+def test_missing_path_and_missing_key_are_config_errors(tmp_path: Path) -> None:
+    with pytest.raises(TapCSVConfigError, match="path '.*nope.csv' does not exist"):
+        _catalog({"files": [{"entity": "s", "path": str(tmp_path / "nope.csv")}]})
+    (tmp_path / "a.csv").write_text("id\n1\n")
+    with pytest.raises(CSVFileError, match=r"key column\(s\) \['uid'\] are not in the header"):
+        _catalog({"files": [{"entity": "s", "path": str(tmp_path / "a.csv"), "keys": ["uid"]}]})
+
+
+def test_ragged_row_fails_naming_file_and_line(run_tap, tmp_path: Path) -> None:
+    path = tmp_path / "ragged.csv"
+    path.write_text('a,b,c\n1,2,3\n\n4,"x\ny",6\n7,8\n9,10,11\n')
+    with pytest.raises(CSVFileError) as info:
+        run_tap({"files": [{"entity": "ragged", "path": str(path)}]})
+    assert f"file '{path}', line 6: expected 3 fields like the header, got 2: '7,8'" in str(
+        info.value
+    )
+
+
+def test_awkward_csv_quotes_newlines_utf8_bom_and_empty_fields(run_tap, tmp_path: Path) -> None:
+    path = tmp_path / "awkward.csv"
+    text = (
+        'id,text,note\r\n'
+        '1,"She said ""hi"", then left",\r\n'
+        '2,"line one\nline two",""\r\n'
+        '3,Zoë → 東京 🚀,plain\r\n'
+        '4,,"a,b"\r\n'
+    )
+    path.write_bytes(b"\xef\xbb\xbf" + text.encode("utf-8"))
+    rows = records(run_tap({"files": [{"entity": "awkward", "path": str(path)}]}))
+    assert rows == [
+        {"id": 1, "text": 'She said "hi", then left', "note": None},
+        {"id": 2, "text": "line one\nline two", "note": None},
+        {"id": 3, "text": "Zoë → 東京 🚀", "note": "plain"},
+        {"id": 4, "text": None, "note": "a,b"},
+    ]
+
+
+def test_dialect_options_and_other_encodings(run_tap, tmp_path: Path) -> None:
+    path = tmp_path / "latin.csv"
+    path.write_bytes("id;name;city\n1;'Müller; Hans';Köln\n2;Ana;'São Paulo'\n".encode("latin-1"))
+    entry = {"entity": "people", "path": str(path), "delimiter": ";", "quotechar": "'", "encoding": "latin-1"}
+    rows = records(run_tap({"files": [entry]}))
+    assert rows == [
+        {"id": 1, "name": "Müller; Hans", "city": "Köln"},
+        {"id": 2, "name": "Ana", "city": "São Paulo"},
+    ]
+
+
+def test_csv_files_definition_holds_the_files_list(run_tap, tmp_path: Path) -> None:
+    definition = tmp_path / "files.json"
+    definition.write_text(json.dumps([{"entity": "typed", "path": str(DATA / "typed.csv")}]))
+    rows = records(run_tap({"csv_files_definition": str(definition)}))
+    assert [r["name"] for r in rows] == ["Widget", "Gadget", "Doohickey"]
+
+
+def test_connection_test_and_dry_run_stop_at_the_record_limit(tmp_path: Path) -> None:
+    path = tmp_path / "many.csv"
+    path.write_text("id\n" + "".join(f"{i}\n" for i in range(5000)))
+    tap = TapCSV(config={"files": [{"entity": "many", "path": str(path)}]}, parse_env_config=False)
+    for limit in (1, 150):
+        out = io.TextIOWrapper(io.BytesIO(), encoding="utf-8")
+        with redirect_stdout(out):
+            assert TapCSV(config=dict(tap.config), parse_env_config=False).run_sync_dry_run(limit)
+        out.seek(0)
+        lines = [json.loads(line) for line in out.read().splitlines()]
+        assert [r["id"] for r in records(lines)] == list(range(limit))
+
+
+def test_stream_maps_take_the_per_record_path(run_tap) -> None:
+    config = {
+        "files": [{"entity": "typed", "path": str(DATA / "typed.csv")}],
+        "stream_maps": {"typed": {"name_upper": "name.upper()", "comment": None}},
+    }
+    rows = records(run_tap(config))
+    assert [r["name_upper"] for r in rows] == ["WIDGET", "GADGET", "DOOHICKEY"]
+    assert all("comment" not in r for r in rows)
+    assert dt.datetime.fromisoformat(rows[0]["updated_at"]) == dt.datetime(
+        2024, 1, 5, 10, tzinfo=dt.timezone.utc
+    )
+
+
+def test_about_and_version_commands(tap_command) -> None:
+    about = json.loads(tap_command("--about", "--format", "json").stdout)
+    assert about["name"] == "tap-csv"
+    assert {"files", "csv_files_definition", "add_metadata_columns", "incremental"} <= set(
+        about["settings"]["properties"]
+    )
+    assert "markdown" not in tap_command("--about", "--format", "markdown").stdout.decode()[:0]
+    assert b"tap-csv" in tap_command("--version").stdout
