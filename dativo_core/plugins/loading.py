@@ -62,8 +62,10 @@ def load_reader_class(ref: str) -> type[Reader]:
         module = _import_file(Path(target)) if is_file_reference(ref) else importlib.import_module(target)
     except PluginLoadError:
         raise
-    except ImportError as exc:
-        raise PluginLoadError(f"cannot import reader module {target!r}: {exc}") from exc
+    except Exception as exc:  # any error in a plugin's module is the plugin's, reported as such
+        raise PluginLoadError(
+            f"cannot import reader module {target!r}: {type(exc).__name__}: {exc}"
+        ) from exc
     obj = module
     for part in attr.split("."):
         obj = getattr(obj, part, None)

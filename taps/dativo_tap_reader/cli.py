@@ -86,19 +86,24 @@ def main(
     writer = SingerWriter(sys.stdout.buffer)
     try:
         tap = ReaderTap(reader, config, sandbox=limits, plugin_dirs=plugin_dirs)
-        if about:
-            info = tap.about()
-            click.echo(json.dumps(info, indent=2) if about_format == "json" else _about_text(info))
-        elif connection_test:
-            tap.check()
-            click.echo(f"{tap.display_name}: connection test passed", err=True)
-        elif discover:
-            click.echo(json.dumps(tap.discover().to_dict(), indent=2))
-        else:
-            catalog = Catalog.load(catalog_path) if catalog_path else None
-            # Singer output goes through `writer` only; a stray print() goes to the log.
-            with contextlib.redirect_stdout(sys.stderr):
+        # Singer output goes through `writer` or click.echo only; a reader's print() goes to
+        # the log, also when it runs in this process.
+        with contextlib.redirect_stdout(sys.stderr):
+            if about:
+                info = tap.about()
+                output = json.dumps(info, indent=2) if about_format == "json" else _about_text(info)
+            elif connection_test:
+                tap.check()
+                output = ""
+                click.echo(f"{tap.display_name}: connection test passed", err=True)
+            elif discover:
+                output = json.dumps(tap.discover().to_dict(), indent=2)
+            else:
+                catalog = Catalog.load(catalog_path) if catalog_path else None
                 tap.sync(catalog, _load_json(state_path, "state"), writer)
+                output = ""
+        if output:
+            click.echo(output)
     except (ConfigError, PluginLoadError, PluginFailed, ReaderError) as exc:
         writer.flush()
         click.echo(f"tap-reader: {exc}", err=True)
