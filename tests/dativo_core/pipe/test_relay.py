@@ -14,8 +14,8 @@ from dativo_core.pipe.counting import RecordCounter
 from dativo_core.pipe.relay import Relay
 
 
-def singer_lines(seed: int) -> tuple[bytes, dict[str, int]]:
-    """Interleaved runs of streams in both spellings of the record start, plus other messages."""
+def singer_lines(seed: int, spaced: bool) -> tuple[bytes, dict[str, int]]:
+    """Interleaved runs of streams, with or without singer-python's spaces, and other messages."""
     rng = random.Random(seed)
     streams = ["users", "orders", 'we"ird', "línea"]
     expected: collections.Counter[str] = collections.Counter()
@@ -25,7 +25,7 @@ def singer_lines(seed: int) -> tuple[bytes, dict[str, int]]:
         for _ in range(rng.choice([1, 1, 2, 50])):
             record = {"id": rng.randrange(10**6), "note": "x" * rng.randrange(300), "type": "RECORD"}
             message = {"type": "RECORD", "stream": stream, "record": record}
-            if rng.random() < 0.3:
+            if spaced:
                 lines.append(orjson.dumps(message).decode().replace('","', '", "').replace('":', '": ').encode())
             else:
                 lines.append(orjson.dumps(message))
@@ -62,9 +62,10 @@ def relay_through_pipes(data: bytes, block_bytes: int, tap_succeeded: bool = Tru
     return bytes(received), relay
 
 
-@pytest.mark.parametrize("block_bytes", [7, 100, 4096, 1 << 20])
-def test_bytes_pass_unchanged_and_records_are_counted_per_stream(block_bytes):
-    data, expected = singer_lines(seed=block_bytes)
+@pytest.mark.parametrize("spaced", [False, True])
+@pytest.mark.parametrize("block_bytes", [61, 4096, 1 << 20])
+def test_bytes_pass_unchanged_and_records_are_counted_per_stream(block_bytes, spaced):
+    data, expected = singer_lines(seed=block_bytes, spaced=spaced)
 
     received, relay = relay_through_pipes(data, block_bytes)
 
@@ -83,6 +84,20 @@ def test_a_final_line_without_newline_passes_only_when_the_tap_succeeded():
     cut_short, relay = relay_through_pipes(data, 16, tap_succeeded=False)
     assert cut_short == data[: data.index(b"\n") + 1]
     assert relay.counter.snapshot() == {"a": 1}
+
+
+def test_the_spelling_of_the_first_record_is_the_one_counted():
+    data = (
+        b'{"type":"SCHEMA","stream":"a","schema":{}}\n'
+        b'{"type":"RECORD","stream":"a","record":{}}\n'
+        b'{"type": "RECORD", "stream": "a", "record": {}}\n'
+        b'{"type":"RECORD","stream":"b","record":{}}\n'
+    )
+
+    received, relay = relay_through_pipes(data, 1 << 20)
+
+    assert received == data
+    assert relay.counter.snapshot() == {"a": 1, "b": 1}
 
 
 def test_a_closed_sink_ends_the_relay_instead_of_raising():
