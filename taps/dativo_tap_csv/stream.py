@@ -17,10 +17,12 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 from singer_sdk.exceptions import MaxRecordsLimitException
+from singer_sdk.helpers._batch import BaseBatchFileEncoding, BatchConfig
 from singer_sdk.mapper import SameRecordTransform
 from singer_sdk.streams import Stream
 
 from dativo_core.singer import SingerWriter
+from dativo_tap_csv.batches import BatchFileWriter
 from dativo_tap_csv.column_kinds import Kind, json_schema_of, kind_from_json_schema
 from dativo_tap_csv.discovery import infer_kinds, shared_header
 from dativo_tap_csv.encoding import record_lines
@@ -190,6 +192,13 @@ class CSVStream(Stream):
             and maps[0].stream_alias == self.name
         )
 
+    def _stop_at_limit(self) -> None:
+        self._abort_sync(
+            MaxRecordsLimitException(
+                f"Stream '{self.name}' stopped at the record limit ({self.ABORT_AT_RECORD_COUNT})"
+            )
+        )
+
     def _sync_records(  # type: ignore[override]
         self, context: dict | None = None, *, write_messages: bool = True
     ) -> Iterator[dict]:
@@ -199,8 +208,7 @@ class CSVStream(Stream):
             return
         selected = self._selected_columns()
         kinds = self._file_kinds(selected)
-        limit = self.ABORT_AT_RECORD_COUNT
-        emitted = 0
+        limit = _RecordLimit(self.ABORT_AT_RECORD_COUNT)
         writer = SingerWriter(buffer_bytes=8 * 1024 * 1024)
         # One helper thread encodes a batch while the next one is parsed (both release the GIL).
         with (
@@ -211,22 +219,16 @@ class CSVStream(Stream):
             for source in self._pending_files():
                 encoded: Future[bytes] | None = None
                 for frame in self._frames(source, kinds, selected):
-                    if limit is not None:
-                        if emitted >= limit and frame.height:
-                            if encoded is not None:
-                                writer.write_raw(encoded.result())
-                            writer.flush()
-                            self._abort_sync(
-                                MaxRecordsLimitException(
-                                    f"Stream '{self.name}' stopped at the record limit ({limit})"
-                                )
-                            )
-                        frame = frame.head(limit - emitted)
+                    part = limit.take(frame)
                     if encoded is not None:
                         writer.write_raw(encoded.result())
-                    encoded = encoder.submit(record_lines, frame, self.name)
-                    emitted += frame.height
-                    counter.increment(frame.height)
+                        encoded = None
+                    if part is None:
+                        writer.flush()
+                        self._stop_at_limit()
+                        return
+                    encoded = encoder.submit(record_lines, part, self.name)
+                    counter.increment(part.height)
                     self.state_manager.is_flushed = False
                 if encoded is not None:
                     writer.write_raw(encoded.result())
@@ -237,3 +239,44 @@ class CSVStream(Stream):
         self._finalize_state(self.stream_state)
         self._write_state_message()
         yield from ()  # records were written in bulk, none is handed back one by one
+
+    def get_batches(  # type: ignore[override]
+        self, batch_config: BatchConfig, context: dict | None = None
+    ) -> Iterator[tuple[BaseBatchFileEncoding, list[str]]]:
+        """BATCH files written from whole frames; a file's bookmark advances with its last batch."""
+        selected = self._selected_columns()
+        kinds = self._file_kinds(selected)
+        limit = _RecordLimit(self.ABORT_AT_RECORD_COUNT)
+        files = BatchFileWriter(batch_config, self.tap_name, self.name)
+        for source in self._pending_files():
+            for frame in self._frames(source, kinds, selected):
+                part = limit.take(frame)
+                if part is None:
+                    for url in files.close():
+                        yield batch_config.encoding, [url]
+                    self._stop_at_limit()
+                    return
+                for url in files.write(part):
+                    yield batch_config.encoding, [url]
+            last = files.close()
+            if self.replication_method == "INCREMENTAL":
+                self._advance_bookmark(source)
+            for url in last:
+                yield batch_config.encoding, [url]
+
+
+@dataclass
+class _RecordLimit:
+    """The record limit singer-sdk sets for connection tests and dry runs."""
+
+    limit: int | None
+    taken: int = 0
+
+    def take(self, frame: pl.DataFrame) -> pl.DataFrame | None:
+        """The rows of `frame` within the limit; None when rows remain beyond it."""
+        if self.limit is not None:
+            if self.taken >= self.limit and frame.height:
+                return None
+            frame = frame.head(self.limit - self.taken)
+        self.taken += frame.height
+        return frame

@@ -1,0 +1,98 @@
+"""BATCH files (singer-sdk's BATCH spec) written from whole frames: JSON Lines or Parquet,
+gzip or none, on any storage singer-sdk's `StorageTarget` reaches (`file://` and fsspec URLs)."""
+
+from __future__ import annotations
+
+import gzip
+from contextlib import ExitStack
+from typing import IO, Any
+from uuid import uuid4
+
+import polars as pl
+import pyarrow.parquet as pq
+from singer_sdk.helpers._batch import BatchConfig
+
+_FORMATS = ("jsonl", "parquet")
+_COMPRESSIONS = (None, "none", "gzip")
+
+
+class BatchConfigError(ValueError):
+    """A `batch_config` this tap cannot write."""
+
+
+class BatchFileWriter:
+    """Splits a stream's frames into batch files of at most `batch_size` rows."""
+
+    def __init__(self, config: BatchConfig, tap_name: str, stream_name: str) -> None:
+        encoding = config.encoding
+        if encoding.format not in _FORMATS:
+            raise BatchConfigError(
+                f"batch_config encoding format {encoding.format!r} is not supported; "
+                f"use one of {list(_FORMATS)}"
+            )
+        if encoding.compression not in _COMPRESSIONS:
+            raise BatchConfigError(
+                f"batch_config compression {encoding.compression!r} is not supported; "
+                "use 'gzip' or 'none'"
+            )
+        self._config = config
+        self._gzip = encoding.compression == "gzip"
+        self._stem = f"{config.storage.prefix or ''}{tap_name}--{stream_name}-{uuid4()}"
+        self._number = 0
+        self._rows = 0
+        self._filename: str | None = None
+        self._files = ExitStack()
+        self._out: IO[bytes] | None = None
+        self._parquet: pq.ParquetWriter | None = None
+
+    def _suffix(self) -> str:
+        if self._config.encoding.format == "parquet":
+            return ".parquet.gz" if self._gzip else ".parquet"
+        return ".jsonl.gz" if self._gzip else ".jsonl"
+
+    def _open(self) -> None:
+        self._number += 1
+        self._filename = f"{self._stem}-{self._number}{self._suffix()}"
+        raw: Any = self._files.enter_context(self._config.storage.open(self._filename, "wb"))
+        if self._gzip and self._config.encoding.format == "jsonl":
+            raw = self._files.enter_context(gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=6))
+        self._out = raw
+        self._rows = 0
+
+    def _append(self, frame: pl.DataFrame) -> None:
+        assert self._out is not None
+        if self._config.encoding.format == "jsonl":
+            frame.write_ndjson(self._out)
+            return
+        table = frame.to_arrow()
+        if self._parquet is None:
+            self._parquet = pq.ParquetWriter(
+                self._out, table.schema, compression="gzip" if self._gzip else "snappy"
+            )
+        self._parquet.write_table(table)
+
+    def write(self, frame: pl.DataFrame) -> list[str]:
+        """Add rows; returns the URLs of batch files that became full."""
+        done: list[str] = []
+        batch_size = self._config.batch_size
+        while frame.height:
+            if self._out is None:
+                self._open()
+            room = batch_size - self._rows
+            self._append(frame.head(room))
+            self._rows += min(room, frame.height)
+            frame = frame.slice(room)
+            if self._rows >= batch_size:
+                done.extend(self.close())
+        return done
+
+    def close(self) -> list[str]:
+        """Finish the open batch file, if any; returns its URL."""
+        if self._out is None or self._filename is None:
+            return []
+        if self._parquet is not None:
+            self._parquet.close()
+            self._parquet = None
+        self._files.close()
+        self._out = None
+        return [self._config.storage.get_url(self._filename)]
