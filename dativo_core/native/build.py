@@ -20,6 +20,10 @@ class BuildError(RuntimeError):
     """cargo failed; the message holds the tail of its output."""
 
 
+class ReadersNotBuilt(RuntimeError):
+    """No cargo to build the readers with, and no libraries built before."""
+
+
 def cargo_path() -> str | None:
     return shutil.which("cargo")
 
@@ -38,6 +42,17 @@ def build_readers() -> list[Path]:
         tail = "\n".join(done.stderr.splitlines()[-30:])
         raise BuildError(f"`{' '.join(command)}` failed (exit {done.returncode}):\n{tail}")
     return [built_library_path(crate) for crate in READER_CRATES]
+
+
+def ready_reader_libraries() -> dict[str, Path]:
+    """Every reader library by crate name, built (or brought up to date) first when cargo exists."""
+    if cargo_path() is not None:
+        build_readers()
+    paths = {crate: built_library_path(crate) for crate in READER_CRATES}
+    missing = [str(path) for path in paths.values() if not path.is_file()]
+    if missing:
+        raise ReadersNotBuilt(f"cargo is not installed and {missing} are not built; run `{BUILD_COMMAND}`")
+    return paths
 
 
 def main() -> int:

@@ -12,8 +12,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, ClassVar
 
+import pyarrow as pa
+
 from dativo_core.native.library import NativeLibrary, built_library_path, load_library
-from dativo_core.schema.arrow import arrow_to_json_schema
+from dativo_core.schema.arrow import arrow_to_json_schema, json_schema_to_arrow_type
 from dativo_core.sdk import Capabilities, ReadItem, Reader, Stream
 
 _STREAM_SETTINGS: dict[str, Any] = {
@@ -53,7 +55,8 @@ class NativeReader(Reader):
     def library(self) -> NativeLibrary:
         return load_library(Path(self.config["library"]))
 
-    def reader_config(self) -> dict[str, Any]:
+    def reader_config(self, stream: Stream | None = None) -> dict[str, Any]:
+        """The library's config, for discovery (no stream yet) or for reading `stream`."""
         return dict(self.config.get("reader_config") or {})
 
     def discover(self) -> list[Stream]:
@@ -68,7 +71,7 @@ class NativeReader(Reader):
         ]
 
     def read(self, stream: Stream, state: dict[str, Any]) -> Iterator[ReadItem]:
-        with self.library().open(self.reader_config()) as reader:
+        with self.library().open(self.reader_config(stream)) as reader:
             yield from reader
 
 
@@ -113,5 +116,28 @@ class RustCSVReader(NativeReader):
     def library(self) -> NativeLibrary:
         return load_library(Path(self.config.get("library") or built_library_path("dativo_csv_reader")))
 
-    def reader_config(self) -> dict[str, Any]:
-        return {k: v for k, v in self.config.items() if k not in ("stream", "keys", "library")}
+    def reader_config(self, stream: Stream | None = None) -> dict[str, Any]:
+        config = {k: v for k, v in self.config.items() if k not in ("stream", "keys", "library")}
+        if stream is not None:
+            # Read with the types discovery found (or the catalog set), so the file is not
+            # scanned a second time to infer them.
+            properties = stream.schema.get("properties") or {}
+            config["column_types"] = {name: _csv_type(prop) for name, prop in properties.items()}
+        return config
+
+
+def _csv_type(prop: dict[str, Any]) -> str:
+    """The CSV reader's type name for a property of the stream's JSON Schema."""
+    arrow_type, as_json_text = json_schema_to_arrow_type(prop)
+    if as_json_text:
+        return "string"
+    for test, name in (
+        (pa.types.is_integer, "integer"),
+        (pa.types.is_floating, "number"),
+        (pa.types.is_boolean, "boolean"),
+        (pa.types.is_date, "date"),
+        (pa.types.is_timestamp, "date-time"),
+    ):
+        if test(arrow_type):
+            return name
+    return "string"

@@ -4,19 +4,14 @@ from pathlib import Path
 
 import pytest
 
-from dativo_core.native.build import READER_CRATES, BuildError, build_readers, cargo_path
-from dativo_core.native.library import BUILD_COMMAND, built_library_path
+from dativo_core.native.build import BuildError, ReadersNotBuilt, ready_reader_libraries
 
 
 @pytest.fixture(scope="session")
 def reader_libraries() -> dict[str, Path]:
-    if cargo_path() is not None:
-        try:
-            build_readers()
-        except BuildError as exc:
-            pytest.fail(str(exc))
-    paths = {crate: built_library_path(crate) for crate in READER_CRATES}
-    missing = [str(p) for p in paths.values() if not p.is_file()]
-    if missing:
-        pytest.skip(f"cargo is not installed and {missing} are not built; run `{BUILD_COMMAND}`")
-    return paths
+    try:
+        return ready_reader_libraries()
+    except BuildError as exc:
+        pytest.fail(str(exc), pytrace=False)
+    except ReadersNotBuilt as exc:
+        pytest.skip(str(exc))

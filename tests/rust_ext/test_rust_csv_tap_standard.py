@@ -10,18 +10,16 @@ from pathlib import Path
 import pytest
 from singer_sdk.testing import get_tap_test_class
 
-from dativo_core.native.build import BuildError, build_readers, cargo_path
-from dativo_core.native.library import BUILD_COMMAND, built_library_path
+from dativo_core.native.build import BuildError, ReadersNotBuilt, ready_reader_libraries
 from dativo_tap_reader.singer_sdk_tap import reader_tap_class
 
 # The test classes are made at import time, so the library must exist by then.
-if cargo_path() is not None:
-    try:
-        build_readers()
-    except BuildError as exc:
-        pytest.fail(str(exc), pytrace=False)
-if not built_library_path("dativo_csv_reader").is_file():
-    pytest.skip(f"cargo is not installed and the reader is not built; run `{BUILD_COMMAND}`", allow_module_level=True)
+try:
+    ready_reader_libraries()
+except BuildError as exc:
+    pytest.fail(str(exc), pytrace=False)
+except ReadersNotBuilt as exc:
+    pytest.skip(str(exc), allow_module_level=True)
 
 _FOLDER = Path(tempfile.mkdtemp(prefix="dativo-rust-csv-tests-"))
 atexit.register(shutil.rmtree, _FOLDER, ignore_errors=True)

@@ -16,6 +16,12 @@ def test_without_cargo_setup_goes_on_and_says_how_to_build(
     assert BUILD_COMMAND in capsys.readouterr().err
     with pytest.raises(build.BuildError, match="cargo is not installed"):
         build.build_readers()
+    built = all(build.built_library_path(crate).is_file() for crate in build.READER_CRATES)
+    if built:
+        assert set(build.ready_reader_libraries()) == set(build.READER_CRATES)
+    else:
+        with pytest.raises(build.ReadersNotBuilt, match="cargo build --release"):
+            build.ready_reader_libraries()
 
 
 def test_build_produces_every_reader_library(reader_libraries: dict[str, Path]) -> None:

@@ -1,0 +1,77 @@
+"""The Rust CSV reader against pyarrow and tap-csv on the benchmark data (N rows x 10 columns).
+
+    nice .venv/bin/python rust_ext/benchmarks/csv_reader.py --rows 1000000
+
+Each scenario runs in its own process, so its peak RSS is its own; rows/s are for the whole
+process (start-up included). Build the reader first: `python -m dativo_core.native.build`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO / "benchmarks"))
+from datagen import write_csv  # noqa: E402
+from measure import run_pipeline  # noqa: E402
+
+from dativo_core.native.library import built_library_path  # noqa: E402
+
+PYARROW_READ = "import sys, pyarrow.csv as c; print(c.read_csv(sys.argv[1]).num_rows, file=sys.stderr)"
+PYARROW_STREAM = (
+    "import sys, pyarrow.csv as c;"
+    "print(sum(b.num_rows for b in c.open_csv(sys.argv[1], read_options=c.ReadOptions(block_size=4<<20))),"
+    " file=sys.stderr)"
+)
+RUST_READ = (
+    "import sys; from dativo_core.native import load_library;"
+    "r = load_library(sys.argv[2]).open({'path': sys.argv[1]});"
+    "print(sum(b.num_rows for b in r), file=sys.stderr)"
+)
+
+
+def scenarios(csv: Path, work: Path) -> dict[str, list[str]]:
+    python = sys.executable
+    rust_tap = work / "rust-tap.json"
+    rust_tap.write_text(json.dumps({"stream": "bench", "path": str(csv), "keys": ["id"]}))
+    tap_csv = work / "tap-csv.json"
+    tap_csv.write_text(json.dumps({"files": [{"entity": "bench", "path": str(csv), "keys": ["id"]}]}))
+    tap_reader = [python, "-m", "dativo_tap_reader.cli", "--reader", "dativo_core.native.reader:RustCSVReader"]
+    return {
+        "pyarrow read_csv (whole table)": [python, "-c", PYARROW_READ, str(csv)],
+        "pyarrow open_csv (streaming)": [python, "-c", PYARROW_STREAM, str(csv)],
+        "rust reader -> Arrow batches": [python, "-c", RUST_READ, str(csv), str(built_library_path("dativo_csv_reader"))],
+        "tap-csv RECORDs > /dev/null": [python, "-c", "from dativo_tap_csv.tap import TapCSV; TapCSV.cli()", "--config", str(tap_csv)],
+        "tap-reader rust-csv RECORDs > /dev/null": [*tap_reader, "--config", str(rust_tap)],
+        "tap-reader rust-csv --no-sandbox": [*tap_reader, "--no-sandbox", "--config", str(rust_tap)],
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--only", action="append", help="run only scenarios whose name contains this")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="dativo-rust-bench-") as folder:
+        work = Path(folder)
+        csv = write_csv(work / "data.csv", args.rows)
+        print(f"{args.rows} rows x 10 columns, {csv.stat().st_size / 1e6:.0f} MB", flush=True)
+        baseline = None
+        for name, command in scenarios(csv, work).items():
+            if args.only and not any(part in name for part in args.only):
+                continue
+            measured = run_pipeline([command])
+            baseline = baseline or measured.seconds
+            print(
+                f"  {name:42s} {measured.seconds:6.2f} s  {args.rows / measured.seconds:>11,.0f} rows/s"
+                f"  {measured.seconds / baseline:5.2f}x first  peak RSS {measured.max_rss_mb:5.0f} MB",
+                flush=True,
+            )
+
+
+if __name__ == "__main__":
+    main()
