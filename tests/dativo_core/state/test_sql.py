@@ -114,3 +114,18 @@ def test_errors_name_the_database_but_not_its_password() -> None:
 def test_unsupported_database_is_refused_with_the_choices() -> None:
     with pytest.raises(StateError, match="only sqlite and postgresql"):
         SqlStateBackend("mysql://root@127.0.0.1/state")
+
+
+def test_a_run_whose_lease_was_taken_over_fails_at_the_end(tmp_path) -> None:
+    import sqlalchemy as sa
+
+    from dativo_core.state.sql import lock_table
+
+    backend = SqlStateBackend(f"sqlite:///{tmp_path / 'state.db'}", lock_ttl=0.6)
+    with pytest.raises(StateLockedError, match="this run's lock expired and another run took it over"):
+        with backend.lock(ORDERS):
+            with backend.engine.begin() as connection:  # what a run taking over an expired lease does
+                connection.execute(sa.update(lock_table).values(owner="other-host:pid 1:abcd"))
+            time.sleep(0.5)  # past the next renewal
+    with backend.engine.connect() as connection:
+        assert connection.execute(sa.select(lock_table.c.owner)).scalars().all() == ["other-host:pid 1:abcd"]
