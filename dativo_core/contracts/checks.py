@@ -228,6 +228,8 @@ def compare(value: float, operator: str, threshold: Any) -> bool:
 
 def first_occurrence_mask(keys: pa.Array) -> pa.Array:
     """True where a non-null key appears for the first time in the array."""
+    if pc.count_distinct(keys, mode="only_valid").as_py() == pc.count(keys).as_py():
+        return keys.is_valid()  # the usual case, found without grouping
     distinct = pc.unique(keys)
     group = pc.index_in(keys, value_set=distinct)
     firsts = (

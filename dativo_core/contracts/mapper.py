@@ -38,6 +38,7 @@ log = logging.getLogger(__name__)
 
 DEFAULT_BATCH_ROWS = 50_000
 DEFAULT_BATCH_BYTES = 32 * 1024 * 1024
+DEFAULT_HOLD_BYTES = 256 * 1024 * 1024
 MIN_JSON_BLOCK = 1 << 20
 LOGGED_VIOLATIONS_PER_STREAM = 20
 _ENVELOPE = pa.schema([("type", pa.string()), ("stream", pa.string())])
@@ -80,6 +81,8 @@ class _StreamBuffer:
     lines: list[bytes] = field(default_factory=list)
     numbers: list[int] = field(default_factory=list)
     size: int = 0
+    # records already decoded in the chunk's single pass; None once some lines were not
+    decoded: list[pa.Array] | None = field(default_factory=list)
 
 
 @dataclass
@@ -145,6 +148,24 @@ class _Decoder:
         return out
 
 
+def _without_blank_lines(lines: list[bytes], numbers: list[int]) -> tuple[list[bytes], list[int]]:
+    kept = [i for i, line in enumerate(lines) if line.strip()]
+    return [lines[i] for i in kept], [numbers[i] for i in kept]
+
+
+def _one_pass_schema(decoders: list[_Decoder]) -> pa.Schema | None:
+    """Envelope plus every contract table's record fields, so a chunk is parsed only once.
+
+    None when two tables read a same-named field with different types.
+    """
+    merged: dict[str, pa.Field] = {}
+    for decoder in decoders:
+        for f in decoder.read_fields:
+            if merged.setdefault(f.name, f).type != f.type:
+                return None
+    return pa.schema([*_ENVELOPE, pa.field("record", pa.struct(list(merged.values())))])
+
+
 class ContractMapper:
     """Reads Singer messages, forwards what the policy lets through, tallies every violation."""
 
@@ -158,16 +179,24 @@ class ContractMapper:
         replace_schema: bool = False,
         batch_rows: int = DEFAULT_BATCH_ROWS,
         batch_bytes: int = DEFAULT_BATCH_BYTES,
+        hold_bytes: int = DEFAULT_HOLD_BYTES,
     ) -> None:
         self.contract = contract
         self.policy = policy
         self.writer = SingerWriter(out)
+        # Under `fail`, output waits for the next STATE (up to hold_bytes), so a run that stops
+        # never hands a target records that no STATE covers.
+        self.hold_bytes = hold_bytes if policy is Policy.FAIL else 0
+        self.held: list[bytes] = []
+        self.held_size = 0
+        self.hold_overflowed = False
         self.quarantine = quarantine
         self.replace_schema = replace_schema
         self.batch_rows = batch_rows
         self.batch_bytes = batch_bytes
         self.validators: dict[str, ContractValidator | None] = {}
         self.decoders: dict[str, _Decoder] = {}
+        self.one_pass_schema = _one_pass_schema([_Decoder(t) for t in contract.tables])
         self.buffers: dict[str, _StreamBuffer] = {}
         self.tallies: dict[str, StreamTally] = {}
         self.pending_rows = 0
@@ -223,65 +252,85 @@ class ContractMapper:
         """Process all input; on an error, what was already let through is still written."""
         try:
             self._run(fp)
+        except BaseException:
+            self.held.clear()  # stopped: what no STATE covers is dropped
+            raise
         finally:
+            self._release()
             self.writer.flush()
 
     def _run(self, fp: BinaryIO) -> None:
         for chunk in read_line_chunks(fp):
-            numbered = [
-                (chunk.first_line + i, line) for i, line in enumerate(chunk.lines) if line.strip()
-            ]
-            if not numbered:
-                continue
-            numbers = [n for n, _ in numbered]
-            lines = [line for _, line in numbered]
-            kinds, streams = self._classify(lines, numbers)
-            self._route(lines, numbers, kinds, streams)
+            lines = chunk.lines
+            numbers = list(range(chunk.first_line, chunk.first_line + len(lines)))
+            if not all(lines):
+                lines, numbers = _without_blank_lines(lines, numbers)
+            if lines:
+                self._route(*self._classify(lines, numbers))
         self.flush()
         self._finish()
 
-    def _classify(self, lines: list[bytes], numbers: list[int]) -> tuple[list[str | None], list[str | None]]:
+    def _classify(self, lines: list[bytes], numbers: list[int]) -> tuple:
+        """The lines with their numbers, type, stream, and the records when one pass decoded them.
+
+
+        When a record has a value of the wrong JSON type the single pass fails; the chunk is then
+        read for its envelope only and each batch decoded on its own, locating the bad lines.
+        """
+        records = None
         try:
-            envelope = _read_json(lines, _ENVELOPE)
+            if self.one_pass_schema is None:
+                raise pa.ArrowInvalid("no single-pass schema")
+            table = _read_json(lines, self.one_pass_schema)
+            records = table.column("record").combine_chunks()
         except pa.ArrowInvalid:
-            for number, line in zip(numbers, lines):
-                message_from_dict(parse_line(line, number), number)
-            raise
-        if len(envelope) != len(lines):
+            try:
+                table = _read_json(lines, _ENVELOPE)
+            except pa.ArrowInvalid:
+                for number, line in zip(numbers, lines):
+                    message_from_dict(parse_line(line, number), number)
+                raise
+        if len(table) != len(lines):
+            kept_lines, kept_numbers = _without_blank_lines(lines, numbers)
+            if len(kept_lines) < len(lines):  # lines of whitespace only: JSON readers skip them
+                return self._classify(kept_lines, kept_numbers)
             raise SingerProtocolError(
-                f"expected {len(lines)} messages, decoded {len(envelope)}",
+                f"expected {len(lines)} messages, decoded {len(table)}",
                 line=numbers[0], hint="Each input line must hold exactly one JSON object",
             )
-        return envelope.column("type").to_pylist(), envelope.column("stream").to_pylist()
+        kinds, streams = table.column("type").to_pylist(), table.column("stream").to_pylist()
+        return lines, numbers, kinds, streams, records
 
-    def _route(self, lines, numbers, kinds, streams) -> None:  # noqa: ANN001
+    def _route(self, lines, numbers, kinds, streams, records) -> None:  # noqa: ANN001
         """Buffer RECORD runs per stream; flush before, then forward, every other message."""
         kinds_array = pa.array(kinds, pa.string())
         controls = pc.indices_nonzero(pc.fill_null(pc.not_equal(kinds_array, "RECORD"), True)).to_pylist()
         start = 0
         for stop in [*controls, len(lines)]:
-            if stop > start:
-                self._buffer_records(lines, numbers, streams, start, stop)
+            for piece in range(start, stop, self.batch_rows):
+                self._buffer_records(lines, numbers, streams, records, piece, min(stop, piece + self.batch_rows))
             if stop < len(lines):
                 self._control(lines[stop], numbers[stop], kinds[stop])
             start = stop + 1
 
-    def _buffer_records(self, lines, numbers, streams, start, stop) -> None:  # noqa: ANN001
+    def _buffer_records(self, lines, numbers, streams, records, start, stop) -> None:  # noqa: ANN001
         run_streams = streams[start:stop]
         distinct = dict.fromkeys(run_streams)
         if None in distinct:
             index = start + run_streams.index(None)
             message_from_dict(parse_line(lines[index], numbers[index]), numbers[index])
-        if len(distinct) == 1:
-            groups = {run_streams[0]: range(start, stop)}
-        else:
-            groups = {s: [start + i for i, x in enumerate(run_streams) if x == s] for s in distinct}
-        for stream, positions in groups.items():
+        whole = len(distinct) == 1
+        for stream in distinct:
+            positions = range(start, stop) if whole else [start + i for i, x in enumerate(run_streams) if x == stream]
             buffer = self.buffers.setdefault(stream, _StreamBuffer())
-            whole = len(groups) == 1
             picked = lines[start:stop] if whole else [lines[i] for i in positions]
             buffer.lines.extend(picked)
             buffer.numbers.extend(numbers[start:stop] if whole else [numbers[i] for i in positions])
+            if records is None:
+                buffer.decoded = None
+            elif buffer.decoded is not None:
+                rows = records.slice(start, stop - start) if whole else records.take(pa.array(positions, pa.int64()))
+                buffer.decoded.append(rows)
             size = sum(map(len, picked))
             buffer.size += size
             self.pending_bytes += size
@@ -302,26 +351,57 @@ class ContractMapper:
             log.warning("line %d: %s; forwarded unchecked", number, message)
         elif kind not in ("STATE", "ACTIVATE_VERSION"):
             message_from_dict(parse_line(line, number), number)  # raises, naming the line
-        self.writer.write_raw(line + b"\n")
+        self._emit(line + b"\n")
         if kind == "STATE":
+            self._release()
             self.writer.flush()
+
+    # -- output ----------------------------------------------------------------------------------
+    def _emit(self, data: bytes) -> None:
+        if not self.hold_bytes:
+            self.writer.write_raw(data)
+            return
+        self.held.append(data)
+        self.held_size += len(data)
+        if self.held_size > self.hold_bytes:
+            if not self.hold_overflowed:
+                log.warning(
+                    "more than %d bytes arrived without a STATE; forwarding them before the next "
+                    "STATE, so a later failure can leave records no STATE covers at the target",
+                    self.hold_bytes,
+                )
+            self.hold_overflowed = True
+            self._release()
+
+    def _release(self) -> None:
+        for data in self.held:
+            self.writer.write_raw(data)
+        self.held.clear()
+        self.held_size = 0
 
     # -- batches -------------------------------------------------------------------------------
     def flush(self) -> None:
         for stream, buffer in self.buffers.items():
             if buffer.lines:
-                self._check_batch(stream, buffer.lines, buffer.numbers)
+                self._check_batch(stream, buffer)
         self.buffers.clear()
         self.pending_rows = 0
         self.pending_bytes = 0
         self.writer.flush()
 
-    def _check_batch(self, stream: str, lines: list[bytes], numbers: list[int]) -> None:
+    def _check_batch(self, stream: str, buffer: _StreamBuffer) -> None:
+        lines, numbers = buffer.lines, buffer.numbers
         validator = self._validator(stream)
         if validator is None:
-            self.writer.write_raw(b"\n".join(lines) + b"\n")
+            self._emit(b"\n".join(lines) + b"\n")
             return
-        table, kept, violations = self.decoders[stream].decode(lines, numbers)
+        decoder = self.decoders[stream]
+        if buffer.decoded:
+            records = pa.concat_arrays(buffer.decoded) if len(buffer.decoded) > 1 else buffer.decoded[0]
+            table = pa.Table.from_struct_array(records).select([f.name for f in decoder.read_fields])
+            kept, violations = range(len(lines)), []
+        else:
+            table, kept, violations = decoder.decode(lines, numbers)
         result = validator.validate(table, [numbers[i] for i in kept])
         position_of = {n: i for i, n in enumerate(numbers)} if violations else {}
         bad_positions = {position_of[v.line] for v in violations if v.line is not None}
@@ -341,7 +421,7 @@ class ContractMapper:
         else:
             good = lines
         if good:
-            self.writer.write_raw(b"\n".join(good) + b"\n")
+            self._emit(b"\n".join(good) + b"\n")
 
     def _log_violations(self, stream: str, tally: StreamTally, violations: list[Violation]) -> None:
         for violation in violations:
