@@ -29,6 +29,17 @@ def faker_installed() -> Path:
     return ensure_installed(install["package"], install["executable"])
 
 
+@pytest.fixture(scope="module")
+def discovered(faker_installed: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The catalog from `tap-airbyte --discover`, shared so each sync runs the connector once."""
+    work = tmp_path_factory.mktemp("discover")
+    result = _tap("--config", str(_config(work)), "--discover")
+    assert result.returncode == 0, result.stderr.decode()
+    path = work / "catalog.json"
+    path.write_bytes(result.stdout)
+    return path
+
+
 def _config(tmp_path: Path, **airbyte_config: Any) -> Path:
     path = tmp_path / "tap-config.json"
     settings = {"count": COUNT, "records_per_slice": 10, **airbyte_config}
@@ -40,11 +51,14 @@ def _tap(*args: str) -> subprocess.CompletedProcess[bytes]:
     return subprocess.run([*TAP, *args], capture_output=True, timeout=300)
 
 
-def _sync_into_iceberg(config: Path, warehouse: Path, state: Path | None) -> dict[str, Any]:
+def _sync_into_iceberg(
+    config: Path, catalog: Path, warehouse: Path, state: Path | None
+) -> dict[str, Any]:
     """tap-airbyte | target-iceberg; the target's last STATE value."""
     target_config = warehouse.parent / "target-config.json"
     target_config.write_text(json.dumps({"warehouse": str(warehouse)}))
-    tap_args = ["--config", str(config)] + (["--state", str(state)] if state else [])
+    tap_args = ["--config", str(config), "--catalog", str(catalog)]
+    tap_args += ["--state", str(state)] if state else []
     tap = subprocess.Popen([*TAP, *tap_args], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     target = subprocess.run(
         [*TARGET, "--config", str(target_config)], stdin=tap.stdout, capture_output=True,
@@ -64,10 +78,8 @@ def _rows(warehouse: Path, stream: str) -> list[dict[str, Any]]:
     return table.scan().to_arrow().to_pylist()
 
 
-def test_discover(faker_installed: Path, tmp_path: Path) -> None:
-    result = _tap("--config", str(_config(tmp_path)), "--discover")
-    assert result.returncode == 0, result.stderr.decode()
-    catalog = {s["tap_stream_id"]: s for s in json.loads(result.stdout)["streams"]}
+def test_discover(discovered: Path) -> None:
+    catalog = {s["tap_stream_id"]: s for s in json.loads(discovered.read_text())["streams"]}
     assert sorted(catalog) == ["products", "purchases", "users"]
     users = catalog["users"]
     assert users["key_properties"] == ["id"]
@@ -92,11 +104,8 @@ def test_check_succeeds_and_bad_config_fails_clearly(faker_installed: Path, tmp_
     )
 
 
-def test_bad_config_sync_exits_non_zero_with_failure_type(faker_installed: Path, tmp_path: Path) -> None:
-    catalog = tmp_path / "catalog.json"
-    discovered = _tap("--config", str(_config(tmp_path)), "--discover")
-    catalog.write_bytes(discovered.stdout)
-    result = _tap("--config", str(_config(tmp_path, count="many")), "--catalog", str(catalog))
+def test_bad_config_sync_exits_non_zero_with_failure_type(discovered: Path, tmp_path: Path) -> None:
+    result = _tap("--config", str(_config(tmp_path, count="many")), "--catalog", str(discovered))
     assert result.returncode == 1
     assert result.stderr.strip().splitlines()[-1].decode() == (
         "tap-airbyte: error: source-faker failed (config_error): "
@@ -106,12 +115,12 @@ def test_bad_config_sync_exits_non_zero_with_failure_type(faker_installed: Path,
 
 
 def test_full_read_into_iceberg_then_incremental_reads_nothing_new(
-    faker_installed: Path, tmp_path: Path
+    discovered: Path, tmp_path: Path
 ) -> None:
     config = _config(tmp_path)  # the recipe's defaults: seed 1, always_updated false
     warehouse = tmp_path / "warehouse"
 
-    state = _sync_into_iceberg(config, warehouse, None)
+    state = _sync_into_iceberg(config, discovered, warehouse, None)
 
     for stream in ("users", "products", "purchases"):
         rows = _rows(warehouse, stream)
@@ -124,7 +133,7 @@ def test_full_read_into_iceberg_then_incremental_reads_nothing_new(
 
     state_file = tmp_path / "state.json"
     state_file.write_text(json.dumps(state))
-    second = _sync_into_iceberg(config, warehouse, state_file)
+    second = _sync_into_iceberg(config, discovered, warehouse, state_file)
 
     for stream in ("users", "products", "purchases"):
         assert len(_rows(warehouse, stream)) == COUNT, f"{stream} got rows on the second run"
