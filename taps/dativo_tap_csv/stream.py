@@ -9,8 +9,8 @@ singer-sdk's own per-record path instead.
 from __future__ import annotations
 
 import datetime as dt
-from concurrent.futures import Future, ThreadPoolExecutor
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -26,8 +26,8 @@ from dativo_tap_csv.batches import BatchFileWriter
 from dativo_tap_csv.column_kinds import Kind, json_schema_of, kind_from_json_schema
 from dativo_tap_csv.discovery import infer_kinds, shared_header
 from dativo_tap_csv.encoding import record_lines
-from dativo_tap_csv.reading import DEFAULT_BLOCK_SIZE, read_batches
-from dativo_tap_csv.settings import FileSpec
+from dativo_tap_csv.reading import DEFAULT_BLOCK_SIZE, CSVFileError, read_batches
+from dativo_tap_csv.settings import FileSpec, TapCSVConfigError
 
 if TYPE_CHECKING:
     from singer_sdk import Tap
@@ -89,13 +89,13 @@ class CSVStream(Stream):
         return int(self.config.get("block_size_bytes") or DEFAULT_BLOCK_SIZE)
 
     def _inferred_schema(self, config: Any) -> dict[str, Any]:
-        kinds = infer_kinds(
-            self.spec,
-            self.paths,
-            self.header,
-            int(config.get("block_size_bytes") or DEFAULT_BLOCK_SIZE),
-            config.get("infer_max_rows"),
-        )
+        max_rows = config.get("infer_max_rows")
+        if max_rows is not None and max_rows < 1:
+            raise TapCSVConfigError(
+                f"infer_max_rows must be at least 1, got {max_rows}; leave it unset to read every row"
+            )
+        block_size = int(config.get("block_size_bytes") or DEFAULT_BLOCK_SIZE)
+        kinds = infer_kinds(self.spec, self.paths, self.header, block_size, max_rows)
         properties = {name: json_schema_of(kind) for name, kind in kinds.items()}
         properties.update({name: METADATA_SCHEMAS[name] for name in self.extra_columns})
         return {"type": "object", "properties": properties}
@@ -104,11 +104,7 @@ class CSVStream(Stream):
 
     def _selected_columns(self) -> list[str]:
         properties = self.effective_schema.get("properties", {})
-        return [
-            name
-            for name in properties
-            if self.mask.get(("properties", name), True)
-        ]
+        return [name for name in properties if self.mask.get(("properties", name), True)]
 
     def _file_kinds(self, selected: list[str]) -> dict[str, Kind]:
         properties = self.effective_schema.get("properties", {})
@@ -116,7 +112,7 @@ class CSVStream(Stream):
             name for name in selected if name not in self.header and name not in METADATA_SCHEMAS
         ]
         if missing:
-            raise ValueError(
+            raise CSVFileError(
                 f"stream '{self.name}': the catalog selects column(s) {missing} "
                 f"that the files' header {self.header} does not have"
             )
@@ -129,7 +125,9 @@ class CSVStream(Stream):
     # Files and state
 
     def _pending_files(self) -> list[SourceFile]:
-        files = sorted((SourceFile.of(p) for p in self.paths), key=lambda f: (f.mtime, str(f.path)))
+        files = sorted(
+            (SourceFile.of(p) for p in self.paths), key=lambda f: (f.mtime, str(f.path))
+        )
         if self.replication_method != "INCREMENTAL":
             return files
         state = self.get_context_state(None)
@@ -139,7 +137,9 @@ class CSVStream(Stream):
         bookmark = dt.datetime.fromisoformat(str(bookmark_text))
         done = set(state.get(FILES_AT_BOOKMARK) or [])
         return [
-            f for f in files if f.mtime > bookmark or (f.mtime == bookmark and str(f.path) not in done)
+            f
+            for f in files
+            if f.mtime > bookmark or (f.mtime == bookmark and str(f.path) not in done)
         ]
 
     def _advance_bookmark(self, source: SourceFile) -> None:
@@ -156,12 +156,13 @@ class CSVStream(Stream):
 
     # Reading
 
-    def _frames(self, source: SourceFile, kinds: dict[str, Kind], selected: list[str]) -> Iterator[pl.DataFrame]:
+    def _frames(
+        self, source: SourceFile, kinds: dict[str, Kind], selected: list[str]
+    ) -> Iterator[pl.DataFrame]:
         """The selected columns of one file, batch by batch, with metadata columns added."""
         next_row = 2  # the header is row 1
         for batch in read_batches(source.path, self.spec, kinds, self.block_size):
-            frame = pl.from_arrow(batch)
-            assert isinstance(frame, pl.DataFrame)
+            frame = pl.DataFrame(batch)
             extras = {
                 SOURCE_FILE: pl.lit(str(source.path), dtype=pl.String),
                 SOURCE_FILE_MTIME: pl.lit(source.mtime, dtype=pl.Datetime("us", "UTC")),
