@@ -34,7 +34,7 @@ class FrameSink:
         frames.write_frame(self._fp, frames.STREAM, orjson.dumps({"stream": stream}))
 
     def records(self, data: bytes, count: int) -> None:
-        frames.write_frame(self._fp, frames.RECORDS, frames.records_payload(count, data))
+        frames.write_frame(self._fp, frames.RECORDS, data, count)
 
     def bookmark(self, stream: str, value: dict[str, Any]) -> None:
         frames.write_frame(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -30,6 +31,25 @@ def encode_records(stream: str, records: list[dict[str, Any]], properties: list[
         raise EncodeError(f"stream {stream!r}: a record cannot be written as JSON: {exc}") from exc
 
 
+def wrap_json_lines(stream: str, data: bytes, count: int, properties: list[str] | None) -> bytes:
+    """RECORD lines around records that are already JSON lines, in one pass of bytes.replace.
+
+    A JSON text holds no raw newline, so every newline ends a record.
+    """
+    if count == 0 and not data:
+        return b""
+    newlines = data.count(b"\n")
+    if not data.endswith(b"\n") or newlines != count:
+        raise EncodeError(
+            f"stream {stream!r}: JsonLines must hold {count} newline-terminated lines, "
+            f"got {newlines} newlines"
+        )
+    if properties is not None:
+        return encode_records(stream, [orjson.loads(line) for line in data.splitlines()], properties)
+    prefix = orjson.dumps({"type": "RECORD", "stream": stream})[:-1] + b',"record":'
+    return prefix + data[:-1].replace(b"\n", b"}\n" + prefix) + b"}\n"
+
+
 def encode_batch(stream: str, batch: pyarrow.RecordBatch, properties: list[str] | None) -> bytes:
     """RECORD lines for a whole Arrow batch, built by polars' NDJSON writer, not row by row."""
     import polars as pl
@@ -38,10 +58,13 @@ def encode_batch(stream: str, batch: pyarrow.RecordBatch, properties: list[str] 
         return b""
     if properties is not None:
         batch = batch.select([name for name in batch.schema.names if name in set(properties)])
-    frame = pl.from_arrow(batch)
-    envelope = frame.select(
+    if batch.num_columns == 0:
+        return encode_records(stream, [{}], None) * batch.num_rows
+    envelope = pl.from_arrow(batch).select(
         pl.lit("RECORD").alias("type"),
         pl.lit(stream).alias("stream"),
         pl.struct(pl.all()).alias("record"),
     )
-    return envelope.write_ndjson().encode()
+    out = io.BytesIO()
+    envelope.write_ndjson(out)
+    return out.getvalue()

@@ -11,9 +11,9 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal, Protocol
 
-from dativo_core.plugins.encode import encode_batch, encode_records
+from dativo_core.plugins.encode import encode_batch, encode_records, wrap_json_lines
 from dativo_core.plugins.loading import load_reader_class
-from dativo_core.sdk import Bookmark, ReaderError, Stream
+from dativo_core.sdk import Bookmark, JsonLines, ReaderError, Stream
 
 Action = Literal["check", "discover", "read"]
 RECORDS_PER_CHUNK = 10_000
@@ -86,8 +86,23 @@ def streams_from_dicts(items: list[dict[str, Any]]) -> list[Stream]:
     return [_stream_from_dict(s) for s in items]
 
 
+def _size(item: Any) -> int:
+    if isinstance(item, dict):
+        return 1
+    if isinstance(item, JsonLines):
+        return item.count
+    return int(item.num_rows)
+
+
+def _head(item: Any, rows: int) -> Any:
+    if isinstance(item, JsonLines):
+        return JsonLines(b"".join(line + b"\n" for line in item.data.split(b"\n", rows)[:rows]), rows)
+    return item.slice(0, rows)
+
+
 def _limited(items: Iterator[Any], limit: int | None) -> Iterator[Any]:
-    """Reader items until `limit` records have passed, cutting the last batch to fit."""
+    """Reader items until `limit` records have passed. An item cut to fit is the last one:
+    a bookmark after it would cover records that were never written."""
     if limit is None:
         yield from items
         return
@@ -98,13 +113,12 @@ def _limited(items: Iterator[Any], limit: int | None) -> Iterator[Any]:
             continue
         if left <= 0:
             return
-        if isinstance(item, dict):
-            left -= 1
-            yield item
-        else:
-            yield item.slice(0, left) if item.num_rows > left else item
-            left -= min(left, item.num_rows)
-    return
+        size = _size(item)
+        if size > left:
+            yield _head(item, left)
+            return
+        left -= size
+        yield item
 
 
 def _read_stream(reader: Any, request: StreamRequest, sink: Sink, limit: int | None) -> None:
@@ -127,13 +141,17 @@ def _read_stream(reader: Any, request: StreamRequest, sink: Sink, limit: int | N
             elif isinstance(item, Bookmark):
                 flush()
                 sink.bookmark(name, item.value)
+            elif isinstance(item, JsonLines):
+                flush()
+                data = wrap_json_lines(name, item.data, item.count, request.properties)
+                sink.records(data, item.count)
             elif hasattr(item, "num_rows") and hasattr(item, "schema"):
                 flush()
                 sink.records(encode_batch(name, item, request.properties), item.num_rows)
             else:
                 raise ReaderError(
                     f"stream {name!r}: read() yielded a {type(item).__name__}; "
-                    "expected a dict, a pyarrow.RecordBatch or a Bookmark"
+                    "expected a dict, a pyarrow.RecordBatch, JsonLines or a Bookmark"
                 )
         flush()
     finally:

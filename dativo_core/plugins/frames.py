@@ -11,33 +11,23 @@ import struct
 from collections.abc import Iterator
 from typing import BinaryIO
 
-_HEADER = struct.Struct(">cQ")
+_HEADER = struct.Struct(">cQQ")  # kind, payload size, record count
 
 STREAM = b"S"  # JSON {"stream": name}: records of this stream follow
-RECORDS = b"R"  # 8-byte record count, then RECORD lines
+RECORDS = b"R"  # RECORD lines; the header carries how many
 BOOKMARK = b"B"  # JSON {"stream": name, "value": {...}}
 CATALOG = b"C"  # JSON list of discovered streams
 ERROR = b"E"  # JSON {"kind": ..., "message": ..., "detail": ...}
 DONE = b"Z"  # empty: the job finished
-
-_COUNT = struct.Struct(">Q")
 
 
 class TruncatedFrame(Exception):
     """The pipe ended inside a frame: the writer died mid-write."""
 
 
-def write_frame(fp: BinaryIO, kind: bytes, payload: bytes = b"") -> None:
-    fp.write(_HEADER.pack(kind, len(payload)))
+def write_frame(fp: BinaryIO, kind: bytes, payload: bytes = b"", count: int = 0) -> None:
+    fp.write(_HEADER.pack(kind, len(payload), count))
     fp.write(payload)
-
-
-def records_payload(count: int, lines: bytes) -> bytes:
-    return _COUNT.pack(count) + lines
-
-
-def split_records_payload(payload: bytes) -> tuple[int, memoryview]:
-    return _COUNT.unpack_from(payload)[0], memoryview(payload)[_COUNT.size :]
 
 
 def _read_exactly(fp: BinaryIO, size: int) -> bytes:
@@ -47,7 +37,7 @@ def _read_exactly(fp: BinaryIO, size: int) -> bytes:
     return data
 
 
-def read_frames(fp: BinaryIO) -> Iterator[tuple[bytes, bytes]]:
+def read_frames(fp: BinaryIO) -> Iterator[tuple[bytes, bytes, int]]:
     """Frames until a clean end of pipe; a pipe cut inside a frame raises TruncatedFrame."""
     while True:
         header = fp.read(_HEADER.size)
@@ -55,5 +45,5 @@ def read_frames(fp: BinaryIO) -> Iterator[tuple[bytes, bytes]]:
             return
         if len(header) != _HEADER.size:
             raise TruncatedFrame("the pipe ended inside a frame header")
-        kind, size = _HEADER.unpack(header)
-        yield kind, _read_exactly(fp, size)
+        kind, size, count = _HEADER.unpack(header)
+        yield kind, _read_exactly(fp, size), count

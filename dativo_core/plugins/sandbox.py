@@ -73,10 +73,9 @@ def _exit_problem(returncode: int, limits: SandboxLimits) -> str:
     return f"exited with status {returncode} before finishing"
 
 
-def _dispatch(kind: bytes, payload: bytes, sink: Sink) -> None:
+def _dispatch(kind: bytes, payload: bytes, count: int, sink: Sink) -> None:
     if kind == frames.RECORDS:
-        count, lines = frames.split_records_payload(payload)
-        sink.records(bytes(lines), count)
+        sink.records(payload, count)
     elif kind == frames.BOOKMARK:
         data = orjson.loads(payload)
         sink.bookmark(data["stream"], data["value"])
@@ -113,13 +112,13 @@ def run_sandboxed(
             error: dict[str, Any] | None = None
             finished = False
             try:
-                for kind, payload in frames.read_frames(proc.stdout):
+                for kind, payload, count in frames.read_frames(proc.stdout):
                     if kind == frames.ERROR:
                         error = orjson.loads(payload)
                     elif kind == frames.DONE:
                         finished = True
                     else:
-                        _dispatch(kind, payload, sink)
+                        _dispatch(kind, payload, count, sink)
             except frames.TruncatedFrame:
                 finished = False
             returncode = proc.wait()

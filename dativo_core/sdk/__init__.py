@@ -7,13 +7,22 @@ A plugin built against 1.x declares the range `>=1.0,<2` and runs on every 1.y w
 minimum; see docs/readers.md.
 """
 
-from dativo_core.sdk.reader import Bookmark, Capabilities, ReadItem, Reader, ReaderError, Stream
+from dativo_core.sdk.reader import (
+    Bookmark,
+    Capabilities,
+    JsonLines,
+    ReadItem,
+    Reader,
+    ReaderError,
+    Stream,
+)
 
 __api_version__ = "1.0"
 
 __all__ = [
     "Bookmark",
     "Capabilities",
+    "JsonLines",
     "ReadItem",
     "Reader",
     "ReaderError",

@@ -52,7 +52,17 @@ class Bookmark:
     value: dict[str, Any]
 
 
-ReadItem = Union[dict[str, Any], "pyarrow.RecordBatch", Bookmark]
+@dataclass(frozen=True)
+class JsonLines:
+    """Records already serialized: one compact JSON object per line, each line ending in a
+    newline, `count` lines in all. The tap wraps them in RECORD envelopes without parsing
+    them, so a native reader can hand over its own JSON encoding at no Python cost."""
+
+    data: bytes
+    count: int
+
+
+ReadItem = Union[dict[str, Any], "pyarrow.RecordBatch", JsonLines, Bookmark]
 """What `Reader.read` yields."""
 
 
@@ -93,8 +103,8 @@ class Reader(ABC):
 
     @abstractmethod
     def read(self, stream: Stream, state: dict[str, Any]) -> Iterator[ReadItem]:
-        """Yield the stream's records (dicts, or pyarrow RecordBatches when `batch_output`),
-        and a Bookmark after the records it covers.
+        """Yield the stream's records (dicts; or, when `batch_output`, pyarrow RecordBatches
+        or JsonLines), and a Bookmark after the records it covers.
 
         `state` is the value of this stream's last Bookmark from a previous run, or {}.
         """

@@ -21,7 +21,7 @@ from typing import Any
 import jsonschema
 import orjson
 
-from dativo_core.sdk.reader import Bookmark, Capabilities, Reader, Stream
+from dativo_core.sdk.reader import Bookmark, Capabilities, JsonLines, Reader, Stream
 
 
 class ContractError(AssertionError):
@@ -79,9 +79,11 @@ def _stream_problems(stream: Any, caps: Capabilities) -> list[str]:
     return problems
 
 
-def _rows(item: Any) -> list[dict[str, Any]]:
+def _rows(item: Any) -> list[Any]:
     if isinstance(item, dict):
         return [item]
+    if isinstance(item, JsonLines):
+        return [orjson.loads(line) for line in item.data.splitlines()]
     return list(item.to_pylist())
 
 
@@ -111,17 +113,22 @@ def _read_problems(
             else:
                 report.bookmarks[stream.name] = value
             continue
-        if _is_record_batch(item) and not caps.batch_output:
+        is_batch = _is_record_batch(item) or isinstance(item, JsonLines)
+        if is_batch and not caps.batch_output:
             problems.append(
-                f"{where}: read() yielded a RecordBatch but the reader does not declare "
-                "Capabilities(batch_output=True)"
+                f"{where}: read() yielded a {type(item).__name__} but the reader does not "
+                "declare Capabilities(batch_output=True)"
             )
             continue
-        if not isinstance(item, dict) and not _is_record_batch(item):
+        if not isinstance(item, dict) and not is_batch:
             problems.append(
-                f"{where}: read() must yield dicts, RecordBatches or Bookmarks, "
+                f"{where}: read() must yield dicts, RecordBatches, JsonLines or Bookmarks, "
                 f"got {type(item).__name__}"
             )
+            continue
+        lines = item.data.count(b"\n") if isinstance(item, JsonLines) else None
+        if lines is not None and lines != item.count:
+            problems.append(f"{where}: JsonLines says {item.count} records but holds {lines} lines")
             continue
         for row in _rows(item):
             count += 1

@@ -13,7 +13,7 @@ import pyarrow as pa
 import pytest
 
 from dativo_core.plugins.loading import load_reader_class
-from dativo_core.sdk import Bookmark, Capabilities, Reader, ReaderError, ReadItem, Stream
+from dativo_core.sdk import Bookmark, Capabilities, JsonLines, Reader, ReaderError, ReadItem, Stream
 from dativo_core.sdk.testing import ContractError, check_reader
 
 EXAMPLE = Path(__file__).parents[3] / "examples" / "readers" / "sqlite_tables" / "sqlite_reader.py"
@@ -72,6 +72,15 @@ class _Broken(Reader):
         yield ["not", "a", "record"]  # type: ignore[misc]
 
 
+class _BrokenBatches(_Broken):
+    capabilities = Capabilities(batch_output=True)
+
+    def read(self, stream: Stream, state: dict[str, Any]) -> Iterator[ReadItem]:
+        yield JsonLines(b'{"id": 1}\n', 2)
+        yield JsonLines(b'{"id": "x"}\n', 1)
+        yield pa.record_batch({"id": [1.5]})
+
+
 def test_contract_errors_name_every_broken_rule() -> None:
     with pytest.raises(ContractError) as caught:
         check_reader(_Broken, {"size": 1})
@@ -80,7 +89,17 @@ def test_contract_errors_name_every_broken_rule() -> None:
     assert "stream 'things': record 2 has fields not in the schema: ['colour']" in problems
     assert any("yielded a RecordBatch but the reader does not declare" in p for p in problems)
     assert any("Bookmark value is not JSON-serializable" in p for p in problems)
-    assert any("must yield dicts, RecordBatches or Bookmarks, got list" in p for p in problems)
+    assert any("must yield dicts, RecordBatches, JsonLines or Bookmarks, got list" in p for p in problems)
+
+
+def test_contract_checks_batches_and_json_lines() -> None:
+    with pytest.raises(ContractError) as caught:
+        check_reader(_BrokenBatches, {})
+    assert caught.value.problems == [
+        "stream 'things': JsonLines says 2 records but holds 1 lines",
+        "stream 'things': record 1, field id: 'x' is not of type 'integer'",
+        "stream 'things': record 2, field id: 1.5 is not of type 'integer'",
+    ]
 
 
 def test_contract_checks_the_config_and_the_discovered_schemas() -> None:
