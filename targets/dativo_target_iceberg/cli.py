@@ -12,9 +12,7 @@ import click
 from dativo_core.singer import SingerProtocolError, SingerWriter
 from dativo_target_iceberg import __version__
 from dativo_target_iceberg.about import about_info, about_markdown
-from dativo_target_iceberg.catalog import open_catalog
 from dativo_target_iceberg.config import ConfigError, TargetConfig
-from dativo_target_iceberg.loader import Loader
 from dativo_target_iceberg.source import open_input
 
 log = logging.getLogger("target-iceberg")
@@ -37,6 +35,9 @@ def main(config_path: Path | None, input_path: Path | None, about: bool, about_f
         return
     if config_path is None:
         raise click.UsageError("--config is required to load data")
+    from dativo_target_iceberg.catalog import open_catalog  # pyiceberg: slow to import, so only here
+    from dativo_target_iceberg.loader import Loader
+
     logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(name)s %(levelname)s %(message)s")
     # Stdout carries only STATE messages: anything a library prints goes to stderr instead.
     output = SingerWriter(sys.stdout.buffer)

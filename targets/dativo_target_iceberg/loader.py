@@ -75,8 +75,6 @@ class Loader:
     def run(self, source: BinaryIO) -> LoadSummary:
         for block in read_line_blocks(source):
             self._process(block)
-            if self._flush_due():
-                self.flush()
         self.flush()
         self._emit_state()
         return self.summary
@@ -135,6 +133,8 @@ class Loader:
         writer.add(writer.converter.convert(data, line_numbers))
         if self._oldest_buffered is None:
             self._oldest_buffered = time.monotonic()
+        if self._flush_due():
+            self.flush()
 
     # -- other messages -----------------------------------------------------------------------
 
