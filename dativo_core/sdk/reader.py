@@ -20,6 +20,9 @@ class ReaderError(Exception):
 class Capabilities:
     """What a reader can do and what it needs; the tap and `dativo plugins check` rely on it.
 
+    `incremental`: streams may have a replication key and `read` yields Bookmarks.
+    `discovery`: `discover()` inspects the source, rather than returning streams fixed in code.
+    `batch_output`: `read` may yield pyarrow RecordBatches or JsonLines.
     `secrets` names the environment variables the reader reads its secrets from; in the sandbox
     they are the only variables (with a few harmless ones like PATH) it can see.
     """

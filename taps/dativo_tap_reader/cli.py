@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -107,6 +108,11 @@ def main(
     except (ConfigError, PluginLoadError, PluginFailed, ReaderError) as exc:
         writer.flush()
         click.echo(f"tap-reader: {exc}", err=True)
+        sys.exit(1)
+    except BrokenPipeError:
+        # Whoever read our stdout (a target) has gone; its own error says why.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        click.echo("tap-reader: stdout was closed by its reader; stopping", err=True)
         sys.exit(1)
 
 
