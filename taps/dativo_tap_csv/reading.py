@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import codecs
 import csv
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -114,8 +113,6 @@ def _where(path: Path, spec: FileSpec, row: int | None) -> str:
 
 def read_header(path: Path, spec: FileSpec) -> list[str]:
     """The column names of a file's first row."""
-    if not spec.is_utf8:
-        codecs.lookup(spec.encoding)
     try:
         reader = pacsv.open_csv(
             path,
@@ -135,6 +132,13 @@ def read_header(path: Path, spec: FileSpec) -> list[str]:
     if duplicates:
         raise CSVFileError(f"file '{path}': duplicate column names in the header: {duplicates}")
     return names
+
+
+def _not_utf8(path: Path, spec: FileSpec, cause: Exception) -> CSVFileError:
+    return CSVFileError(
+        f"file '{path}' is not valid {spec.encoding} ({cause}); "
+        "set the stream's `encoding` to the file's encoding, e.g. \"latin-1\""
+    )
 
 
 def _misfit_error(path: Path, spec: FileSpec, row: int, column: str, kind: Kind, value: object) -> CSVFileError:
@@ -225,6 +229,8 @@ def read_batches(
     except CSVFileError:
         raise
     except pa.ArrowInvalid as exc:
+        if "invalid UTF8" in str(exc):
+            raise _not_utf8(path, spec, exc) from exc
         if "conversion error" in str(exc):
             raise _locate_misfit(path, spec, kinds, block_size, exc) from exc
         raise CSVFileError(f"file '{path}': {exc}") from exc
@@ -240,4 +246,6 @@ def read_text_batches(
     except CSVFileError:
         raise
     except pa.ArrowInvalid as exc:
+        if "invalid UTF8" in str(exc):
+            raise _not_utf8(path, spec, exc) from exc
         raise CSVFileError(f"file '{path}': {exc}") from exc

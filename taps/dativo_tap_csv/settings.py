@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import glob
 import json
 from dataclasses import dataclass
@@ -134,6 +135,11 @@ def _file_spec(entry: Mapping[str, Any], incremental_default: bool) -> FileSpec:
             f"stream '{entity}': skipinitialspace=true is not supported; "
             "remove it or strip the spaces from the file"
         )
+    encoding = str(entry.get("encoding") or "utf-8")
+    try:
+        codecs.lookup(encoding)
+    except LookupError as exc:
+        raise TapCSVConfigError(f"stream '{entity}': unknown encoding {encoding!r}") from exc
     keys = entry.get("keys") or []
     if isinstance(keys, str):
         keys = [keys]
@@ -146,7 +152,7 @@ def _file_spec(entry: Mapping[str, Any], incremental_default: bool) -> FileSpec:
         quotechar=_single_char(entity, "quotechar", entry.get("quotechar"), '"') or '"',
         escapechar=_single_char(entity, "escapechar", entry.get("escapechar"), None),
         doublequote=bool(entry.get("doublequote", True)),
-        encoding=str(entry.get("encoding") or "utf-8"),
+        encoding=encoding,
         incremental=incremental_default if incremental is None else bool(incremental),
     )
 

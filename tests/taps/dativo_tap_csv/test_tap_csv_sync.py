@@ -252,3 +252,24 @@ def test_about_and_version_commands(tap_command) -> None:
     )
     assert "markdown" not in tap_command("--about", "--format", "markdown").stdout.decode()[:0]
     assert b"tap-csv" in tap_command("--version").stdout
+
+
+def test_unknown_encoding_and_undecodable_bytes_are_named(run_tap, tmp_path: Path) -> None:
+    path = tmp_path / "latin.csv"
+    path.write_bytes("id,name\n1,Müller\n".encode("latin-1"))
+    with pytest.raises(TapCSVConfigError, match="stream 's': unknown encoding 'klingon'"):
+        _catalog({"files": [{"entity": "s", "path": str(path), "encoding": "klingon"}]})
+    with pytest.raises(CSVFileError, match=r"is not valid utf-8 .*set the stream's `encoding`"):
+        run_tap({"files": [{"entity": "s", "path": str(path)}]})
+
+
+def test_command_exits_non_zero_naming_the_bad_line(tap_command, tmp_path: Path) -> None:
+    data = tmp_path / "bad.csv"
+    data.write_text("id,name\n1,a\n2,b,extra\n")
+    config = tmp_path / "config.json"
+    config.write_text(json.dumps({"files": [{"entity": "bad", "path": str(data)}]}))
+    result = tap_command("--config", str(config), check=False)
+    assert result.returncode != 0
+    assert f"file '{data}', line 3: expected 2 fields like the header, got 3" in result.stderr.decode()
+    # Discovery reads every row, so the bad row stops the run before anything is emitted.
+    assert result.stdout == b""
