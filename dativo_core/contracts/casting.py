@@ -49,13 +49,12 @@ def cast_array(values: pa.Array, target: pa.DataType) -> pa.Array:
         present = {values.type.field(i).name: i for i in range(values.type.num_fields)}
         children = values.flatten()
         cast_children = [
-            cast_array(children[present[f.name]], f.type) if f.name in present
+            cast_array(children[present[f.name]], f.type)
+            if f.name in present
             else pa.nulls(len(values), f.type)
             for f in target
         ]
-        return pa.StructArray.from_arrays(
-            cast_children, fields=list(target), mask=values.is_null()
-        )
+        return pa.StructArray.from_arrays(cast_children, fields=list(target), mask=values.is_null())
     if pa.types.is_list(target) and pa.types.is_list(values.type):
         offsets = pc.subtract(values.offsets, values.offsets[0])
         items = cast_array(values.flatten(), target.value_type)

@@ -18,24 +18,28 @@ from dativo_core.contracts.compile import INT_FORMAT_RANGES
 from dativo_core.contracts.model import ContractField, QualityRule
 
 # RE2 expressions (Arrow's regex engine) for the string formats ODCS names.
+_OCTET = r"(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)"
+_IPV4 = rf"({_OCTET}\.){{3}}{_OCTET}"
+_HEX = r"[0-9A-Fa-f]{1,4}"
+_LABEL = r"[A-Za-z0-9]([A-Za-z0-9\-]{0,61}[A-Za-z0-9])?"
 STRING_FORMAT_PATTERNS = {
     "email": r"^[^@\s]+@[^@\s]+\.[^@\s]+$",
     "uuid": r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$",
     "uri": r"^[A-Za-z][A-Za-z0-9+.\-]*:[^\s]+$",
-    "hostname": r"^[A-Za-z0-9]([A-Za-z0-9\-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9\-]{0,61}[A-Za-z0-9])?)*$",
-    "ipv4": r"^((25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$",
+    "hostname": rf"^{_LABEL}(\.{_LABEL})*$",
+    "ipv4": rf"^{_IPV4}$",
     "ipv6": (
-        r"^(([0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}"
-        r"|([0-9A-Fa-f]{1,4}:){1,7}:"
-        r"|([0-9A-Fa-f]{1,4}:){1,6}:[0-9A-Fa-f]{1,4}"
-        r"|([0-9A-Fa-f]{1,4}:){1,5}(:[0-9A-Fa-f]{1,4}){1,2}"
-        r"|([0-9A-Fa-f]{1,4}:){1,4}(:[0-9A-Fa-f]{1,4}){1,3}"
-        r"|([0-9A-Fa-f]{1,4}:){1,3}(:[0-9A-Fa-f]{1,4}){1,4}"
-        r"|([0-9A-Fa-f]{1,4}:){1,2}(:[0-9A-Fa-f]{1,4}){1,5}"
-        r"|[0-9A-Fa-f]{1,4}:(:[0-9A-Fa-f]{1,4}){1,6}"
-        r"|:((:[0-9A-Fa-f]{1,4}){1,7}|:)"
-        r"|([0-9A-Fa-f]{1,4}:){6}((25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)"
-        r"|::([Ff]{4}:)?((25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d))$"
+        rf"^(({_HEX}:){{7}}{_HEX}"
+        rf"|({_HEX}:){{1,7}}:"
+        rf"|({_HEX}:){{1,6}}:{_HEX}"
+        rf"|({_HEX}:){{1,5}}(:{_HEX}){{1,2}}"
+        rf"|({_HEX}:){{1,4}}(:{_HEX}){{1,3}}"
+        rf"|({_HEX}:){{1,3}}(:{_HEX}){{1,4}}"
+        rf"|({_HEX}:){{1,2}}(:{_HEX}){{1,5}}"
+        rf"|{_HEX}:(:{_HEX}){{1,6}}"
+        rf"|:((:{_HEX}){{1,7}}|:)"
+        rf"|({_HEX}:){{6}}{_IPV4}"
+        rf"|::([Ff]{{4}}:)?{_IPV4})$"
     ),
     "byte": r"^([A-Za-z0-9+/]{4})*([A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$",
 }
@@ -87,7 +91,9 @@ def _typed_bound(value: Any, arrow_type: pa.DataType, path: str, option: str) ->
     try:
         return cast_array(pa.array([value]), arrow_type)[0]
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError) as exc:
-        raise ValueError(f"field '{path}': {option} {value!r} is not a {arrow_type}: {exc}") from None
+        raise ValueError(
+            f"field '{path}': {option} {value!r} is not a {arrow_type}: {exc}"
+        ) from None
 
 
 def check_pattern_compiles(pattern: str, where: str) -> None:
@@ -128,31 +134,59 @@ def option_findings(path: str, f: ContractField, values: pa.Array) -> Iterator[F
         found += _limit_findings(path, opts, length, values, _LENGTH_LIMITS)
         if "pattern" in opts:
             p = opts["pattern"]
-            found.append(_offenders("pattern", path, pc.invert(pc.match_substring_regex(values, p)),
-                                    values, lambda v, p=p: f"{v!r} does not match pattern {p!r}"))
+            found.append(
+                _offenders(
+                    "pattern",
+                    path,
+                    pc.invert(pc.match_substring_regex(values, p)),
+                    values,
+                    lambda v, p=p: f"{v!r} does not match pattern {p!r}",
+                )
+            )
         fmt = opts.get("format")
         if fmt in STRING_FORMAT_PATTERNS:
             bad = pc.invert(pc.match_substring_regex(values, STRING_FORMAT_PATTERNS[fmt]))
             if fmt == "hostname":
                 bad = pc.or_(bad, pc.greater(length, HOSTNAME_MAX_LENGTH))
-            found.append(_offenders("format", path, bad, values,
-                                    lambda v, fmt=fmt: f"{v!r} is not a valid {fmt}"))
+            found.append(
+                _offenders(
+                    "format", path, bad, values, lambda v, fmt=fmt: f"{v!r} is not a valid {fmt}"
+                )
+            )
     if f.kind in ("integer", "number", "date", "timestamp", "time"):
         found += _limit_findings(
-            path, opts, values, values, _VALUE_LIMITS,
+            path,
+            opts,
+            values,
+            values,
+            _VALUE_LIMITS,
             lambda option, limit: _typed_bound(limit, values.type, path, option),
         )
     if f.kind in ("integer", "number") and "multipleOf" in opts:
         m = opts["multipleOf"]
         ratio = pc.divide(pc.cast(values, pa.float64()), float(m))
-        found.append(_offenders("multipleOf", path, pc.not_equal(ratio, pc.round(ratio)), values,
-                                lambda v, m=m: f"{v!r} is not a multiple of {m!r}"))
+        found.append(
+            _offenders(
+                "multipleOf",
+                path,
+                pc.not_equal(ratio, pc.round(ratio)),
+                values,
+                lambda v, m=m: f"{v!r} is not a multiple of {m!r}",
+            )
+        )
     if f.kind == "integer" and opts.get("format") in INT_FORMAT_RANGES:
         low, high = INT_FORMAT_RANGES[opts["format"]]
         fmt = opts["format"]
         outside = pc.or_(pc.less(values, low), pc.greater(values, high))
-        found.append(_offenders("format", path, outside, values,
-                                lambda v, fmt=fmt: f"{v!r} does not fit integer format {fmt}"))
+        found.append(
+            _offenders(
+                "format",
+                path,
+                outside,
+                values,
+                lambda v, fmt=fmt: f"{v!r} does not fit integer format {fmt}",
+            )
+        )
     if f.kind == "array" and pa.types.is_list(values.type):
         found.extend(_array_findings(path, opts, values))
     if f.kind == "object" and pa.types.is_struct(values.type):
@@ -165,19 +199,25 @@ def _array_findings(path: str, opts: dict[str, Any], values: pa.Array) -> list[F
     length = pc.list_value_length(values)
     found = _limit_findings(path, opts, length, values, _ITEM_LIMITS)
     item_type = values.type.value_type
-    if opts.get("uniqueItems") and not pa.types.is_nested(item_type):
+    longest = pc.max(length).as_py() or 0
+    if opts.get("uniqueItems") and not pa.types.is_nested(item_type) and longest > 1:
         pairs = pa.table({"row": pc.list_parent_indices(values), "item": pc.list_flatten(values)})
         distinct = pairs.group_by("row").aggregate([("item", "count_distinct")])
-        repeats = pc.less(
-            distinct["item_count_distinct"], pc.take(length, distinct["row"])
+        repeats = pc.less(distinct["item_count_distinct"], pc.take(length, distinct["row"]))
+        row_has_repeat = pc.is_in(
+            arange(len(values)), value_set=pc.filter(distinct["row"], repeats)
         )
-        row_has_repeat = pc.is_in(arange(len(values)), value_set=pc.filter(distinct["row"], repeats))
-        found.append(_offenders("uniqueItems", path, row_has_repeat, values,
-                                lambda v: f"{v!r} repeats an item"))
+        found.append(
+            _offenders(
+                "uniqueItems", path, row_has_repeat, values, lambda v: f"{v!r} repeats an item"
+            )
+        )
     return found
 
 
-def _nested_required(path: str, values: pa.Array, names: list[str], why: str) -> list[Finding | None]:
+def _nested_required(
+    path: str, values: pa.Array, names: list[str], why: str
+) -> list[Finding | None]:
     found: list[Finding | None] = []
     present = {values.type.field(i).name for i in range(values.type.num_fields)}
     for name in names:
@@ -186,8 +226,15 @@ def _nested_required(path: str, values: pa.Array, names: list[str], why: str) ->
             missing = pc.and_(values.is_valid(), child.is_null())
         else:
             missing = values.is_valid()
-        found.append(_offenders("required", f"{path}.{name}", missing, values,
-                                lambda v, why=why: f"missing or null, which {why}"))
+        found.append(
+            _offenders(
+                "required",
+                f"{path}.{name}",
+                missing,
+                values,
+                lambda v, why=why: f"missing or null, which {why}",
+            )
+        )
     return found
 
 
@@ -196,7 +243,9 @@ def nested_findings(path: str, f: ContractField, values: pa.Array) -> Iterator[F
     if not (f.fields and pa.types.is_struct(values.type)):
         return
     required = [c.name for c in f.fields if c.required or c.primary_key]
-    yield from (x for x in _nested_required(path, values, required, "the contract marks required") if x)
+    yield from (
+        x for x in _nested_required(path, values, required, "the contract marks required") if x
+    )
     children = values.flatten()
     for index in range(values.type.num_fields):
         name = values.type.field(index).name
@@ -264,7 +313,11 @@ def metric_offenders(rule: QualityRule, values: pa.Array) -> pa.Array:
         hit = pc.is_in(values, value_set=pa.array(wanted, values.type)) if wanted else None
         null_counts = None in listed
         if hit is None:
-            return values.is_null() if null_counts else pc.fill_null(pa.nulls(len(values), pa.bool_()), False)
+            return (
+                values.is_null()
+                if null_counts
+                else pc.fill_null(pa.nulls(len(values), pa.bool_()), False)
+            )
         hit = pc.fill_null(hit, False)
         return pc.or_(hit, values.is_null()) if null_counts else hit
     if rule.metric == "invalidValues":
@@ -273,7 +326,9 @@ def metric_offenders(rule: QualityRule, values: pa.Array) -> pa.Array:
             valid = pa.array(rule.arguments["validValues"]).cast(values.type)
             bad = pc.or_(bad, pc.invert(pc.is_in(values, value_set=valid)))
         if "pattern" in rule.arguments:
-            bad = pc.or_(bad, pc.invert(pc.match_substring_regex(values, rule.arguments["pattern"])))
+            bad = pc.or_(
+                bad, pc.invert(pc.match_substring_regex(values, rule.arguments["pattern"]))
+            )
         return pc.and_(bad, values.is_valid())
     if rule.metric == "duplicateValues":
         return pc.and_(pc.invert(first_occurrence_mask(values)), values.is_valid())
@@ -302,6 +357,16 @@ def metric_finding(
         return None
     context = f"({rule.describe()}; this batch has {measured:g} {rule.unit})"
     words = _METRIC_WORDS[rule.metric]
-    finding = _offenders(rule.metric, path or "", offending, values if shown is None else shown,
-                         lambda v: f"{v!r} {words} {context}" if words else f"null {context}")
-    return finding or Finding(rule.metric, path, [], [f"{rule.describe()} failed: this batch has {measured:g} {rule.unit}"])
+    finding = _offenders(
+        rule.metric,
+        path or "",
+        offending,
+        values if shown is None else shown,
+        lambda v: f"{v!r} {words} {context}" if words else f"null {context}",
+    )
+    return finding or Finding(
+        rule.metric,
+        path,
+        [],
+        [f"{rule.describe()} failed: this batch has {measured:g} {rule.unit}"],
+    )

@@ -62,7 +62,9 @@ def validate(
     A violations summary per rule is printed to stderr at the end.
     """
     if not logging.getLogger().handlers:
-        logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(levelname)s %(message)s")
+        logging.basicConfig(
+            level=logging.INFO, stream=sys.stderr, format="%(levelname)s %(message)s"
+        )
     chosen = Policy(policy)
     if chosen is Policy.QUARANTINE and quarantine_file is None:
         raise click.UsageError("--policy quarantine needs --quarantine-file to put bad records in")

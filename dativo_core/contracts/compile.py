@@ -41,7 +41,9 @@ def _field_schema(f: ContractField) -> dict[str, Any]:
     schema: dict[str, Any]
     if f.kind == "string":
         schema = {"type": "string"}
-        schema.update({k: f.options[k] for k in ("minLength", "maxLength", "pattern") if k in f.options})
+        schema.update(
+            {k: f.options[k] for k in ("minLength", "maxLength", "pattern") if k in f.options}
+        )
         if f.options.get("format") in _STRING_FORMATS:
             schema["format"] = f.options["format"]
     elif f.kind in _TEMPORAL_FORMATS:

@@ -1,10 +1,12 @@
 """`dativo validate`: a Singer mapper that checks RECORD lines against an ODCS contract.
 
-Lines stay bytes end to end: a chunk of input is classified in one pyarrow.json pass (type and
-stream of every line), RECORD lines are grouped per stream and decoded per batch with
-pyarrow.json into Arrow, checked by `ContractValidator`, and the good ones are forwarded as the
-very bytes that came in. SCHEMA, STATE and ACTIVATE_VERSION pass through; before any of them
-the buffered records are flushed, so a STATE never overtakes the records it covers.
+Lines stay bytes end to end: each chunk of input is parsed in one pyarrow.json pass into the
+type, stream and record of every line; RECORD rows are grouped per stream into batches, checked
+by `ContractValidator`, and the good ones are forwarded as the very bytes that came in. A record
+whose values have the wrong JSON type makes the one pass fail; that chunk is then read for its
+envelope only and each batch decoded on its own, halving until the bad lines are found.
+SCHEMA, STATE and ACTIVATE_VERSION pass through; before any of them the buffered records are
+checked and forwarded, so a STATE never overtakes the records it covers.
 """
 
 from __future__ import annotations
@@ -50,7 +52,9 @@ def _read_json(lines: list[bytes], schema: pa.Schema) -> pa.Table:
     return pa_json.read_json(
         io.BytesIO(b"\n".join(lines)),
         read_options=pa_json.ReadOptions(block_size=block),
-        parse_options=pa_json.ParseOptions(explicit_schema=schema, unexpected_field_behavior="ignore"),
+        parse_options=pa_json.ParseOptions(
+            explicit_schema=schema, unexpected_field_behavior="ignore"
+        ),
     )
 
 
@@ -80,9 +84,22 @@ def json_read_type(f: ContractField) -> pa.DataType | None:
 class _StreamBuffer:
     lines: list[bytes] = field(default_factory=list)
     numbers: list[int] = field(default_factory=list)
-    size: int = 0
     # records already decoded in the chunk's single pass; None once some lines were not
     decoded: list[pa.Array] | None = field(default_factory=list)
+
+
+@dataclass
+class _ClassifiedChunk:
+    """Non-blank input lines with their numbers, message types and streams.
+
+    `records` holds every line's decoded record when one pyarrow.json pass could read them all.
+    """
+
+    lines: list[bytes]
+    numbers: list[int]
+    kinds: list[str | None]
+    streams: list[str | None]
+    records: pa.Array | None
 
 
 @dataclass
@@ -103,8 +120,10 @@ class _Decoder:
         self.unreadable = frozenset(name for name, t in readable if t is None)
         self.schema = pa.schema([("record", pa.struct(self.read_fields))])
 
-    def decode(self, lines: list[bytes], numbers: list[int]) -> tuple[pa.Table, list[int], list[Violation]]:
-        """The table of decodable records, their positions in `lines`, and the others' violations."""
+    def decode(
+        self, lines: list[bytes], numbers: list[int]
+    ) -> tuple[pa.Table, list[int], list[Violation]]:
+        """The decodable records as a table, their positions in `lines`, the others' violations."""
         parts: list[pa.Table] = []
         kept: list[int] = []
         rejected: list[Violation] = []
@@ -116,7 +135,17 @@ class _Decoder:
             table = pa.schema(self.read_fields).empty_table()
         return table, kept, rejected
 
-    def _decode_range(self, lines, numbers, start, end, parts, kept, rejected) -> None:  # noqa: ANN001
+    def _decode_range(
+        self,
+        lines: list[bytes],
+        numbers: list[int],
+        start: int,
+        end: int,
+        parts: list[pa.Table],
+        kept: list[int],
+        rejected: list[Violation],
+    ) -> None:
+        """Read lines[start:end], or halve the range until the lines that fail are alone."""
         try:
             parts.append(_read_json(lines[start:end], self.schema))
             kept.extend(range(start, end))
@@ -141,7 +170,9 @@ class _Decoder:
             except pa.ArrowInvalid:
                 kind = self.fields[f.name].kind
                 value = orjson.dumps(record.get(f.name)).decode()
-                out.append(Violation(None, f.name, "type", f"cannot read {value} as {kind}", number))
+                out.append(
+                    Violation(None, f.name, "type", f"cannot read {value} as {kind}", number)
+                )
         if not out:
             column = _COLUMN_IN_ERROR.search(error)
             out.append(Violation(None, column.group(1) if column else None, "type", error, number))
@@ -209,7 +240,9 @@ class ContractMapper:
             if table is None:
                 log.warning(
                     "stream '%s': no schema object of contract %s matches it; its records pass "
-                    "unchecked", stream, self.contract.source,
+                    "unchecked",
+                    stream,
+                    self.contract.source,
                 )
                 self.validators[stream] = None
             else:
@@ -217,10 +250,14 @@ class ContractMapper:
                 if decoder.unreadable:
                     log.warning(
                         "stream '%s': fields %s have no fixed shape (array without items or no "
-                        "logicalType) and are not checked", stream, sorted(decoder.unreadable),
+                        "logicalType) and are not checked",
+                        stream,
+                        sorted(decoder.unreadable),
                     )
                 self.decoders[stream] = decoder
-                self.validators[stream] = ContractValidator(table, unchecked_fields=decoder.unreadable)
+                self.validators[stream] = ContractValidator(
+                    table, unchecked_fields=decoder.unreadable
+                )
                 self.tallies.setdefault(stream, StreamTally())
         return self.validators[stream]
 
@@ -235,7 +272,9 @@ class ContractMapper:
         if absent:
             log.warning(
                 "line %d, stream '%s': the tap's schema lacks contract fields %s",
-                number, message.stream, absent,
+                number,
+                message.stream,
+                absent,
             )
         if not self.replace_schema:
             return line
@@ -266,12 +305,12 @@ class ContractMapper:
             if not all(lines):
                 lines, numbers = _without_blank_lines(lines, numbers)
             if lines:
-                self._route(*self._classify(lines, numbers))
+                self._route(self._classify(lines, numbers))
         self.flush()
         self._finish()
 
-    def _classify(self, lines: list[bytes], numbers: list[int]) -> tuple:
-        """The lines with their numbers, type, stream, and the records when one pass decoded them.
+    def _classify(self, lines: list[bytes], numbers: list[int]) -> _ClassifiedChunk:
+        """Type and stream of every line, and the records too when one pass can decode them.
 
 
         When a record has a value of the wrong JSON type the single pass fails; the chunk is then
@@ -287,7 +326,7 @@ class ContractMapper:
             try:
                 table = _read_json(lines, _ENVELOPE)
             except pa.ArrowInvalid:
-                for number, line in zip(numbers, lines):
+                for number, line in zip(numbers, lines, strict=False):
                     message_from_dict(parse_line(line, number), number)
                 raise
         if len(table) != len(lines):
@@ -296,43 +335,52 @@ class ContractMapper:
                 return self._classify(kept_lines, kept_numbers)
             raise SingerProtocolError(
                 f"expected {len(lines)} messages, decoded {len(table)}",
-                line=numbers[0], hint="Each input line must hold exactly one JSON object",
+                line=numbers[0],
+                hint="Each input line must hold exactly one JSON object",
             )
         kinds, streams = table.column("type").to_pylist(), table.column("stream").to_pylist()
-        return lines, numbers, kinds, streams, records
+        return _ClassifiedChunk(lines, numbers, kinds, streams, records)
 
-    def _route(self, lines, numbers, kinds, streams, records) -> None:  # noqa: ANN001
+    def _route(self, chunk: _ClassifiedChunk) -> None:
         """Buffer RECORD runs per stream; flush before, then forward, every other message."""
-        kinds_array = pa.array(kinds, pa.string())
-        controls = pc.indices_nonzero(pc.fill_null(pc.not_equal(kinds_array, "RECORD"), True)).to_pylist()
+        is_control = pc.not_equal(pa.array(chunk.kinds, pa.string()), "RECORD")
+        controls = pc.indices_nonzero(pc.fill_null(is_control, True)).to_pylist()
         start = 0
-        for stop in [*controls, len(lines)]:
+        for stop in [*controls, len(chunk.lines)]:
             for piece in range(start, stop, self.batch_rows):
-                self._buffer_records(lines, numbers, streams, records, piece, min(stop, piece + self.batch_rows))
-            if stop < len(lines):
-                self._control(lines[stop], numbers[stop], kinds[stop])
+                self._buffer_records(chunk, piece, min(stop, piece + self.batch_rows))
+            if stop < len(chunk.lines):
+                self._control(chunk.lines[stop], chunk.numbers[stop], chunk.kinds[stop])
             start = stop + 1
 
-    def _buffer_records(self, lines, numbers, streams, records, start, stop) -> None:  # noqa: ANN001
-        run_streams = streams[start:stop]
+    def _buffer_records(self, chunk: _ClassifiedChunk, start: int, stop: int) -> None:
+        lines, numbers = chunk.lines, chunk.numbers
+        run_streams = chunk.streams[start:stop]
         distinct = dict.fromkeys(run_streams)
         if None in distinct:
             index = start + run_streams.index(None)
             message_from_dict(parse_line(lines[index], numbers[index]), numbers[index])
         whole = len(distinct) == 1
         for stream in distinct:
-            positions = range(start, stop) if whole else [start + i for i, x in enumerate(run_streams) if x == stream]
+            assert stream is not None
+            positions = (
+                range(start, stop)
+                if whole
+                else [start + i for i, s in enumerate(run_streams) if s == stream]
+            )
             buffer = self.buffers.setdefault(stream, _StreamBuffer())
             picked = lines[start:stop] if whole else [lines[i] for i in positions]
             buffer.lines.extend(picked)
             buffer.numbers.extend(numbers[start:stop] if whole else [numbers[i] for i in positions])
-            if records is None:
+            if chunk.records is None:
                 buffer.decoded = None
             elif buffer.decoded is not None:
-                rows = records.slice(start, stop - start) if whole else records.take(pa.array(positions, pa.int64()))
-                buffer.decoded.append(rows)
+                buffer.decoded.append(
+                    chunk.records.slice(start, stop - start)
+                    if whole
+                    else chunk.records.take(pa.array(positions, pa.int64()))
+                )
             size = sum(map(len, picked))
-            buffer.size += size
             self.pending_bytes += size
             self.pending_rows += len(picked)
         if self.pending_rows >= self.batch_rows or self.pending_bytes >= self.batch_bytes:
@@ -346,7 +394,9 @@ class ContractMapper:
             message = "BATCH messages point at files this mapper cannot check"
             if self.policy is not Policy.WARN:
                 raise SingerProtocolError(
-                    message, line=number, hint="Run the tap without batch mode, or use --policy warn"
+                    message,
+                    line=number,
+                    hint="Run the tap without batch mode, or use --policy warn",
                 )
             log.warning("line %d: %s; forwarded unchecked", number, message)
         elif kind not in ("STATE", "ACTIVATE_VERSION"):
@@ -397,12 +447,19 @@ class ContractMapper:
             return
         decoder = self.decoders[stream]
         if buffer.decoded:
-            records = pa.concat_arrays(buffer.decoded) if len(buffer.decoded) > 1 else buffer.decoded[0]
-            table = pa.Table.from_struct_array(records).select([f.name for f in decoder.read_fields])
-            kept, violations = range(len(lines)), []
+            records = (
+                pa.concat_arrays(buffer.decoded) if len(buffer.decoded) > 1 else buffer.decoded[0]
+            )
+            table = pa.Table.from_struct_array(records).select(
+                [f.name for f in decoder.read_fields]
+            )
+            kept: list[int] | range = range(len(lines))
+            violations: list[Violation] = []
+            kept_numbers = numbers
         else:
             table, kept, violations = decoder.decode(lines, numbers)
-        result = validator.validate(table, [numbers[i] for i in kept])
+            kept_numbers = [numbers[i] for i in kept]
+        result = validator.validate(table, kept_numbers)
         position_of = {n: i for i, n in enumerate(numbers)} if violations else {}
         bad_positions = {position_of[v.line] for v in violations if v.line is not None}
         bad_positions.update(kept[i] for i in result.bad_indices.to_pylist())
@@ -415,11 +472,10 @@ class ContractMapper:
             violations.sort(key=lambda v: (v.line is None, v.line or 0))
             raise ContractViolationError(stream, violations)
         self._log_violations(stream, tally, violations)
-        if self.policy is Policy.QUARANTINE:
-            self._quarantine(stream, lines, numbers, bad_positions, violations)
+        good = lines
+        if self.policy is Policy.QUARANTINE and bad_positions:
+            self._quarantine(stream, buffer, bad_positions, violations)
             good = [line for i, line in enumerate(lines) if i not in bad_positions]
-        else:
-            good = lines
         if good:
             self._emit(b"\n".join(good) + b"\n")
 
@@ -430,7 +486,13 @@ class ContractMapper:
             tally.logged += 1
             log.warning("stream '%s', %s", stream, violation)
 
-    def _quarantine(self, stream, lines, numbers, bad_positions, violations) -> None:  # noqa: ANN001
+    def _quarantine(
+        self,
+        stream: str,
+        buffer: _StreamBuffer,
+        bad_positions: set[int],
+        violations: list[Violation],
+    ) -> None:
         if self.quarantine is None or not bad_positions:
             return
         by_line: dict[int, list[Violation]] = {}
@@ -439,16 +501,23 @@ class ContractMapper:
                 by_line.setdefault(violation.line, []).append(violation)
         out = []
         for position in sorted(bad_positions):
-            number = numbers[position]
+            number = buffer.numbers[position]
             found = by_line.get(number, [])
-            record = orjson.loads(lines[position]).get("record")
-            out.append(orjson.dumps({
-                "_dativo_stream": stream,
-                "_dativo_source_line": number,
-                "_dativo_rule": ",".join(dict.fromkeys(v.rule for v in found)),
-                "_dativo_reason": "; ".join(f"{v.field}: {v.message}" if v.field else v.message for v in found),
-                "record": record,
-            }, option=orjson.OPT_APPEND_NEWLINE))
+            record = orjson.loads(buffer.lines[position]).get("record")
+            out.append(
+                orjson.dumps(
+                    {
+                        "_dativo_stream": stream,
+                        "_dativo_source_line": number,
+                        "_dativo_rule": ",".join(dict.fromkeys(v.rule for v in found)),
+                        "_dativo_reason": "; ".join(
+                            f"{v.field}: {v.message}" if v.field else v.message for v in found
+                        ),
+                        "record": record,
+                    },
+                    option=orjson.OPT_APPEND_NEWLINE,
+                )
+            )
         self.quarantine.write(b"".join(out))
 
     def _finish(self) -> None:
@@ -471,10 +540,15 @@ class ContractMapper:
         )
         out = [head]
         for stream, tally in self.tallies.items():
-            verdict = {Policy.QUARANTINE: "quarantined", Policy.WARN: "forwarded anyway",
-                       Policy.FAIL: "their batch was not forwarded"}[self.policy]
-            out.append(f"  stream '{stream}': {tally.records} records checked, "
-                       f"{tally.broken} broke the contract ({verdict})")
+            verdict = {
+                Policy.QUARANTINE: "quarantined",
+                Policy.WARN: "forwarded anyway",
+                Policy.FAIL: "their batch was not forwarded",
+            }[self.policy]
+            out.append(
+                f"  stream '{stream}': {tally.records} records checked, "
+                f"{tally.broken} broke the contract ({verdict})"
+            )
             for rule, count in sorted(tally.rules.items()):
                 out.append(f"    {rule:<18} {count}")
         return "\n".join(out)

@@ -142,11 +142,15 @@ def _normalise_bounds(options: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _quality_rules(items: list[dict[str, Any]], where: str, unchecked: list[str]) -> list[QualityRule]:
+def _quality_rules(
+    items: list[dict[str, Any]], where: str, unchecked: list[str]
+) -> list[QualityRule]:
     rules = []
     for index, item in enumerate(items or []):
         kind = item.get("type", "library")
-        metric = item.get("metric") or V30_RULE_TO_METRIC.get(item.get("rule", ""), item.get("rule"))
+        metric = item.get("metric") or V30_RULE_TO_METRIC.get(
+            item.get("rule", ""), item.get("rule")
+        )
         label = str(item.get("id") or item.get("name") or "")
         if kind != "library" or metric not in (*COUNT_METRICS, "rowCount"):
             unchecked.append(f"{where}.quality[{index}] ({' '.join(filter(None, [kind, metric]))})")

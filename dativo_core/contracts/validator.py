@@ -31,7 +31,7 @@ SOURCE_LINE_COLUMN = "_dativo_source_line"
 RECORD_JSON_COLUMN = "_dativo_record"
 
 
-class Policy(str, enum.Enum):
+class Policy(enum.StrEnum):
     """What a caller does with bad rows: stop, set them aside, or only report them."""
 
     FAIL = "fail"
@@ -118,9 +118,7 @@ class ContractValidator:
                         checks._typed_bound(f.options[option], arrow_type, path, option)
                     except ValueError as exc:
                         raise DocumentError(self.table.name, str(exc)) from None
-            patterns = [f.options.get("pattern")] + [
-                r.arguments.get("pattern") for r in f.quality
-            ]
+            patterns = [f.options.get("pattern")] + [r.arguments.get("pattern") for r in f.quality]
             for pattern in filter(None, patterns):
                 try:
                     checks.check_pattern_compiles(pattern, f"field '{path}'")
@@ -144,7 +142,9 @@ class ContractValidator:
         primary = tuple(self.table.primary_key)
         if primary:
             out.append(("primaryKey", primary))
-        out += [("unique", (f.name,)) for f in self.table.fields if f.unique and (f.name,) != primary]
+        out += [
+            ("unique", (f.name,)) for f in self.table.fields if f.unique and (f.name,) != primary
+        ]
         return out
 
     def _typed_columns(self, batch: pa.Table) -> tuple[dict[str, pa.Array], list[checks.Finding]]:
@@ -164,12 +164,16 @@ class ContractValidator:
             if failed:
                 values = raw.take(pa.array(failed, pa.int64())).to_pylist()
                 kind = _describe_type(f)
-                findings.append(checks.Finding(
-                    "type", f.name, failed, [f"cannot read {v!r} as {kind}" for v in values]
-                ))
+                findings.append(
+                    checks.Finding(
+                        "type", f.name, failed, [f"cannot read {v!r} as {kind}" for v in values]
+                    )
+                )
         return typed, findings
 
-    def _row_findings(self, typed: dict[str, pa.Array], cast_failed: set[tuple[str, int]]) -> list[checks.Finding]:
+    def _row_findings(
+        self, typed: dict[str, pa.Array], cast_failed: set[tuple[str, int]]
+    ) -> list[checks.Finding]:
         findings: list[checks.Finding] = []
         for f in self.checked_fields:
             values = typed[f.name]
@@ -177,13 +181,20 @@ class ContractValidator:
                 missing = values.is_null()
                 failed_here = [row for name, row in cast_failed if name == f.name]
                 if failed_here:
-                    was_bad = pc.is_in(checks.arange(len(values)), value_set=pa.array(failed_here, pa.int64()))
+                    was_bad = pc.is_in(
+                        checks.arange(len(values)), value_set=pa.array(failed_here, pa.int64())
+                    )
                     missing = pc.and_(missing, pc.invert(was_bad))
                 rows = pc.indices_nonzero(missing).to_pylist()
                 if rows:
-                    findings.append(checks.Finding(
-                        "required", f.name, rows, ["missing or null, but the contract requires it"] * len(rows)
-                    ))
+                    findings.append(
+                        checks.Finding(
+                            "required",
+                            f.name,
+                            rows,
+                            ["missing or null, but the contract requires it"] * len(rows),
+                        )
+                    )
             findings.extend(checks.option_findings(f.name, f, values))
             findings.extend(checks.nested_findings(f.name, f, values))
             for rule in f.quality:
@@ -211,7 +222,9 @@ class ContractValidator:
         shown = checks.composite_key(parts, ", ")
         return checks.metric_finding(rule, ", ".join(names), checks.composite_key(parts), shown)
 
-    def _key_findings(self, typed: dict[str, pa.Array], bad: pa.Array) -> tuple[list[checks.Finding], dict[tuple[str, ...], pa.Array]]:
+    def _key_findings(
+        self, typed: dict[str, pa.Array], bad: pa.Array
+    ) -> tuple[list[checks.Finding], dict[tuple[str, ...], pa.Array]]:
         """Duplicate keys among rows that are otherwise good; the first occurrence stays good."""
         findings = []
         keys_by_constraint = {}
@@ -231,14 +244,24 @@ class ContractValidator:
                 parts = [typed[c].take(rows) for c in columns]
                 shown = checks.composite_key(parts, ", ").to_pylist()
                 label = ", ".join(columns)
-                findings.append(checks.Finding(
-                    rule, label, rows.to_pylist(),
-                    [f"({label}) = ({v}) appears more than once in this run" if len(columns) > 1
-                     else f"{label} = {v!r} appears more than once in this run" for v in shown],
-                ))
+                findings.append(
+                    checks.Finding(
+                        rule,
+                        label,
+                        rows.to_pylist(),
+                        [
+                            f"({label}) = ({v}) appears more than once in this run"
+                            if len(columns) > 1
+                            else f"{label} = {v!r} appears more than once in this run"
+                            for v in shown
+                        ],
+                    )
+                )
         return findings, keys_by_constraint
 
-    def validate(self, batch: pa.Table, source_lines: Sequence[int] | pa.Array | None = None) -> ValidationResult:
+    def validate(
+        self, batch: pa.Table, source_lines: Sequence[int] | pa.Array | None = None
+    ) -> ValidationResult:
         """Check one batch. `source_lines` (one per row) locates violations in the input."""
         n = batch.num_rows
         self.rows_seen += n
@@ -246,7 +269,11 @@ class ContractValidator:
         cast_failed = {(fd.field or "", row) for fd in findings for row in fd.rows}
         findings += self._row_findings(typed, cast_failed)
         bad_rows = sorted({row for fd in findings for row in fd.rows})
-        bad = pc.is_in(checks.arange(n), value_set=pa.array(bad_rows, pa.int64())) if bad_rows else _all_false(n)
+        bad = (
+            pc.is_in(checks.arange(n), value_set=pa.array(bad_rows, pa.int64()))
+            if bad_rows
+            else _all_false(n)
+        )
         key_findings, keys = self._key_findings(typed, bad)
         if key_findings:
             findings += key_findings
@@ -257,21 +284,36 @@ class ContractValidator:
             for columns, key in keys.items():
                 fresh = key.filter(good).drop_null()
                 seen = self._seen_keys.get(columns)
-                self._seen_keys[columns] = fresh if seen is None else pa.concat_arrays([seen, fresh.cast(seen.type)])
+                self._seen_keys[columns] = (
+                    fresh if seen is None else pa.concat_arrays([seen, fresh.cast(seen.type)])
+                )
         return self._result(batch, typed, findings, good, source_lines)
 
-    def _result(self, batch: pa.Table, typed: dict[str, pa.Array], findings: list[checks.Finding],
-                good: pa.Array, source_lines: Sequence[int] | pa.Array | None) -> ValidationResult:
+    def _result(
+        self,
+        batch: pa.Table,
+        typed: dict[str, pa.Array],
+        findings: list[checks.Finding],
+        good: pa.Array,
+        source_lines: Sequence[int] | pa.Array | None,
+    ) -> ValidationResult:
         lines = pa.array(source_lines, pa.int64()) if source_lines is not None else None
         violations: list[Violation] = []
         summary: Counter[str] = Counter()
         for fd in findings:
-            where = lines.take(pa.array(fd.rows, pa.int64())).to_pylist() if lines is not None and fd.rows else [None] * len(fd.rows)
+            where = (
+                lines.take(pa.array(fd.rows, pa.int64())).to_pylist()
+                if lines is not None and fd.rows
+                else [None] * len(fd.rows)
+            )
             if not fd.rows:
                 violations += [Violation(None, fd.field, fd.rule, m) for m in fd.messages]
                 summary[fd.rule] += 1
                 continue
-            violations += [Violation(r, fd.field, fd.rule, m, line) for r, m, line in zip(fd.rows, fd.messages, where)]
+            violations += [
+                Violation(r, fd.field, fd.rule, m, line)
+                for r, m, line in zip(fd.rows, fd.messages, where, strict=False)
+            ]
             summary[fd.rule] += len(fd.rows)
         violations.sort(key=lambda v: (v.row is None, v.row if v.row is not None else 0))
         good_indices = pc.indices_nonzero(good)
@@ -279,8 +321,11 @@ class ContractValidator:
         extras = [name for name in batch.column_names if name not in typed]
         arrays = [typed[name].filter(good) for name in typed]
         arrays += [batch.column(name).combine_chunks().filter(good) for name in extras]
-        fields = [f if f.type == typed[f.name].type else pa.field(f.name, typed[f.name].type)
-                  for f in self.schema if f.name in typed]
+        fields = [
+            f if f.type == typed[f.name].type else pa.field(f.name, typed[f.name].type)
+            for f in self.schema
+            if f.name in typed
+        ]
         fields += [batch.schema.field(name) for name in extras]
         good_rows = pa.Table.from_arrays(arrays, schema=pa.schema(fields))
         return ValidationResult(
@@ -296,8 +341,17 @@ class ContractValidator:
         """Run-level rules, evaluated once all batches were seen: the table's rowCount."""
         out = []
         for rule in self.table.quality:
-            if rule.metric == "rowCount" and not checks.compare(self.rows_seen, rule.operator, rule.threshold):
-                out.append(Violation(None, None, "rowCount", f"{rule.describe()} failed: the run had {self.rows_seen} rows"))
+            if rule.metric == "rowCount" and not checks.compare(
+                self.rows_seen, rule.operator, rule.threshold
+            ):
+                out.append(
+                    Violation(
+                        None,
+                        None,
+                        "rowCount",
+                        f"{rule.describe()} failed: the run had {self.rows_seen} rows",
+                    )
+                )
         return out
 
 
@@ -312,7 +366,10 @@ def quarantine_table(result: ValidationResult, *, as_json_text: bool = False) ->
         if violation.row is not None:
             by_row.setdefault(violation.row, []).append(violation)
     order = result.bad_indices.to_pylist()
-    reasons = ["; ".join(f"{v.field}: {v.message}" if v.field else v.message for v in by_row[r]) for r in order]
+    reasons = [
+        "; ".join(f"{v.field}: {v.message}" if v.field else v.message for v in by_row[r])
+        for r in order
+    ]
     rules = [",".join(dict.fromkeys(v.rule for v in by_row[r])) for r in order]
     lines = [by_row[r][0].line for r in order]
     base = result.bad_rows

@@ -11,7 +11,7 @@ import pytest
 EXAMPLES = Path(__file__).parents[3] / "examples" / "contracts"
 TARGET_CSV = str(Path(sys.executable).parent / "target-csv")
 
-TAP = r'''
+TAP = r"""
 import json, sys
 BAD = {int(x.split("=")[0]): x.split("=", 1)[1] for x in sys.argv[1:]}
 base = dict(customer_id="8f14e45f-ceea-467f-a0e6-1b2c3d4e5f60", customer_email="ann@example.com",
@@ -31,25 +31,36 @@ for i in range(1, 21):
     if i % 5 == 0:
         out.append({"type": "STATE", "value": {"bookmarks": {"orders": {"order_id": i}}}})
 sys.stdout.write("".join(json.dumps(m) + "\n" for m in out))
-'''
+"""
 
 
 def pipeline(tmp_path, bad, *validate_args):
-    """tap | dativo validate | target-csv; returns (mapper rc, mapper stderr, CSV rows, target states)."""
+    """tap | dativo validate | target-csv: (mapper exit code, stderr, CSV rows, target states)."""
     (tmp_path / "tap.py").write_text(TAP)
     (tmp_path / "target.json").write_text(json.dumps({"output_path": str(tmp_path / "out")}))
     (tmp_path / "out").mkdir()
     errors = (tmp_path / "validate.err").open("wb")
     tap = subprocess.Popen([sys.executable, str(tmp_path / "tap.py"), *bad], stdout=subprocess.PIPE)
     mapper = subprocess.Popen(
-        [sys.executable, "-m", "dativo_core.contracts.cli", "--contract", str(EXAMPLES / "orders.odcs.yaml"),
-         *validate_args],
-        stdin=tap.stdout, stdout=subprocess.PIPE, stderr=errors,
+        [
+            sys.executable,
+            "-m",
+            "dativo_core.contracts.cli",
+            "--contract",
+            str(EXAMPLES / "orders.odcs.yaml"),
+            *validate_args,
+        ],
+        stdin=tap.stdout,
+        stdout=subprocess.PIPE,
+        stderr=errors,
     )
     tap.stdout.close()
     target = subprocess.run(
         [TARGET_CSV, "--config", str(tmp_path / "target.json")],
-        stdin=mapper.stdout, capture_output=True, cwd=tmp_path, timeout=120,
+        stdin=mapper.stdout,
+        capture_output=True,
+        cwd=tmp_path,
+        timeout=120,
     )
     mapper.stdout.close()
     assert mapper.wait(timeout=60) is not None and tap.wait(timeout=60) == 0
@@ -63,9 +74,21 @@ def pipeline(tmp_path, bad, *validate_args):
 
 @pytest.mark.slow
 def test_quarantine_between_a_tap_and_target_csv(tmp_path):
-    bad = ['3=quantity:"three"', '7=customer_email:"not-an-email"', '12=status:"lost"', '15=order_id:14']
+    bad = [
+        '3=quantity:"three"',
+        '7=customer_email:"not-an-email"',
+        '12=status:"lost"',
+        "15=order_id:14",
+    ]
     rc, stderr, rows, states = pipeline(
-        tmp_path, bad, "--policy", "quarantine", "--quarantine-file", str(tmp_path / "q.jsonl"), "--batch-rows", "4"
+        tmp_path,
+        bad,
+        "--policy",
+        "quarantine",
+        "--quarantine-file",
+        str(tmp_path / "q.jsonl"),
+        "--batch-rows",
+        "4",
     )
     assert rc == 0, stderr
     loaded = [int(r["order_id"]) for r in rows]
@@ -74,7 +97,10 @@ def test_quarantine_between_a_tap_and_target_csv(tmp_path):
     assert states[-1] == {"bookmarks": {"orders": {"order_id": 20}}}
     quarantined = [json.loads(line) for line in (tmp_path / "q.jsonl").read_text().splitlines()]
     assert [(q["record"]["order_id"], q["_dativo_rule"]) for q in quarantined] == [
-        (3, "type"), (7, "format"), (12, "invalidValues"), (14, "primaryKey"),
+        (3, "type"),
+        (7, "format"),
+        (12, "invalidValues"),
+        (14, "primaryKey"),
     ]
     assert quarantined[0]["_dativo_source_line"] == 4  # SCHEMA is line 1
     assert "stream 'orders': 20 records checked, 4 broke the contract (quarantined)" in stderr
@@ -84,9 +110,14 @@ def test_quarantine_between_a_tap_and_target_csv(tmp_path):
 
 @pytest.mark.slow
 def test_fail_stops_the_pipe_before_the_bad_record_and_its_state(tmp_path):
-    rc, stderr, rows, states = pipeline(tmp_path, ['8=amount:-3'], "--policy", "fail", "--batch-rows", "2")
+    rc, stderr, rows, states = pipeline(
+        tmp_path, ["8=amount:-3"], "--policy", "fail", "--batch-rows", "2"
+    )
     assert rc == 1
-    assert "line 10, stream 'orders', field 'amount': contract rule 'minimum' broken: -3.0 is below" in stderr
+    assert (
+        "line 10, stream 'orders', field 'amount': contract rule 'minimum' broken: -3.0 is below"
+        in stderr
+    )
     # orders 6..10 (between two STATEs) were checked together; none of them, nor the STATE
     # for order 10, reached the target
     assert [int(r["order_id"]) for r in rows] == [1, 2, 3, 4, 5]
@@ -102,11 +133,17 @@ def test_warn_loads_everything(tmp_path):
 
 
 def test_invalid_contract_is_refused_with_its_path(tmp_path):
-    broken = (EXAMPLES / "customers.odcs.yaml").read_text().replace("logicalType: boolean", "logicalType: bool")
+    broken = (
+        (EXAMPLES / "customers.odcs.yaml")
+        .read_text()
+        .replace("logicalType: boolean", "logicalType: bool")
+    )
     (tmp_path / "c.yaml").write_text(broken)
     done = subprocess.run(
         [sys.executable, "-m", "dativo_core.contracts.cli", "--contract", str(tmp_path / "c.yaml")],
-        input=b"", capture_output=True, timeout=60,
+        input=b"",
+        capture_output=True,
+        timeout=60,
     )
     assert done.returncode == 1
     assert "invalid contract" in done.stderr.decode()
@@ -115,8 +152,17 @@ def test_invalid_contract_is_refused_with_its_path(tmp_path):
 
 def test_quarantine_needs_a_file(tmp_path):
     done = subprocess.run(
-        [sys.executable, "-m", "dativo_core.contracts.cli", "--contract", str(EXAMPLES / "orders.odcs.yaml"),
-         "--policy", "quarantine"],
-        input=b"", capture_output=True, timeout=60,
+        [
+            sys.executable,
+            "-m",
+            "dativo_core.contracts.cli",
+            "--contract",
+            str(EXAMPLES / "orders.odcs.yaml"),
+            "--policy",
+            "quarantine",
+        ],
+        input=b"",
+        capture_output=True,
+        timeout=60,
     )
     assert done.returncode == 2 and "--quarantine-file" in done.stderr.decode()

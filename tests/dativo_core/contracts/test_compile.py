@@ -27,16 +27,30 @@ def test_v31_contract_compiles_to_singer_schema():
     props = schema["properties"]
     assert props["order_id"] == {"type": "integer", "minimum": 1}
     assert props["customer_id"] == {"type": "string", "format": "uuid"}
-    assert props["customer_email"] == {"type": ["string", "null"], "maxLength": 254, "format": "email"}
+    assert props["customer_email"] == {
+        "type": ["string", "null"],
+        "maxLength": 254,
+        "format": "email",
+    }
     assert props["amount"] == {"type": "number", "minimum": 0, "exclusiveMaximum": 100000}
     assert props["currency"]["pattern"] == "^[A-Z]{3}$"
     assert props["order_date"] == {"type": "string", "format": "date"}
     assert props["created_at"] == {"type": "string", "format": "date-time"}
     assert props["gift_wrap"] == {"type": ["boolean", "null"]}
     assert props["shipping_address"]["required"] == ["country"]
-    assert props["coupon_codes"] == {"type": ["array", "null"], "items": {"type": ["string", "null"]}}
+    assert props["coupon_codes"] == {
+        "type": ["array", "null"],
+        "items": {"type": ["string", "null"]},
+    }
     assert schema["required"] == [
-        "order_id", "customer_id", "channel", "status", "quantity", "amount", "order_date", "created_at",
+        "order_id",
+        "customer_id",
+        "channel",
+        "status",
+        "quantity",
+        "amount",
+        "order_date",
+        "created_at",
     ]
 
 
@@ -47,7 +61,11 @@ def test_v30_dates_with_a_time_format_become_timestamps_and_times():
     assert props["signed_up_at"] == {"type": "string", "format": "date-time"}
     assert props["preferred_contact_time"] == {"type": ["string", "null"], "format": "time"}
     # v3.0's boolean exclusiveMaximum turned `maximum` into a strict bound
-    assert props["loyalty_points"] == {"type": ["integer", "null"], "minimum": 0, "exclusiveMaximum": 1000000}
+    assert props["loyalty_points"] == {
+        "type": ["integer", "null"],
+        "minimum": 0,
+        "exclusiveMaximum": 1000000,
+    }
     assert props["credit_limit"] == {"type": ["number", "null"], "exclusiveMinimum": 0}
 
 
@@ -62,18 +80,24 @@ def test_arrow_and_iceberg_types():
     assert customers.field("preferred_contact_time").type == pa.time64("us")
     assert customers.field("signed_up_at").type == pa.timestamp("us", tz="UTC")
 
-    iceberg = {f.name: f for f in pyarrow_to_schema(orders, name_mapping=_name_mapping(orders)).fields}
+    iceberg = {
+        f.name: f for f in pyarrow_to_schema(orders, name_mapping=_name_mapping(orders)).fields
+    }
     assert isinstance(iceberg["order_id"].field_type, LongType) and iceberg["order_id"].required
     assert isinstance(iceberg["quantity"].field_type, IntegerType)
     assert isinstance(iceberg["amount"].field_type, DoubleType)
     assert isinstance(iceberg["created_at"].field_type, TimestamptzType)
     assert isinstance(iceberg["order_date"].field_type, DateType)
-    assert isinstance(iceberg["gift_wrap"].field_type, BooleanType) and not iceberg["gift_wrap"].required
+    assert (
+        isinstance(iceberg["gift_wrap"].field_type, BooleanType)
+        and not iceberg["gift_wrap"].required
+    )
     assert isinstance(iceberg["shipping_address"].field_type, StructType)
     assert isinstance(iceberg["coupon_codes"].field_type, ListType)
     assert isinstance(iceberg["customer_id"].field_type, StringType)
     customers_iceberg = {
-        f.name: f.field_type for f in pyarrow_to_schema(customers, name_mapping=_name_mapping(customers)).fields
+        f.name: f.field_type
+        for f in pyarrow_to_schema(customers, name_mapping=_name_mapping(customers)).fields
     }
     assert isinstance(customers_iceberg["preferred_contact_time"], TimeType)
     assert isinstance(customers_iceberg["signed_up_at"], TimestamptzType)
@@ -82,16 +106,24 @@ def test_arrow_and_iceberg_types():
 def test_number_f32_and_integer_widths():
     from dativo_core.contracts.model import ContractField, ContractTable
 
-    table = ContractTable("t", None, [
-        ContractField("small", "integer", {"format": "i8"}),
-        ContractField("wide", "integer", {"format": "u32"}),
-        ContractField("plain", "integer"),
-        ContractField("ratio", "number", {"format": "f32"}),
-        ContractField("anything", None),
-    ])
+    table = ContractTable(
+        "t",
+        None,
+        [
+            ContractField("small", "integer", {"format": "i8"}),
+            ContractField("wide", "integer", {"format": "u32"}),
+            ContractField("plain", "integer"),
+            ContractField("ratio", "number", {"format": "f32"}),
+            ContractField("anything", None),
+        ],
+    )
     schema = arrow_schema(table)
     assert [schema.field(n).type for n in ("small", "wide", "plain", "ratio", "anything")] == [
-        pa.int32(), pa.int64(), pa.int64(), pa.float32(), pa.string()
+        pa.int32(),
+        pa.int64(),
+        pa.int64(),
+        pa.float32(),
+        pa.string(),
     ]
     iceberg = pyarrow_to_schema(schema, name_mapping=_name_mapping(schema))
     assert isinstance(iceberg.find_field("ratio").field_type, FloatType)

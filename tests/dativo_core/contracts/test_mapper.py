@@ -30,7 +30,11 @@ CONTRACT = {
         {
             "name": "customers",
             "properties": [
-                {"name": "email", "logicalType": "string", "logicalTypeOptions": {"format": "email"}},
+                {
+                    "name": "email",
+                    "logicalType": "string",
+                    "logicalTypeOptions": {"format": "email"},
+                },
             ],
         },
     ],
@@ -43,8 +47,12 @@ def contract():
 
 
 def schema(stream, **props):
-    return {"type": "SCHEMA", "stream": stream, "schema": {"type": "object", "properties": props},
-            "key_properties": []}
+    return {
+        "type": "SCHEMA",
+        "stream": stream,
+        "schema": {"type": "object", "properties": props},
+        "key_properties": [],
+    }
 
 
 def record(stream, **values):
@@ -56,13 +64,18 @@ def state(n):
 
 
 def order(i, **changes):
-    return record("orders", **{"id": i, "amount": 1.5, "at": "2024-05-01T00:00:00Z", "meta": {"k": i}, **changes})
+    return record(
+        "orders",
+        **{"id": i, "amount": 1.5, "at": "2024-05-01T00:00:00Z", "meta": {"k": i}, **changes},
+    )
 
 
 def run(messages, policy=Policy.QUARANTINE, batch_rows=1000, **options):
     data = b"".join(orjson.dumps(m) + b"\n" if isinstance(m, dict) else m for m in messages)
     out, quarantine = io.BytesIO(), io.BytesIO()
-    mapper = ContractMapper(contract(), policy, out, quarantine=quarantine, batch_rows=batch_rows, **options)
+    mapper = ContractMapper(
+        contract(), policy, out, quarantine=quarantine, batch_rows=batch_rows, **options
+    )
     error = None
     try:
         mapper.run(io.BytesIO(data))
@@ -88,7 +101,17 @@ def shape(messages):
 
 @pytest.mark.parametrize("batch_rows", [1, 2, 1000])
 def test_records_forwarded_as_is_and_states_never_overtake_them(batch_rows):
-    messages = [schema("orders"), order(1), order(2), state(2), order(3), order(4), order(5), state(5), order(6)]
+    messages = [
+        schema("orders"),
+        order(1),
+        order(2),
+        state(2),
+        order(3),
+        order(4),
+        order(5),
+        state(5),
+        order(6),
+    ]
     forwarded, set_aside, error, _ = run(messages, batch_rows=batch_rows)
     assert error is None and set_aside == []
     assert shape(forwarded) == ["schema:orders", 1, 2, "S2", 3, 4, 5, "S5", 6]
@@ -96,7 +119,15 @@ def test_records_forwarded_as_is_and_states_never_overtake_them(batch_rows):
 
 
 def test_fail_stops_before_the_bad_batch_and_the_state_after_it():
-    messages = [schema("orders"), order(1), state(1), order(2), order(3, amount=-1.0), order(4), state(4)]
+    messages = [
+        schema("orders"),
+        order(1),
+        state(1),
+        order(2),
+        order(3, amount=-1.0),
+        order(4),
+        state(4),
+    ]
     forwarded, _, error, _ = run(messages, policy=Policy.FAIL)
     assert shape(forwarded) == ["schema:orders", 1, "S1"]
     assert isinstance(error, ContractViolationError)
@@ -105,7 +136,15 @@ def test_fail_stops_before_the_bad_batch_and_the_state_after_it():
 
 
 def test_fail_holds_checked_records_until_a_state_covers_them():
-    messages = [schema("orders"), order(1), state(1), order(2), order(3), order(4, at=None), state(4)]
+    messages = [
+        schema("orders"),
+        order(1),
+        state(1),
+        order(2),
+        order(3),
+        order(4, at=None),
+        state(4),
+    ]
     forwarded, _, error, _ = run(messages, policy=Policy.FAIL, batch_rows=1)
     assert (error.line, error.field) == (6, "at")
     assert shape(forwarded) == ["schema:orders", 1, "S1"]  # 2 and 3 passed, but no STATE followed
@@ -130,7 +169,9 @@ def test_quarantine_sets_bad_records_aside_with_reasons():
     forwarded, set_aside, error, mapper = run(messages)
     assert error is None
     assert shape(forwarded) == ["schema:orders", 1, 5, "S5"]
-    assert [(q["_dativo_source_line"], q["_dativo_rule"], q["_dativo_reason"]) for q in set_aside] == [
+    assert [
+        (q["_dativo_source_line"], q["_dativo_rule"], q["_dativo_reason"]) for q in set_aside
+    ] == [
         (3, "type", "at: cannot read 'last tuesday' as timestamp"),
         (4, "primaryKey", "id: id = 1 appears more than once in this run"),
         (7, "type", 'id: cannot read "four" as integer; amount: cannot read "lots" as number'),
@@ -138,7 +179,9 @@ def test_quarantine_sets_bad_records_aside_with_reasons():
     assert set_aside[0]["record"]["at"] == "last tuesday"
     assert all(q["_dativo_stream"] == "orders" for q in set_aside)
     assert mapper.tallies["orders"].rules == {"type": 3, "primaryKey": 1}
-    assert "stream 'orders': 5 records checked, 3 broke the contract (quarantined)" in mapper.summary()
+    assert (
+        "stream 'orders': 5 records checked, 3 broke the contract (quarantined)" in mapper.summary()
+    )
 
 
 def test_warn_forwards_everything_and_counts():
@@ -151,23 +194,38 @@ def test_warn_forwards_everything_and_counts():
 
 def test_interleaved_streams_and_streams_without_a_contract():
     messages = [
-        schema("orders"), schema("customers"), schema("audit"),
-        order(1), record("customers", email="a@b.co"), record("audit", anything=[1, {"x": 2}]),
-        record("customers", email="broken"), order(2), state(2),
+        schema("orders"),
+        schema("customers"),
+        schema("audit"),
+        order(1),
+        record("customers", email="a@b.co"),
+        record("audit", anything=[1, {"x": 2}]),
+        record("customers", email="broken"),
+        order(2),
+        state(2),
     ]
     forwarded, set_aside, error, _ = run(messages)
     assert error is None
     records = [m for m in forwarded if m["type"] == "RECORD"]
     assert sorted(json.dumps(r["record"], sort_keys=True) for r in records) == sorted(
         json.dumps(r, sort_keys=True)
-        for r in [order(1)["record"], order(2)["record"], {"email": "a@b.co"}, {"anything": [1, {"x": 2}]}]
+        for r in [
+            order(1)["record"],
+            order(2)["record"],
+            {"email": "a@b.co"},
+            {"anything": [1, {"x": 2}]},
+        ]
     )
     assert forwarded[-1] == state(2)
-    assert [(q["_dativo_stream"], q["_dativo_source_line"]) for q in set_aside] == [("customers", 7)]
+    assert [(q["_dativo_stream"], q["_dativo_source_line"]) for q in set_aside] == [
+        ("customers", 7)
+    ]
 
 
 def test_schema_can_be_replaced_by_the_contract():
-    forwarded, _, _, _ = run([schema("orders", id={"type": "integer"}), order(1)], replace_schema=True)
+    forwarded, _, _, _ = run(
+        [schema("orders", id={"type": "integer"}), order(1)], replace_schema=True
+    )
     assert forwarded[0]["schema"]["properties"]["at"] == {"type": "string", "format": "date-time"}
     assert forwarded[0]["key_properties"] == ["id"]
     kept, _, _, _ = run([schema("orders", id={"type": "integer"}), order(1)])
@@ -175,12 +233,19 @@ def test_schema_can_be_replaced_by_the_contract():
 
 
 def test_protocol_errors_name_the_line():
-    _, _, error, _ = run([schema("orders"), order(1), b'{"type": "RECORD", "stream": "orders", "rec\n'])
+    _, _, error, _ = run(
+        [schema("orders"), order(1), b'{"type": "RECORD", "stream": "orders", "rec\n']
+    )
     assert isinstance(error, SingerProtocolError) and error.line == 3
     assert "malformed JSON" in str(error)
     _, _, error, _ = run([schema("orders"), {"type": "RECORD", "record": {"id": 1}}])
     assert error.line == 2 and "'stream'" in str(error)
-    batch = {"type": "BATCH", "stream": "orders", "encoding": {"format": "jsonl"}, "manifest": ["f.jsonl"]}
+    batch = {
+        "type": "BATCH",
+        "stream": "orders",
+        "encoding": {"format": "jsonl"},
+        "manifest": ["f.jsonl"],
+    }
     _, _, error, _ = run([schema("orders"), batch])
     assert error.line == 2 and "BATCH" in str(error)
 
@@ -192,6 +257,8 @@ def test_row_count_failure_stops_a_fail_run_at_the_end():
     out = io.BytesIO()
     mapper = ContractMapper(contract_from_document(doc, "shop.yaml"), Policy.FAIL, out)
     data = orjson.dumps(record("customers", email="a@b.co")) + b"\n"
-    with pytest.raises(ContractViolationError, match="rowCount mustBeGreaterThan 1 rows failed: the run had 1 rows"):
+    with pytest.raises(
+        ContractViolationError, match="rowCount mustBeGreaterThan 1 rows failed: the run had 1 rows"
+    ):
         mapper.run(io.BytesIO(data))
     assert out.getvalue() == b""  # no STATE covered the record, and the run failed

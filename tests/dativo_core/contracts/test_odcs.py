@@ -5,7 +5,11 @@ import pytest
 import yaml
 
 from dativo_core.contracts import load_contract
-from dativo_core.contracts.odcs import SCHEMA_FILE_BY_API_VERSION, check_against_official_schema, official_schema
+from dativo_core.contracts.odcs import (
+    SCHEMA_FILE_BY_API_VERSION,
+    check_against_official_schema,
+    official_schema,
+)
 from dativo_core.documents import DocumentError
 
 EXAMPLES = Path(__file__).parents[3] / "examples" / "contracts"
@@ -23,7 +27,9 @@ def test_official_schemas_are_the_published_ones_per_version():
     assert official_schema("v3.0.2")["properties"]["apiVersion"]["enum"][0] == "v3.0.2"
     assert official_schema("v3.1.0")["properties"]["apiVersion"]["enum"][0] == "v3.1.0"
     # v3.0.x contracts share the v3.0.2 schema, whose enum names all of them
-    assert {"v3.0.0", "v3.0.1", "v3.0.2"} <= set(official_schema("v3.0.0")["properties"]["apiVersion"]["enum"])
+    assert {"v3.0.0", "v3.0.1", "v3.0.2"} <= set(
+        official_schema("v3.0.0")["properties"]["apiVersion"]["enum"]
+    )
     assert set(SCHEMA_FILE_BY_API_VERSION) >= {"v3.0.0", "v3.0.1", "v3.0.2", "v3.1.0"}
 
 
@@ -61,19 +67,46 @@ def test_each_contract_is_checked_against_its_own_version():
 @pytest.mark.parametrize(
     ("change", "path", "problem"),
     [
-        (lambda d: d["schema"][0]["properties"][6].__setitem__("logicalType", "int"),
-         "$.schema[0].properties[6].logicalType", "'int' is not one of"),
-        (lambda d: d["schema"][0]["properties"][6]["logicalTypeOptions"].__setitem__("format", "i33"),
-         "$.schema[0].properties[6].logicalTypeOptions.format", "'i33' is not one of"),
-        (lambda d: d["schema"][0]["properties"][1].__setitem__("required", "yes"),
-         "$.schema[0].properties[1].required", "'yes' is not of type 'boolean'"),
+        (
+            lambda d: d["schema"][0]["properties"][6].__setitem__("logicalType", "int"),
+            "$.schema[0].properties[6].logicalType",
+            "'int' is not one of",
+        ),
+        (
+            lambda d: d["schema"][0]["properties"][6]["logicalTypeOptions"].__setitem__(
+                "format", "i33"
+            ),
+            "$.schema[0].properties[6].logicalTypeOptions.format",
+            "'i33' is not one of",
+        ),
+        (
+            lambda d: d["schema"][0]["properties"][1].__setitem__("required", "yes"),
+            "$.schema[0].properties[1].required",
+            "'yes' is not of type 'boolean'",
+        ),
         (lambda d: d.pop("id"), "$", "'id' is a required property"),
-        (lambda d: d["schema"][0]["properties"][2]["quality"][0].__setitem__("metric", "nullz"),
-         "$.schema[0].properties[2].quality[0].metric", "'nullz' is not one of"),
-        (lambda d: d["schema"][0]["properties"][2]["logicalTypeOptions"].__setitem__("minimum", 3),
-         "$.schema[0].properties[2].logicalTypeOptions", "'minimum' was unexpected"),
-        (lambda d: d["schema"][0].__setitem__("colour", "red"), "$.schema[0]", "'colour' was unexpected"),
-        (lambda d: d.__setitem__("apiVersion", "v2.9"), "$.apiVersion", "not a supported ODCS version"),
+        (
+            lambda d: d["schema"][0]["properties"][2]["quality"][0].__setitem__("metric", "nullz"),
+            "$.schema[0].properties[2].quality[0].metric",
+            "'nullz' is not one of",
+        ),
+        (
+            lambda d: d["schema"][0]["properties"][2]["logicalTypeOptions"].__setitem__(
+                "minimum", 3
+            ),
+            "$.schema[0].properties[2].logicalTypeOptions",
+            "'minimum' was unexpected",
+        ),
+        (
+            lambda d: d["schema"][0].__setitem__("colour", "red"),
+            "$.schema[0]",
+            "'colour' was unexpected",
+        ),
+        (
+            lambda d: d.__setitem__("apiVersion", "v2.9"),
+            "$.apiVersion",
+            "not a supported ODCS version",
+        ),
     ],
 )
 def test_invalid_contracts_name_the_path(tmp_path, change, path, problem):
@@ -102,7 +135,9 @@ def test_rules_that_cannot_run_on_records_are_listed(tmp_path):
     doc["schema"][0]["quality"].append(
         {"type": "sql", "query": "SELECT COUNT(*) FROM orders", "mustBeLessThan": 10}
     )
-    doc["schema"][0]["properties"][0]["quality"] = [{"type": "text", "description": "Ids come from the shop."}]
+    doc["schema"][0]["properties"][0]["quality"] = [
+        {"type": "text", "description": "Ids come from the shop."}
+    ]
     file = tmp_path / "c.yaml"
     file.write_text(yaml.safe_dump(doc))
     contract = load_contract(file)
