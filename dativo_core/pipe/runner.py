@@ -37,7 +37,7 @@ from dativo_core.pipe.counting import RecordCounter
 from dativo_core.pipe.plugin import PluginCommand
 from dativo_core.pipe.progress import DEFAULT_INTERVAL_SECONDS, ProgressReporter
 from dativo_core.pipe.relay import Relay, widen_pipe
-from dativo_core.pipe.state_store import PipeState
+from dativo_core.pipe.state_store import NoState, PipeState
 from dativo_core.pipe.stderr_tail import StderrTail
 from dativo_core.pipe.target_state import TargetStateReader
 
@@ -123,15 +123,18 @@ class Pipe:
         self._target: _Child | None = None
         self._stop_signal: int | None = None
         self._stop_requests = 0
+        self._stops_applied = 0
         self._escalations: list[tuple[float, _Child, int]] = []
 
     def request_stop(self, signum: int = signal.SIGTERM) -> None:
-        """Stop the run in order; a second request stops it at once. Safe in a signal handler."""
-        self._stop_requests += 1
+        """Stop the run in order; a second request stops it at once.
+
+        It only records the request, so it is safe in a signal handler and from other threads;
+        the run acts on it within a tick.
+        """
         if self._stop_signal is None:
             self._stop_signal = signum
-        if self._tap is not None:
-            self._apply_stop()
+        self._stop_requests += 1
 
     def run(self) -> PipeResult:
         """Run the pipe to the end; raises StateError if the state cannot be locked or read."""
@@ -165,14 +168,11 @@ class Pipe:
         states.start()
         relay_thread = threading.Thread(target=relay.run, name="relay", daemon=True)
         relay_thread.start()
-        if self._stop_requests:
-            self._apply_stop()
 
         progress = ProgressReporter(self.counter, self.console, self.progress_interval)
         while relay_thread.is_alive():
             relay_thread.join(_TICK_SECONDS)
-            progress.maybe_report()
-            self._escalate()
+            self._tick(progress)
             if target.process.poll() is not None and tap.process.poll() is None:
                 self._stop_now(tap)
         tap.process.stdout.close()
@@ -209,8 +209,15 @@ class Pipe:
         while process.poll() is None:
             with contextlib.suppress(subprocess.TimeoutExpired):
                 process.wait(_TICK_SECONDS)
-            progress.maybe_report()
-            self._escalate()
+            self._tick(progress)
+
+    def _tick(self, progress: ProgressReporter) -> None:
+        """The periodic work of the main thread: stop requests, due signals, progress."""
+        while self._stops_applied < self._stop_requests:
+            self._stops_applied += 1
+            self._apply_stop(first=self._stops_applied == 1)
+        self._escalate()
+        progress.maybe_report()
 
     def _stop_now(self, child: _Child) -> None:
         """Terminate a child whose work has become pointless, killing it if it lingers."""
@@ -222,11 +229,11 @@ class Pipe:
         child.kill_scheduled = True
         self._escalations.append((time.monotonic() + KILL_GRACE_SECONDS, child, signal.SIGKILL))
 
-    def _apply_stop(self) -> None:
+    def _apply_stop(self, first: bool) -> None:
         now = time.monotonic()
         tap, target = self._tap, self._target
         assert tap is not None and target is not None
-        if self._stop_requests == 1:
+        if first:
             self.console.line(
                 "dativo pipe: stopping: the tap is asked to end and the target to commit what it "
                 f"received (up to {self.stop_timeout:g} s; stop again to end both at once)"
@@ -287,6 +294,8 @@ class Pipe:
         return PipeResult(outcome, text, records, states.last_state, int(outcome))
 
     def _describe_saved_state(self, states: TargetStateReader) -> str:
+        if isinstance(self.state, NoState):
+            return "no state store was given, so the target's states were not kept"
         if states.save_error is not None:
             return f"the last state could NOT be saved: {states.save_error}"
         if states.last_state is None:
