@@ -8,8 +8,8 @@ from typing import Any
 
 import click
 
-from dativo_core.plugins.registry import PATH_VARIABLE, discover_plugins, find_plugin
 from dativo_core.plugins.loading import PluginLoadError
+from dativo_core.plugins.registry import PATH_VARIABLE, discover_plugins, find_plugin
 from dativo_core.plugins.verify import verify_plugin
 from dativo_core.sdk import __api_version__
 
@@ -42,7 +42,9 @@ def list_plugins(plugin_dirs: tuple[Path, ...]) -> None:
     for error in index.problems:
         click.echo(f"invalid manifest: {error}", err=True)
     if not index.plugins and not index.problems:
-        click.echo(f"no plugins found; add a folder with --plugin-dir or {PATH_VARIABLE}")
+        click.echo(
+            f"no plugins found; add a folder with --plugin-dir or {PATH_VARIABLE}"
+        )
 
 
 def _manifest_or_exit(name: str, plugin_dirs: tuple[Path, ...]) -> Any:
@@ -92,13 +94,20 @@ def show_plugin(name: str, plugin_dirs: tuple[Path, ...]) -> None:
     type=click.Path(dir_okay=False, exists=True, path_type=Path),
     help="Reader config to run the contract test with (default: the manifest's example_config).",
 )
-def check_plugin(name: str, plugin_dirs: tuple[Path, ...], config_path: Path | None) -> None:
+def check_plugin(
+    name: str, plugin_dirs: tuple[Path, ...], config_path: Path | None
+) -> None:
     """Refuse the plugin (exit 1) if its API range excludes ours or its class breaks the contract."""
     manifest = _manifest_or_exit(name, plugin_dirs)
-    config = json.loads(config_path.read_text(encoding="utf-8")) if config_path else None
+    config = (
+        json.loads(config_path.read_text(encoding="utf-8")) if config_path else None
+    )
     problems = verify_plugin(manifest, config)
     if problems:
         raise click.ClickException(
-            f"plugin {name!r} ({manifest.source}) is refused:\n- " + "\n- ".join(problems)
+            f"plugin {name!r} ({manifest.source}) is refused:\n- "
+            + "\n- ".join(problems)
         )
-    click.echo(f"plugin {name!r} {manifest.version} is usable with reader API {__api_version__}")
+    click.echo(
+        f"plugin {name!r} {manifest.version} is usable with reader API {__api_version__}"
+    )

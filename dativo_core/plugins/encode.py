@@ -15,7 +15,9 @@ class EncodeError(Exception):
     """A record the reader produced cannot become JSON."""
 
 
-def encode_records(stream: str, records: list[dict[str, Any]], properties: list[str] | None) -> bytes:
+def encode_records(
+    stream: str, records: list[dict[str, Any]], properties: list[str] | None
+) -> bytes:
     """RECORD lines for dict records, keeping only `properties` when given."""
     if properties is not None:
         records = [{k: r[k] for k in properties if k in r} for r in records]
@@ -28,10 +30,14 @@ def encode_records(stream: str, records: list[dict[str, Any]], properties: list[
             for r in records
         )
     except TypeError as exc:
-        raise EncodeError(f"stream {stream!r}: a record cannot be written as JSON: {exc}") from exc
+        raise EncodeError(
+            f"stream {stream!r}: a record cannot be written as JSON: {exc}"
+        ) from exc
 
 
-def wrap_json_lines(stream: str, data: bytes, count: int, properties: list[str] | None) -> bytes:
+def wrap_json_lines(
+    stream: str, data: bytes, count: int, properties: list[str] | None
+) -> bytes:
     """RECORD lines around records that are already JSON lines, in one pass of bytes.replace.
 
     A JSON text holds no raw newline, so every newline ends a record.
@@ -45,19 +51,25 @@ def wrap_json_lines(stream: str, data: bytes, count: int, properties: list[str] 
             f"got {newlines} newlines"
         )
     if properties is not None:
-        return encode_records(stream, [orjson.loads(line) for line in data.splitlines()], properties)
+        return encode_records(
+            stream, [orjson.loads(line) for line in data.splitlines()], properties
+        )
     prefix = orjson.dumps({"type": "RECORD", "stream": stream})[:-1] + b',"record":'
     return prefix + data[:-1].replace(b"\n", b"}\n" + prefix) + b"}\n"
 
 
-def encode_batch(stream: str, batch: pyarrow.RecordBatch, properties: list[str] | None) -> bytes:
+def encode_batch(
+    stream: str, batch: pyarrow.RecordBatch, properties: list[str] | None
+) -> bytes:
     """RECORD lines for a whole Arrow batch, built by polars' NDJSON writer, not row by row."""
     import polars as pl
 
     if batch.num_rows == 0:
         return b""
     if properties is not None:
-        batch = batch.select([name for name in batch.schema.names if name in set(properties)])
+        batch = batch.select(
+            [name for name in batch.schema.names if name in set(properties)]
+        )
     if batch.num_columns == 0:
         return encode_records(stream, [{}], None) * batch.num_rows
     envelope = pl.from_arrow(batch).select(

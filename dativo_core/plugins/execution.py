@@ -96,7 +96,9 @@ def _size(item: Any) -> int:
 
 def _head(item: Any, rows: int) -> Any:
     if isinstance(item, JsonLines):
-        return JsonLines(b"".join(line + b"\n" for line in item.data.split(b"\n", rows)[:rows]), rows)
+        return JsonLines(
+            b"".join(line + b"\n" for line in item.data.split(b"\n", rows)[:rows]), rows
+        )
     return item.slice(0, rows)
 
 
@@ -121,13 +123,17 @@ def _limited(items: Iterator[Any], limit: int | None) -> Iterator[Any]:
         yield item
 
 
-def _read_stream(reader: Any, request: StreamRequest, sink: Sink, limit: int | None) -> None:
+def _read_stream(
+    reader: Any, request: StreamRequest, sink: Sink, limit: int | None
+) -> None:
     name = request.stream.name
     pending: list[dict[str, Any]] = []
 
     def flush() -> None:
         if pending:
-            sink.records(encode_records(name, pending, request.properties), len(pending))
+            sink.records(
+                encode_records(name, pending, request.properties), len(pending)
+            )
             pending.clear()
 
     sink.start_stream(name)
@@ -147,7 +153,9 @@ def _read_stream(reader: Any, request: StreamRequest, sink: Sink, limit: int | N
                 sink.records(data, item.count)
             elif hasattr(item, "num_rows") and hasattr(item, "schema"):
                 flush()
-                sink.records(encode_batch(name, item, request.properties), item.num_rows)
+                sink.records(
+                    encode_batch(name, item, request.properties), item.num_rows
+                )
             else:
                 raise ReaderError(
                     f"stream {name!r}: read() yielded a {type(item).__name__}; "

@@ -25,7 +25,9 @@ class TruncatedFrame(Exception):
     """The pipe ended inside a frame: the writer died mid-write."""
 
 
-def write_frame(fp: BinaryIO, kind: bytes, payload: bytes = b"", count: int = 0) -> None:
+def write_frame(
+    fp: BinaryIO, kind: bytes, payload: bytes = b"", count: int = 0
+) -> None:
     fp.write(_HEADER.pack(kind, len(payload), count))
     fp.write(payload)
 

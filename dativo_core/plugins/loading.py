@@ -59,10 +59,16 @@ def load_reader_class(ref: str) -> type[Reader]:
             "'path/to/file.py:Class' (or be the name of a registered plugin)"
         )
     try:
-        module = _import_file(Path(target)) if is_file_reference(ref) else importlib.import_module(target)
+        module = (
+            _import_file(Path(target))
+            if is_file_reference(ref)
+            else importlib.import_module(target)
+        )
     except PluginLoadError:
         raise
-    except Exception as exc:  # any error in a plugin's module is the plugin's, reported as such
+    except (
+        Exception
+    ) as exc:  # any error in a plugin's module is the plugin's, reported as such
         raise PluginLoadError(
             f"cannot import reader module {target!r}: {type(exc).__name__}: {exc}"
         ) from exc

@@ -46,7 +46,10 @@ MANIFEST_SCHEMA: dict[str, Any] = {
                 "batch_output": {"type": "boolean"},
             },
         },
-        "secrets": {"type": "array", "items": {"type": "string", "pattern": "^[A-Z_][A-Z0-9_]*$"}},
+        "secrets": {
+            "type": "array",
+            "items": {"type": "string", "pattern": "^[A-Z_][A-Z0-9_]*$"},
+        },
         "dependencies": {"type": "array", "items": {"type": "string"}},
         "example_config": {"type": "object"},
     },
@@ -97,7 +100,9 @@ def manifest_from_dict(data: Any, source: str, base_dir: Path | None) -> Manifes
         SpecifierSet(data["api_version"])
     except InvalidSpecifier:
         raise ManifestError(
-            source, f"{data['api_version']!r} is not a version range like '>=1.0,<2'", "$.api_version"
+            source,
+            f"{data['api_version']!r} is not a version range like '>=1.0,<2'",
+            "$.api_version",
         ) from None
     caps = data.get("capabilities", {})
     return Manifest(

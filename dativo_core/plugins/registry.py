@@ -17,7 +17,12 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from dativo_core.plugins.loading import PluginLoadError, absolute_reference
-from dativo_core.plugins.manifest import MANIFEST_FILE, Manifest, ManifestError, load_manifest
+from dativo_core.plugins.manifest import (
+    MANIFEST_FILE,
+    Manifest,
+    ManifestError,
+    load_manifest,
+)
 
 ENTRY_POINT_GROUP = "dativo.readers"
 PATH_VARIABLE = "DATIVO_PLUGIN_PATH"
@@ -53,7 +58,8 @@ def _entry_point_manifest(entry_point: importlib.metadata.EntryPoint) -> Manifes
     path = Path(spec.origin).parent / MANIFEST_FILE
     if not path.is_file():
         raise ManifestError(
-            source, f"the package ships no {MANIFEST_FILE} beside {spec.origin}; add it as package data"
+            source,
+            f"the package ships no {MANIFEST_FILE} beside {spec.origin}; add it as package data",
         )
     manifest = load_manifest(path)
     # An installed package is imported by module name, not from the manifest's folder.
@@ -64,7 +70,10 @@ def _add(index: PluginIndex, manifest: Manifest) -> None:
     if manifest.name in index.plugins:
         first = index.plugins[manifest.name].source
         index.problems.append(
-            ManifestError(manifest.source, f"plugin name {manifest.name!r} is already used by {first}")
+            ManifestError(
+                manifest.source,
+                f"plugin name {manifest.name!r} is already used by {first}",
+            )
         )
     else:
         index.plugins[manifest.name] = manifest
@@ -101,7 +110,9 @@ def find_plugin(name: str, extra_dirs: Iterable[str | Path] = ()) -> Manifest:
     )
 
 
-def resolve_reader(ref: str, extra_dirs: Iterable[str | Path] = ()) -> tuple[str, Manifest | None]:
+def resolve_reader(
+    ref: str, extra_dirs: Iterable[str | Path] = ()
+) -> tuple[str, Manifest | None]:
     """The importable reference for `ref`, and its manifest when `ref` names a plugin.
 
     A plugin whose API range excludes ours is refused here, before anything runs.

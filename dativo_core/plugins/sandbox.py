@@ -39,6 +39,9 @@ class SandboxLimits:
         return asdict(self)
 
 
+DEFAULT_LIMITS = SandboxLimits()
+
+
 class PluginFailed(Exception):
     """The reader failed or was stopped; the message says which limit or error, for which job."""
 

@@ -25,7 +25,9 @@ def _capability_problems(manifest: Manifest, declared: Any) -> list[str]:
     return problems
 
 
-def verify_plugin(manifest: Manifest, config: dict[str, Any] | None = None) -> list[str]:
+def verify_plugin(
+    manifest: Manifest, config: dict[str, Any] | None = None
+) -> list[str]:
     """Every reason to refuse the plugin; empty when it is fine.
 
     With a config (or the manifest's example_config) the reader really runs through the
@@ -41,9 +43,12 @@ def verify_plugin(manifest: Manifest, config: dict[str, Any] | None = None) -> l
     problems = _capability_problems(manifest, reader_class.capabilities)
     run_config = config if config is not None else manifest.example_config
     if run_config is None:
-        return problems + [
-            "no config to run the contract test with: pass --config or add example_config "
-            "to the manifest"
+        return [
+            *problems,
+            (
+                "no config to run the contract test with: pass --config or add "
+                "example_config to the manifest"
+            ),
         ]
     try:
         check_reader(reader_class, run_config, max_records=1000)

@@ -11,9 +11,9 @@ from dativo_core.sdk.reader import (
     Bookmark,
     Capabilities,
     JsonLines,
-    ReadItem,
     Reader,
     ReaderError,
+    ReadItem,
     Stream,
 )
 

@@ -121,5 +121,7 @@ class Reader(ABC):
             )
         value = os.environ.get(name)
         if value is None:
-            raise ReaderError(f"secret {name!r} is not set; export it in the tap's environment")
+            raise ReaderError(
+                f"secret {name!r} is not set; export it in the tap's environment"
+            )
         return value

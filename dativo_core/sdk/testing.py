@@ -30,7 +30,9 @@ class ContractError(AssertionError):
     def __init__(self, reader_class: type, problems: list[str]) -> None:
         self.problems = problems
         name = getattr(reader_class, "__qualname__", repr(reader_class))
-        super().__init__(f"{name} breaks the reader contract:\n- " + "\n- ".join(problems))
+        super().__init__(
+            f"{name} breaks the reader contract:\n- " + "\n- ".join(problems)
+        )
 
 
 @dataclass
@@ -44,7 +46,9 @@ class ContractReport:
 
 def _schema_problems(where: str, schema: Any) -> list[str]:
     if not isinstance(schema, dict):
-        return [f"{where} must be a dict holding a JSON Schema, got {type(schema).__name__}"]
+        return [
+            f"{where} must be a dict holding a JSON Schema, got {type(schema).__name__}"
+        ]
     try:
         jsonschema.validators.validator_for(schema).check_schema(schema)
     except jsonschema.SchemaError as exc:
@@ -65,7 +69,9 @@ def _stream_problems(stream: Any, caps: Capabilities) -> list[str]:
     properties = stream.schema.get("properties", {})
     for key in stream.key_properties:
         if key not in properties:
-            problems.append(f"{where}: key property {key!r} is not in its schema's properties")
+            problems.append(
+                f"{where}: key property {key!r} is not in its schema's properties"
+            )
     if stream.replication_key is not None:
         if stream.replication_key not in properties:
             problems.append(
@@ -92,12 +98,18 @@ def _is_record_batch(item: Any) -> bool:
 
 
 def _read_problems(
-    reader: Reader, stream: Stream, state: dict[str, Any], max_records: int, report: ContractReport
+    reader: Reader,
+    stream: Stream,
+    state: dict[str, Any],
+    max_records: int,
+    report: ContractReport,
 ) -> list[str]:
     where = f"stream {stream.name!r}"
     caps = type(reader).capabilities
     validator_class = jsonschema.validators.validator_for(stream.schema)
-    validator = validator_class(stream.schema, format_checker=validator_class.FORMAT_CHECKER)
+    validator = validator_class(
+        stream.schema, format_checker=validator_class.FORMAT_CHECKER
+    )
     properties = set(stream.schema.get("properties", {}))
     problems: list[str] = []
     count = 0
@@ -106,10 +118,14 @@ def _read_problems(
             try:
                 value = orjson.loads(orjson.dumps(item.value))
             except TypeError as exc:
-                problems.append(f"{where}: Bookmark value is not JSON-serializable: {exc}")
+                problems.append(
+                    f"{where}: Bookmark value is not JSON-serializable: {exc}"
+                )
                 continue
             if not isinstance(value, dict):
-                problems.append(f"{where}: Bookmark value must be a dict, got {item.value!r}")
+                problems.append(
+                    f"{where}: Bookmark value must be a dict, got {item.value!r}"
+                )
             else:
                 report.bookmarks[stream.name] = value
             continue
@@ -128,14 +144,18 @@ def _read_problems(
             continue
         lines = item.data.count(b"\n") if isinstance(item, JsonLines) else None
         if lines is not None and lines != item.count:
-            problems.append(f"{where}: JsonLines says {item.count} records but holds {lines} lines")
+            problems.append(
+                f"{where}: JsonLines says {item.count} records but holds {lines} lines"
+            )
             continue
         for row in _rows(item):
             count += 1
             try:
                 record = orjson.loads(orjson.dumps(row))
             except TypeError as exc:
-                problems.append(f"{where}: record {count} cannot be serialized to JSON: {exc}")
+                problems.append(
+                    f"{where}: record {count} cannot be serialized to JSON: {exc}"
+                )
                 continue
             extra = set(record) - properties
             if extra:
@@ -144,7 +164,9 @@ def _read_problems(
                 )
             for error in validator.iter_errors(record):
                 field_path = "/".join(str(p) for p in error.path) or "(record)"
-                problems.append(f"{where}: record {count}, field {field_path}: {error.message}")
+                problems.append(
+                    f"{where}: record {count}, field {field_path}: {error.message}"
+                )
             if len(problems) > 20:
                 return problems
     report.records[stream.name] = count
@@ -156,20 +178,29 @@ def check_reader(
 ) -> ContractReport:
     """Run the reader with `config` and raise ContractError listing every broken rule."""
     if not (isinstance(reader_class, type) and issubclass(reader_class, Reader)):
-        raise ContractError(reader_class, ["is not a subclass of dativo_core.sdk.Reader"])
+        raise ContractError(
+            reader_class, ["is not a subclass of dativo_core.sdk.Reader"]
+        )
     caps = reader_class.capabilities
     if not isinstance(caps, Capabilities):
-        raise ContractError(reader_class, ["capabilities must be a Capabilities instance"])
+        raise ContractError(
+            reader_class, ["capabilities must be a Capabilities instance"]
+        )
     spec = reader_class.spec()
     problems = _schema_problems("spec()", spec)
     if problems:
         raise ContractError(reader_class, problems)
     config_errors = sorted(
-        jsonschema.validators.validator_for(spec)(spec).iter_errors(dict(config)), key=str
+        jsonschema.validators.validator_for(spec)(spec).iter_errors(dict(config)),
+        key=str,
     )
     if config_errors:
         raise ContractError(
-            reader_class, [f"the test config does not satisfy spec(): {e.message}" for e in config_errors]
+            reader_class,
+            [
+                f"the test config does not satisfy spec(): {e.message}"
+                for e in config_errors
+            ],
         )
     report = ContractReport()
     reader = reader_class(config)
@@ -178,7 +209,9 @@ def check_reader(
         reader.check()
         streams = reader.discover()
         if not isinstance(streams, list) or not streams:
-            raise ContractError(reader_class, ["discover() must return a non-empty list of Streams"])
+            raise ContractError(
+                reader_class, ["discover() must return a non-empty list of Streams"]
+            )
         names = [getattr(s, "name", None) for s in streams]
         if len(set(names)) != len(names):
             problems.append(f"discover() returned duplicate stream names: {names}")
@@ -192,7 +225,9 @@ def check_reader(
             if stream.name in report.bookmarks:
                 resumed = report.bookmarks[stream.name]
                 problems.extend(
-                    _read_problems(reader, stream, resumed, max_records, ContractReport())
+                    _read_problems(
+                        reader, stream, resumed, max_records, ContractReport()
+                    )
                 )
     finally:
         reader.teardown()

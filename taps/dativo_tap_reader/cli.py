@@ -19,12 +19,10 @@ from typing import Any
 import click
 
 from dativo_core.plugins.loading import PluginLoadError
-from dativo_core.plugins.sandbox import PluginFailed, SandboxLimits
+from dativo_core.plugins.sandbox import DEFAULT_LIMITS, PluginFailed, SandboxLimits
 from dativo_core.sdk import ReaderError
 from dativo_core.singer import Catalog, SingerWriter
 from dativo_tap_reader.tap import ConfigError, ReaderTap
-
-_DEFAULTS = SandboxLimits()
 
 
 def _load_json(path: Path | None, what: str) -> dict[str, Any]:
@@ -40,7 +38,11 @@ def _load_json(path: Path | None, what: str) -> dict[str, Any]:
 
 
 def _about_text(about: dict[str, Any]) -> str:
-    lines = [f"Name: {about['name']}", f"Version: {about['version']}", f"Reader API: {about['sdk_version']}"]
+    lines = [
+        f"Name: {about['name']}",
+        f"Version: {about['version']}",
+        f"Reader API: {about['sdk_version']}",
+    ]
     lines.append("Capabilities: " + ", ".join(about["capabilities"]))
     lines.append("Settings:")
     required = set(about["settings"].get("required", []))
@@ -51,19 +53,77 @@ def _about_text(about: dict[str, Any]) -> str:
 
 
 @click.command(context_settings={"auto_envvar_prefix": "DATIVO_READER"})
-@click.option("--reader", envvar="DATIVO_READER", required=True, help="module:Class, file.py:Class or a plugin name.")
-@click.option("--config", "config_paths", multiple=True, type=click.Path(dir_okay=False, exists=True, path_type=Path), help="Reader config JSON (repeatable; later files win).")
-@click.option("--catalog", "--properties", "catalog_path", type=click.Path(dir_okay=False, exists=True, path_type=Path), help="Singer catalog selecting streams.")
-@click.option("--state", "state_path", type=click.Path(dir_okay=False, exists=True, path_type=Path), help="Singer state from the previous run.")
+@click.option(
+    "--reader",
+    envvar="DATIVO_READER",
+    required=True,
+    help="module:Class, file.py:Class or a plugin name.",
+)
+@click.option(
+    "--config",
+    "config_paths",
+    multiple=True,
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="Reader config JSON (repeatable; later files win).",
+)
+@click.option(
+    "--catalog",
+    "--properties",
+    "catalog_path",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="Singer catalog selecting streams.",
+)
+@click.option(
+    "--state",
+    "state_path",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="Singer state from the previous run.",
+)
 @click.option("--discover", is_flag=True, help="Print the catalog and exit.")
 @click.option("--about", is_flag=True, help="Print what this tap is and its settings.")
-@click.option("--format", "about_format", type=click.Choice(["json", "text"]), default="text", help="Format of --about.")
-@click.option("--test", "connection_test", is_flag=True, help="Run the reader's check() and exit.")
-@click.option("--plugin-dir", "plugin_dirs", multiple=True, type=click.Path(file_okay=False, path_type=Path), help="Folder of reader plugins (DATIVO_PLUGIN_PATH adds more).")
-@click.option("--no-sandbox", is_flag=True, help="Run the reader in this process, without limits (for debugging).")
-@click.option("--memory-mb", type=click.IntRange(64), default=_DEFAULTS.memory_mb, show_default=True, help="Sandbox address-space limit.")
-@click.option("--cpu-seconds", type=click.IntRange(1), default=_DEFAULTS.cpu_seconds, show_default=True, help="Sandbox CPU time limit.")
-@click.option("--open-files", type=click.IntRange(16), default=_DEFAULTS.open_files, show_default=True, help="Sandbox open-file limit.")
+@click.option(
+    "--format",
+    "about_format",
+    type=click.Choice(["json", "text"]),
+    default="text",
+    help="Format of --about.",
+)
+@click.option(
+    "--test", "connection_test", is_flag=True, help="Run the reader's check() and exit."
+)
+@click.option(
+    "--plugin-dir",
+    "plugin_dirs",
+    multiple=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder of reader plugins (DATIVO_PLUGIN_PATH adds more).",
+)
+@click.option(
+    "--no-sandbox",
+    is_flag=True,
+    help="Run the reader in this process, without limits (for debugging).",
+)
+@click.option(
+    "--memory-mb",
+    type=click.IntRange(64),
+    default=DEFAULT_LIMITS.memory_mb,
+    show_default=True,
+    help="Sandbox address-space limit.",
+)
+@click.option(
+    "--cpu-seconds",
+    type=click.IntRange(1),
+    default=DEFAULT_LIMITS.cpu_seconds,
+    show_default=True,
+    help="Sandbox CPU time limit.",
+)
+@click.option(
+    "--open-files",
+    type=click.IntRange(16),
+    default=DEFAULT_LIMITS.open_files,
+    show_default=True,
+    help="Sandbox open-file limit.",
+)
 def main(
     reader: str,
     config_paths: tuple[Path, ...],
@@ -92,7 +152,11 @@ def main(
         with contextlib.redirect_stdout(sys.stderr):
             if about:
                 info = tap.about()
-                output = json.dumps(info, indent=2) if about_format == "json" else _about_text(info)
+                output = (
+                    json.dumps(info, indent=2)
+                    if about_format == "json"
+                    else _about_text(info)
+                )
             elif connection_test:
                 tap.check()
                 output = ""

@@ -19,7 +19,7 @@ from singer_sdk import Tap
 
 from dativo_core.plugins.loading import load_reader_class
 from dativo_core.plugins.registry import resolve_reader
-from dativo_core.plugins.sandbox import SandboxLimits
+from dativo_core.plugins.sandbox import DEFAULT_LIMITS, SandboxLimits
 from dativo_core.sdk import Stream
 from dativo_core.singer import Catalog, SingerWriter
 from dativo_tap_reader.tap import ReaderTap
@@ -54,32 +54,42 @@ class _ReaderSdkTap(Tap):
     reader_reference: str
     sandbox_limits: SandboxLimits | None
 
-    def __init__(self, *, config: dict[str, Any] | None = None, state: Any = None, **kwargs: Any) -> None:
+    def __init__(
+        self, *, config: dict[str, Any] | None = None, state: Any = None, **kwargs: Any
+    ) -> None:
         self.input_state: dict[str, Any] = state if isinstance(state, dict) else {}
         self._catalog_entries: dict[str, Any] | None = None
         # Before singer-sdk's __init__, which discovers streams through it.
-        self.reader_tap = ReaderTap(self.reader_reference, dict(config or {}), sandbox=self.sandbox_limits)
+        self.reader_tap = ReaderTap(
+            self.reader_reference, dict(config or {}), sandbox=self.sandbox_limits
+        )
         super().__init__(config=config, state=state, **kwargs)
 
     def catalog_entries(self) -> dict[str, Any]:
         if self._catalog_entries is None:
-            self._catalog_entries = {e.tap_stream_id: e for e in self.reader_tap.discover().streams}
+            self._catalog_entries = {
+                e.tap_stream_id: e for e in self.reader_tap.discover().streams
+            }
         return self._catalog_entries
 
     def discover_streams(self) -> Sequence[SdkStream]:
-        return [_ReaderStream(self, stream) for stream in self.reader_tap.discover_streams()]
+        return [
+            _ReaderStream(self, stream) for stream in self.reader_tap.discover_streams()
+        ]
 
 
 def reader_tap_class(
     reader: str,
     *,
-    sandbox: SandboxLimits | None = SandboxLimits(),
+    sandbox: SandboxLimits | None = DEFAULT_LIMITS,
     plugin_dirs: Iterable[str | Path] = (),
 ) -> type[Tap]:
     """A singer_sdk.Tap subclass running `reader` (module:Class, file.py:Class or a plugin name)."""
     reference, manifest = resolve_reader(reader, plugin_dirs)
     reader_class = load_reader_class(reference)
-    name = f"tap-{manifest.name}" if manifest else f"tap-{reader_class.__name__.lower()}"
+    name = (
+        f"tap-{manifest.name}" if manifest else f"tap-{reader_class.__name__.lower()}"
+    )
     return type(
         f"{reader_class.__name__}Tap",
         (_ReaderSdkTap,),

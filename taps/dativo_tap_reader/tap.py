@@ -18,7 +18,7 @@ from dativo_core.plugins.execution import ReaderJob, StreamRequest, run_job
 from dativo_core.plugins.loading import load_reader_class
 from dativo_core.plugins.manifest import Manifest
 from dativo_core.plugins.registry import resolve_reader
-from dativo_core.plugins.sandbox import SandboxLimits, run_sandboxed
+from dativo_core.plugins.sandbox import DEFAULT_LIMITS, SandboxLimits, run_sandboxed
 from dativo_core.sdk import ReaderError, Stream, __api_version__
 from dativo_core.singer import Catalog, CatalogEntry, SchemaMessage, SingerWriter
 from dativo_core.singer.catalog import standard_metadata
@@ -31,7 +31,12 @@ class ConfigError(Exception):
 class _SingerSink:
     """Turns a reader job's output into Singer messages on a SingerWriter."""
 
-    def __init__(self, writer: SingerWriter | None, entries: dict[str, CatalogEntry], state: dict[str, Any]):
+    def __init__(
+        self,
+        writer: SingerWriter | None,
+        entries: dict[str, CatalogEntry],
+        state: dict[str, Any],
+    ):
         self.writer = writer
         self.entries = entries
         self.state = state
@@ -73,7 +78,9 @@ def _validate_config(spec: dict[str, Any], config: dict[str, Any], name: str) ->
         for error in errors:
             where = "/".join(str(p) for p in error.absolute_path) or "(top level)"
             lines.append(f"{where}: {error.message}")
-        raise ConfigError(f"config for reader {name} is invalid:\n- " + "\n- ".join(lines))
+        raise ConfigError(
+            f"config for reader {name} is invalid:\n- " + "\n- ".join(lines)
+        )
 
 
 def _request(entry: CatalogEntry, state: dict[str, Any]) -> StreamRequest:
@@ -99,7 +106,7 @@ class ReaderTap:
         reader: str,
         config: dict[str, Any],
         *,
-        sandbox: SandboxLimits | None = SandboxLimits(),
+        sandbox: SandboxLimits | None = DEFAULT_LIMITS,
         plugin_dirs: Iterable[str | Path] = (),
     ) -> None:
         self.reference, self.manifest = resolve_reader(reader, plugin_dirs)
@@ -117,8 +124,12 @@ class ReaderTap:
         doc = (self.reader_class.__doc__ or "").strip().splitlines()
         return {
             "name": f"tap-{self.display_name}" if manifest else "tap-reader",
-            "description": manifest.description if manifest and manifest.description else (doc[0] if doc else ""),
-            "version": manifest.version if manifest else importlib.metadata.version("dativo"),
+            "description": manifest.description
+            if manifest and manifest.description
+            else (doc[0] if doc else ""),
+            "version": manifest.version
+            if manifest
+            else importlib.metadata.version("dativo"),
             "sdk_version": f"dativo-reader-api {__api_version__}",
             "supported_python_versions": ["3.11", "3.12", "3.13"],
             "capabilities": ["about", "catalog", "discover", "state"],
@@ -134,7 +145,9 @@ class ReaderTap:
             run_sandboxed(job, sink, self.sandbox, secrets)
 
     def check(self) -> None:
-        self._run(ReaderJob("check", self.reference, self.config), _SingerSink(None, {}, {}))
+        self._run(
+            ReaderJob("check", self.reference, self.config), _SingerSink(None, {}, {})
+        )
 
     def discover_streams(self) -> list[Stream]:
         sink = _SingerSink(None, {}, {})

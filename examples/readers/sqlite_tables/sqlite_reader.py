@@ -10,7 +10,14 @@ import sqlite3
 from collections.abc import Iterator
 from typing import Any
 
-from dativo_core.sdk import Bookmark, Capabilities, Reader, ReaderError, ReadItem, Stream
+from dativo_core.sdk import (
+    Bookmark,
+    Capabilities,
+    Reader,
+    ReaderError,
+    ReadItem,
+    Stream,
+)
 
 # SQLite declared types, by the affinity rules of https://www.sqlite.org/datatype3.html
 _DATETIME_WORDS = ("DATETIME", "TIMESTAMP")
@@ -43,7 +50,10 @@ class SQLiteReader(Reader):
             "required": ["database"],
             "additionalProperties": False,
             "properties": {
-                "database": {"type": "string", "description": "Path of the SQLite file (absolute)."},
+                "database": {
+                    "type": "string",
+                    "description": "Path of the SQLite file (absolute).",
+                },
                 "tables": {
                     "type": "array",
                     "items": {"type": "string"},
@@ -79,7 +89,9 @@ class SQLiteReader(Reader):
         try:
             self._db.execute("SELECT count(*) FROM sqlite_master").fetchone()
         except sqlite3.Error as exc:
-            raise ReaderError(f"{self.config['database']} is not a readable SQLite database: {exc}") from exc
+            raise ReaderError(
+                f"{self.config['database']} is not a readable SQLite database: {exc}"
+            ) from exc
 
     def _tables(self) -> list[str]:
         rows = self._db.execute(
@@ -90,7 +102,9 @@ class SQLiteReader(Reader):
         if wanted:
             missing = sorted(set(wanted) - set(names))
             if missing:
-                raise ReaderError(f"tables {missing} are not in {self.config['database']}")
+                raise ReaderError(
+                    f"tables {missing} are not in {self.config['database']}"
+                )
             return [n for n in names if n in wanted]
         return names
 
@@ -103,7 +117,9 @@ class SQLiteReader(Reader):
             keys = tuple(c[1] for c in sorted(columns, key=lambda c: c[5]) if c[5] > 0)
             key = replication_keys.get(table)
             if key is not None and key not in properties:
-                raise ReaderError(f"replication key {key!r} is not a column of table {table!r}")
+                raise ReaderError(
+                    f"replication key {key!r} is not a column of table {table!r}"
+                )
             streams.append(
                 Stream(
                     name=table,
@@ -134,14 +150,24 @@ class SQLiteReader(Reader):
             else:
                 yield from (self._record(stream, columns, row) for row in rows)
             if key:
-                yield Bookmark({"replication_key": key, "replication_key_value": rows[-1][columns.index(key)]})
+                yield Bookmark(
+                    {
+                        "replication_key": key,
+                        "replication_key_value": rows[-1][columns.index(key)],
+                    }
+                )
 
     @staticmethod
-    def _record(stream: Stream, columns: list[str], row: tuple[Any, ...]) -> dict[str, Any]:
+    def _record(
+        stream: Stream, columns: list[str], row: tuple[Any, ...]
+    ) -> dict[str, Any]:
         """SQLite keeps booleans as 0/1; the schema promises true/false."""
         record = dict(zip(columns, row))
         for name in columns:
-            if stream.schema["properties"][name]["type"][0] == "boolean" and record[name] is not None:
+            if (
+                stream.schema["properties"][name]["type"][0] == "boolean"
+                and record[name] is not None
+            ):
                 record[name] = bool(record[name])
         return record
 
@@ -151,7 +177,9 @@ class SQLiteReader(Reader):
 
         types = {"integer": pa.int64(), "number": pa.float64(), "boolean": pa.bool_()}
         fields = [
-            pa.field(c, types.get(stream.schema["properties"][c]["type"][0], pa.string()))
+            pa.field(
+                c, types.get(stream.schema["properties"][c]["type"][0], pa.string())
+            )
             for c in columns
         ]
         arrays = []

@@ -12,7 +12,10 @@ from typing import Any
 
 from dativo_core.sdk import Bookmark, Capabilities, Reader, ReadItem, Stream
 
-SCHEMA = {"type": "object", "properties": {"n": {"type": "integer"}, "seen": {"type": ["string", "null"]}}}
+SCHEMA = {
+    "type": "object",
+    "properties": {"n": {"type": "integer"}, "seen": {"type": ["string", "null"]}},
+}
 
 
 class _OneStream(Reader):
@@ -63,7 +66,7 @@ class Raises(_OneStream):
 
 class OpensFiles(_OneStream):
     def misbehave(self) -> Iterator[ReadItem]:
-        handles = [open(os.devnull) for _ in range(10_000)]
+        handles = [open(os.devnull) for _ in range(10_000)]  # noqa: SIM115  # kept open on purpose
         yield {"n": len(handles), "seen": None}
 
 

@@ -16,7 +16,10 @@ from dativo_core.sdk import Stream
 READER = f"{Path(__file__).with_name('mixed_output_reader.py')}:Mixed"
 STREAM = Stream(
     "mixed",
-    {"type": "object", "properties": {"n": {"type": "integer"}, "text": {"type": ["string", "null"]}}},
+    {
+        "type": "object",
+        "properties": {"n": {"type": "integer"}, "text": {"type": ["string", "null"]}},
+    },
     ("n",),
     "n",
 )
@@ -55,10 +58,25 @@ def records(events: list[tuple[str, Any]]) -> list[dict[str, Any]]:
 
 
 @pytest.mark.parametrize("sandboxed", [False, True])
-def test_every_item_kind_becomes_record_lines_with_bookmarks_after_them(sandboxed: bool) -> None:
+def test_every_item_kind_becomes_record_lines_with_bookmarks_after_them(
+    sandboxed: bool,
+) -> None:
     events = run(ReaderJob("read", READER, {}, [StreamRequest(STREAM)]), sandboxed)
-    assert [kind for kind, _ in events] == ["start", "records", "bookmark", "records", "bookmark", "records", "bookmark"]
-    assert all(m["type"] == "RECORD" and m["stream"] == "mixed" for k, b in events if k == "records" for m in b)
+    assert [kind for kind, _ in events] == [
+        "start",
+        "records",
+        "bookmark",
+        "records",
+        "bookmark",
+        "records",
+        "bookmark",
+    ]
+    assert all(
+        m["type"] == "RECORD" and m["stream"] == "mixed"
+        for k, b in events
+        if k == "records"
+        for m in b
+    )
     assert records(events) == [
         {"n": 1, "text": "a\nb"},
         {"n": 2, "text": None},
@@ -72,14 +90,23 @@ def test_every_item_kind_becomes_record_lines_with_bookmarks_after_them(sandboxe
 
 
 @pytest.mark.parametrize("sandboxed", [False, True])
-def test_deselected_properties_are_dropped_from_every_item_kind(sandboxed: bool) -> None:
+def test_deselected_properties_are_dropped_from_every_item_kind(
+    sandboxed: bool,
+) -> None:
     job = ReaderJob("read", READER, {}, [StreamRequest(STREAM, properties=["n"])])
     assert records(run(job, sandboxed)) == [{"n": n} for n in range(1, 9)]
 
 
-@pytest.mark.parametrize("limit, expected_bookmarks", [(2, [2]), (4, [2]), (5, [2, 5]), (7, [2, 5])])
-def test_record_limit_never_lets_a_bookmark_cover_unwritten_records(limit: int, expected_bookmarks: list[int]) -> None:
-    events = run(ReaderJob("read", READER, {}, [StreamRequest(STREAM)], record_limit=limit), False)
+@pytest.mark.parametrize(
+    "limit, expected_bookmarks", [(2, [2]), (4, [2]), (5, [2, 5]), (7, [2, 5])]
+)
+def test_record_limit_never_lets_a_bookmark_cover_unwritten_records(
+    limit: int, expected_bookmarks: list[int]
+) -> None:
+    events = run(
+        ReaderJob("read", READER, {}, [StreamRequest(STREAM)], record_limit=limit),
+        False,
+    )
     assert [r["n"] for r in records(events)] == list(range(1, limit + 1))
     assert [v for kind, v in events if kind == "bookmark"] == expected_bookmarks
 

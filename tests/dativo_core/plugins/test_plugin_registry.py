@@ -45,7 +45,9 @@ READER_SOURCE = textwrap.dedent(
 )
 
 
-def write_plugin(folder: Path, name: str, entry: str = "numbers.py:Numbers", **fields: object) -> Path:
+def write_plugin(
+    folder: Path, name: str, entry: str = "numbers.py:Numbers", **fields: object
+) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "numbers.py").write_text(READER_SOURCE)
     manifest = {
@@ -62,7 +64,10 @@ def write_plugin(folder: Path, name: str, entry: str = "numbers.py:Numbers", **f
 
 
 def test_invalid_manifest_error_names_file_and_path(tmp_path: Path) -> None:
-    path = write_plugin(tmp_path / "p", "numbers", capabilities={"incremental": "yes"}) / "dativo-plugin.yaml"
+    path = (
+        write_plugin(tmp_path / "p", "numbers", capabilities={"incremental": "yes"})
+        / "dativo-plugin.yaml"
+    )
     with pytest.raises(ManifestError) as caught:
         load_manifest(path)
     assert caught.value.source == str(path)
@@ -71,12 +76,19 @@ def test_invalid_manifest_error_names_file_and_path(tmp_path: Path) -> None:
 
 
 def test_bad_api_range_is_a_manifest_error(tmp_path: Path) -> None:
-    path = write_plugin(tmp_path / "p", "numbers", api_version="one or two") / "dativo-plugin.yaml"
-    with pytest.raises(ManifestError, match=r"api_version: 'one or two' is not a version range"):
+    path = (
+        write_plugin(tmp_path / "p", "numbers", api_version="one or two")
+        / "dativo-plugin.yaml"
+    )
+    with pytest.raises(
+        ManifestError, match=r"api_version: 'one or two' is not a version range"
+    ):
         load_manifest(path)
 
 
-def test_folders_come_from_options_and_the_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_folders_come_from_options_and_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     write_plugin(tmp_path / "a" / "numbers", "numbers")
     write_plugin(tmp_path / "b", "other-numbers")
     monkeypatch.setenv("DATIVO_PLUGIN_PATH", str(tmp_path / "b"))
@@ -93,12 +105,18 @@ def test_duplicate_names_are_reported_not_shadowed(tmp_path: Path) -> None:
     assert "already used by" in str(index.problems[0])
 
 
-def test_installed_package_entry_point_is_discovered(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    package = write_plugin(tmp_path / "site" / "numbers_plugin", "installed-numbers", entry="unused:Unused")
+def test_installed_package_entry_point_is_discovered(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    package = write_plugin(
+        tmp_path / "site" / "numbers_plugin", "installed-numbers", entry="unused:Unused"
+    )
     (package / "__init__.py").write_text("")
     dist_info = tmp_path / "site" / "numbers_plugin-1.2.0.dist-info"
     dist_info.mkdir()
-    (dist_info / "METADATA").write_text("Metadata-Version: 2.1\nName: numbers-plugin\nVersion: 1.2.0\n")
+    (dist_info / "METADATA").write_text(
+        "Metadata-Version: 2.1\nName: numbers-plugin\nVersion: 1.2.0\n"
+    )
     (dist_info / "entry_points.txt").write_text(
         "[dativo.readers]\ninstalled-numbers = numbers_plugin.numbers:Numbers\n"
     )
@@ -111,12 +129,18 @@ def test_installed_package_entry_point_is_discovered(tmp_path: Path, monkeypatch
 
 def test_resolve_refuses_a_plugin_for_another_api(tmp_path: Path) -> None:
     write_plugin(tmp_path / "p", "future", api_version=">=2.0,<3")
-    with pytest.raises(PluginLoadError, match=r"needs reader API >=2.0,<3, but this Dativo provides 1.0"):
+    with pytest.raises(
+        PluginLoadError,
+        match=r"needs reader API >=2.0,<3, but this Dativo provides 1.0",
+    ):
         resolve_reader("future", [tmp_path / "p"])
 
 
 def test_resolve_names_what_was_searched(tmp_path: Path) -> None:
-    with pytest.raises(PluginLoadError, match=r"no reader plugin named 'nope' \(searched .*--plugin-dir"):
+    with pytest.raises(
+        PluginLoadError,
+        match=r"no reader plugin named 'nope' \(searched .*--plugin-dir",
+    ):
         resolve_reader("nope", [tmp_path])
 
 
@@ -126,9 +150,16 @@ def test_cli_list_show_and_check_a_good_plugin(tmp_path: Path) -> None:
     listed = runner.invoke(plugins, ["list", "--plugin-dir", str(tmp_path / "p")])
     assert listed.exit_code == 0
     assert "numbers\t1.2.0\tapi >=1.0,<2\tok" in listed.output
-    shown = runner.invoke(plugins, ["show", "numbers", "--plugin-dir", str(tmp_path / "p")])
-    assert json.loads(shown.output)["reader"] == f"{(tmp_path / 'p' / 'numbers.py').resolve()}:Numbers"
-    checked = runner.invoke(plugins, ["check", "numbers", "--plugin-dir", str(tmp_path / "p")])
+    shown = runner.invoke(
+        plugins, ["show", "numbers", "--plugin-dir", str(tmp_path / "p")]
+    )
+    assert (
+        json.loads(shown.output)["reader"]
+        == f"{(tmp_path / 'p' / 'numbers.py').resolve()}:Numbers"
+    )
+    checked = runner.invoke(
+        plugins, ["check", "numbers", "--plugin-dir", str(tmp_path / "p")]
+    )
     assert checked.exit_code == 0, checked.output
     assert "is usable with reader API 1.0" in checked.output
 
@@ -138,21 +169,29 @@ def test_cli_check_refuses_an_incompatible_api_range(tmp_path: Path) -> None:
     runner = CliRunner()
     listed = runner.invoke(plugins, ["list", "--plugin-dir", str(tmp_path / "p")])
     assert "future\t1.2.0\tapi >=2.0,<3\tINCOMPATIBLE" in listed.output
-    checked = runner.invoke(plugins, ["check", "future", "--plugin-dir", str(tmp_path / "p")])
+    checked = runner.invoke(
+        plugins, ["check", "future", "--plugin-dir", str(tmp_path / "p")]
+    )
     assert checked.exit_code == 1
     assert "needs reader API >=2.0,<3, but this Dativo provides 1.0" in checked.output
 
 
 def test_cli_check_refuses_a_class_that_breaks_the_contract(tmp_path: Path) -> None:
     write_plugin(tmp_path / "p", "bad", entry="numbers.py:BadKeys")
-    checked = CliRunner().invoke(plugins, ["check", "bad", "--plugin-dir", str(tmp_path / "p")])
+    checked = CliRunner().invoke(
+        plugins, ["check", "bad", "--plugin-dir", str(tmp_path / "p")]
+    )
     assert checked.exit_code == 1
     assert "key property 'id' is not in its schema's properties" in checked.output
 
 
-def test_cli_check_refuses_a_manifest_that_contradicts_its_class(tmp_path: Path) -> None:
+def test_cli_check_refuses_a_manifest_that_contradicts_its_class(
+    tmp_path: Path,
+) -> None:
     write_plugin(tmp_path / "p", "liar", secrets=["API_TOKEN"])
-    checked = CliRunner().invoke(plugins, ["check", "liar", "--plugin-dir", str(tmp_path / "p")])
+    checked = CliRunner().invoke(
+        plugins, ["check", "liar", "--plugin-dir", str(tmp_path / "p")]
+    )
     assert checked.exit_code == 1
     assert "manifest secrets ['API_TOKEN'] differ from the class's []" in checked.output
 

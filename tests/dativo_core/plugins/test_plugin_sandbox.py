@@ -14,10 +14,20 @@ import pytest
 READERS = Path(__file__).with_name("misbehaving_readers.py")
 
 
-def run_tap(reader: str, *args: str, env: dict[str, str] | None = None) -> tuple[int, list[dict], str]:
+def run_tap(
+    reader: str, *args: str, env: dict[str, str] | None = None
+) -> tuple[int, list[dict], str]:
     proc = subprocess.run(
-        [sys.executable, "-m", "dativo_tap_reader.cli", "--reader", f"{READERS}:{reader}", *args],
+        [
+            sys.executable,
+            "-m",
+            "dativo_tap_reader.cli",
+            "--reader",
+            f"{READERS}:{reader}",
+            *args,
+        ],
         capture_output=True,
+        check=False,
         timeout=120,
         env={**os.environ, **(env or {})},
     )
@@ -32,14 +42,18 @@ def kinds(messages: list[dict]) -> list[str]:
 def assert_stopped_after_first_bookmark(messages: list[dict]) -> None:
     """The record and STATE emitted before the failure, and no STATE after it."""
     assert kinds(messages)[:3] == ["SCHEMA", "RECORD", "STATE"]
-    assert messages[2]["value"] == {"bookmarks": {"items": {"replication_key_value": 1}}}
+    assert messages[2]["value"] == {
+        "bookmarks": {"items": {"replication_key_value": 1}}
+    }
     assert "STATE" not in kinds(messages)[3:]
 
 
 def test_unbounded_allocation_is_stopped_by_the_memory_limit() -> None:
     code, messages, stderr = run_tap("Allocates", "--memory-mb", "600")
     assert code == 1
-    assert "ran out of memory" in stderr and "600 MB" in stderr and "--memory-mb" in stderr
+    assert (
+        "ran out of memory" in stderr and "600 MB" in stderr and "--memory-mb" in stderr
+    )
     assert_stopped_after_first_bookmark(messages)
 
 
@@ -78,14 +92,23 @@ def test_reader_sees_only_declared_secrets_and_its_own_directory() -> None:
     env = {"UNDECLARED_TOKEN": "s3cr3t-a", "DECLARED_TOKEN": "s3cr3t-b"}
     code, messages, stderr = run_tap("Snoops", env=env)
     assert code == 0, stderr
-    seen = {m["record"]["n"]: m["record"]["seen"] for m in messages if m["type"] == "RECORD"}
+    seen = {
+        m["record"]["n"]: m["record"]["seen"] for m in messages if m["type"] == "RECORD"
+    }
     assert seen[1] is None
     assert seen[2] == "s3cr3t-b"
     workdir = Path(seen[3])
     assert workdir.name.startswith("dativo-reader-") and seen[4] == seen[3]
     assert not workdir.exists(), "the sandbox's working directory is removed afterwards"
     assert "must not corrupt" in stderr
-    assert kinds(messages) == ["SCHEMA", "RECORD", "RECORD", "RECORD", "RECORD", "STATE"]
+    assert kinds(messages) == [
+        "SCHEMA",
+        "RECORD",
+        "RECORD",
+        "RECORD",
+        "RECORD",
+        "STATE",
+    ]
 
 
 def test_no_sandbox_runs_in_process_with_the_whole_environment() -> None:

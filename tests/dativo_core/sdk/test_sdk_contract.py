@@ -7,23 +7,39 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pyarrow as pa
 import pytest
 
 from dativo_core.plugins.loading import load_reader_class
-from dativo_core.sdk import Bookmark, Capabilities, JsonLines, Reader, ReaderError, ReadItem, Stream
+from dativo_core.sdk import (
+    Bookmark,
+    Capabilities,
+    JsonLines,
+    Reader,
+    ReaderError,
+    ReadItem,
+    Stream,
+)
 from dativo_core.sdk.testing import ContractError, check_reader
 
-EXAMPLE = Path(__file__).parents[3] / "examples" / "readers" / "sqlite_tables" / "sqlite_reader.py"
+EXAMPLE = (
+    Path(__file__).parents[3]
+    / "examples"
+    / "readers"
+    / "sqlite_tables"
+    / "sqlite_reader.py"
+)
 
 
 @pytest.fixture
 def shop_db(tmp_path: Path) -> str:
     path = tmp_path / "shop.db"
     db = sqlite3.connect(path)
-    db.execute("create table orders (id integer primary key, paid boolean, updated_at timestamp)")
+    db.execute(
+        "create table orders (id integer primary key, paid boolean, updated_at timestamp)"
+    )
     db.executemany(
         "insert into orders values (?, ?, ?)",
         [(i, i % 2, f"2024-02-{i:02d}T10:00:00+00:00") for i in range(1, 11)],
@@ -39,23 +55,36 @@ def test_sdk_imports_without_heavy_dependencies() -> None:
         "heavy = {'pyarrow', 'jsonschema', 'polars', 'singer_sdk', 'orjson'} & set(sys.modules); "
         "assert not heavy, heavy; print(sdk.__api_version__)"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
     assert out.stdout.strip() == "1.0"
 
 
 @pytest.mark.parametrize("output", ["records", "arrow"])
 def test_example_reader_keeps_the_contract(shop_db: str, output: str) -> None:
     reader_class = load_reader_class(f"{EXAMPLE}:SQLiteReader")
-    config = {"database": shop_db, "replication_keys": {"orders": "updated_at"}, "batch_rows": 4, "output": output}
+    config = {
+        "database": shop_db,
+        "replication_keys": {"orders": "updated_at"},
+        "batch_rows": 4,
+        "output": output,
+    }
     report = check_reader(reader_class, config)
     assert [s.name for s in report.streams] == ["orders"]
     assert report.records == {"orders": 10}
-    assert report.bookmarks["orders"]["replication_key_value"] == "2024-02-10T10:00:00+00:00"
+    assert (
+        report.bookmarks["orders"]["replication_key_value"]
+        == "2024-02-10T10:00:00+00:00"
+    )
 
 
 class _Broken(Reader):
     capabilities = Capabilities()
-    schema = {"type": "object", "properties": {"id": {"type": "integer"}}}
+    schema: ClassVar[dict[str, Any]] = {
+        "type": "object",
+        "properties": {"id": {"type": "integer"}},
+    }
 
     @classmethod
     def spec(cls) -> dict[str, Any]:
@@ -85,11 +114,21 @@ def test_contract_errors_name_every_broken_rule() -> None:
     with pytest.raises(ContractError) as caught:
         check_reader(_Broken, {"size": 1})
     problems = caught.value.problems
-    assert "stream 'things': record 1, field id: 'seven' is not of type 'integer'" in problems
-    assert "stream 'things': record 2 has fields not in the schema: ['colour']" in problems
-    assert any("yielded a RecordBatch but the reader does not declare" in p for p in problems)
+    assert (
+        "stream 'things': record 1, field id: 'seven' is not of type 'integer'"
+        in problems
+    )
+    assert (
+        "stream 'things': record 2 has fields not in the schema: ['colour']" in problems
+    )
+    assert any(
+        "yielded a RecordBatch but the reader does not declare" in p for p in problems
+    )
     assert any("Bookmark value is not JSON-serializable" in p for p in problems)
-    assert any("must yield dicts, RecordBatches, JsonLines or Bookmarks, got list" in p for p in problems)
+    assert any(
+        "must yield dicts, RecordBatches, JsonLines or Bookmarks, got list" in p
+        for p in problems
+    )
 
 
 def test_contract_checks_batches_and_json_lines() -> None:
@@ -107,16 +146,24 @@ def test_contract_checks_the_config_and_the_discovered_schemas() -> None:
         check_reader(_Broken, {"size": "big"})
 
     class BadSchema(_Broken):
-        schema = {"type": "object", "properties": {"id": {"type": "integr"}}}
+        schema: ClassVar[dict[str, Any]] = {
+            "type": "object",
+            "properties": {"id": {"type": "integr"}},
+        }
 
-    with pytest.raises(ContractError, match=r"stream 'things' schema is not a valid JSON Schema at properties/id/type"):
+    with pytest.raises(
+        ContractError,
+        match=r"stream 'things' schema is not a valid JSON Schema at properties/id/type",
+    ):
         check_reader(BadSchema, {})
 
     class UndeclaredIncremental(_Broken):
         def discover(self) -> list[Stream]:
             return [Stream("things", self.schema, (), replication_key="id")]
 
-    with pytest.raises(ContractError, match=r"has a replication key but the reader does not declare"):
+    with pytest.raises(
+        ContractError, match=r"has a replication key but the reader does not declare"
+    ):
         check_reader(UndeclaredIncremental, {})
 
 

@@ -14,10 +14,13 @@ import pytest
 from reader_tap_shop import EXAMPLE_PLUGINS, EXAMPLE_REFERENCE, add_orders, create_shop
 
 
-def tap(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[bytes]:
+def tap(
+    *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[bytes]:
     return subprocess.run(
         [sys.executable, "-m", "dativo_tap_reader.cli", *args],
         capture_output=True,
+        check=False,
         timeout=120,
         env={**os.environ, **(env or {})},
     )
@@ -32,30 +35,53 @@ def messages(proc: subprocess.CompletedProcess[bytes]) -> list[dict]:
 def shop(tmp_path: Path) -> tuple[Path, Path]:
     db = create_shop(tmp_path / "shop.db")
     config = tmp_path / "config.json"
-    config.write_text(json.dumps({"database": str(db), "replication_keys": {"orders": "updated_at"}}))
+    config.write_text(
+        json.dumps({"database": str(db), "replication_keys": {"orders": "updated_at"}})
+    )
     return db, config
 
 
 def test_about_follows_singer_sdk_json_shape(shop: tuple[Path, Path]) -> None:
-    proc = tap("--reader", "sqlite-tables", "--plugin-dir", str(EXAMPLE_PLUGINS), "--about", "--format", "json")
+    proc = tap(
+        "--reader",
+        "sqlite-tables",
+        "--plugin-dir",
+        str(EXAMPLE_PLUGINS),
+        "--about",
+        "--format",
+        "json",
+    )
     about = json.loads(proc.stdout)
     assert about["name"] == "tap-sqlite-tables" and about["version"] == "0.1.0"
     assert set(about["capabilities"]) == {"about", "catalog", "discover", "state"}
     assert about["settings"]["required"] == ["database"]
 
 
-def test_discover_writes_a_catalog_with_keys_and_replication_metadata(shop: tuple[Path, Path]) -> None:
+def test_discover_writes_a_catalog_with_keys_and_replication_metadata(
+    shop: tuple[Path, Path],
+) -> None:
     _, config = shop
-    catalog = json.loads(tap("--reader", EXAMPLE_REFERENCE, "--config", str(config), "--discover").stdout)
+    catalog = json.loads(
+        tap("--reader", EXAMPLE_REFERENCE, "--config", str(config), "--discover").stdout
+    )
     orders = next(s for s in catalog["streams"] if s["tap_stream_id"] == "orders")
-    assert orders["key_properties"] == ["id"] and orders["replication_key"] == "updated_at"
+    assert (
+        orders["key_properties"] == ["id"] and orders["replication_key"] == "updated_at"
+    )
     top = next(m["metadata"] for m in orders["metadata"] if m["breadcrumb"] == [])
-    assert top["valid-replication-keys"] == ["updated_at"] and top["selected-by-default"] is True
+    assert (
+        top["valid-replication-keys"] == ["updated_at"]
+        and top["selected-by-default"] is True
+    )
 
 
-def test_catalog_selection_and_incremental_resume(shop: tuple[Path, Path], tmp_path: Path) -> None:
+def test_catalog_selection_and_incremental_resume(
+    shop: tuple[Path, Path], tmp_path: Path
+) -> None:
     db, config = shop
-    catalog = json.loads(tap("--reader", EXAMPLE_REFERENCE, "--config", str(config), "--discover").stdout)
+    catalog = json.loads(
+        tap("--reader", EXAMPLE_REFERENCE, "--config", str(config), "--discover").stdout
+    )
     for stream in catalog["streams"]:
         for entry in stream["metadata"]:
             if entry["breadcrumb"] == []:
@@ -64,7 +90,14 @@ def test_catalog_selection_and_incremental_resume(shop: tuple[Path, Path], tmp_p
                 entry["metadata"]["selected"] = False
     catalog_path = tmp_path / "catalog.json"
     catalog_path.write_text(json.dumps(catalog))
-    base = ("--reader", EXAMPLE_REFERENCE, "--config", str(config), "--catalog", str(catalog_path))
+    base = (
+        "--reader",
+        EXAMPLE_REFERENCE,
+        "--config",
+        str(config),
+        "--catalog",
+        str(catalog_path),
+    )
 
     first = messages(tap(*base))
     records = [m["record"] for m in first if m["type"] == "RECORD"]
@@ -75,7 +108,12 @@ def test_catalog_selection_and_incremental_resume(shop: tuple[Path, Path], tmp_p
     assert "note" not in schema["schema"]["properties"]
     state = first[-1]["value"]
     assert state == {
-        "bookmarks": {"orders": {"replication_key": "updated_at", "replication_key_value": "2024-03-01T00:00:25+00:00"}}
+        "bookmarks": {
+            "orders": {
+                "replication_key": "updated_at",
+                "replication_key_value": "2024-03-01T00:00:25+00:00",
+            }
+        }
     }
 
     with sqlite3.connect(db) as conn:
@@ -84,14 +122,23 @@ def test_catalog_selection_and_incremental_resume(shop: tuple[Path, Path], tmp_p
     state_path.write_text(json.dumps(state))
     second = messages(tap(*base, "--state", str(state_path)))
     # The bookmark is inclusive: the boundary row comes again, nothing is skipped.
-    assert [m["record"]["id"] for m in second if m["type"] == "RECORD"] == list(range(25, 31))
-    assert second[-1]["value"]["bookmarks"]["orders"]["replication_key_value"] == "2024-03-01T00:00:30+00:00"
+    assert [m["record"]["id"] for m in second if m["type"] == "RECORD"] == list(
+        range(25, 31)
+    )
+    assert (
+        second[-1]["value"]["bookmarks"]["orders"]["replication_key_value"]
+        == "2024-03-01T00:00:30+00:00"
+    )
 
 
-def test_registered_name_from_the_environment_with_arrow_batches(shop: tuple[Path, Path], tmp_path: Path) -> None:
+def test_registered_name_from_the_environment_with_arrow_batches(
+    shop: tuple[Path, Path], tmp_path: Path
+) -> None:
     db, _ = shop
     config = tmp_path / "arrow.json"
-    config.write_text(json.dumps({"database": str(db), "tables": ["customers"], "output": "arrow"}))
+    config.write_text(
+        json.dumps({"database": str(db), "tables": ["customers"], "output": "arrow"})
+    )
     env = {"DATIVO_READER": "sqlite-tables", "DATIVO_PLUGIN_PATH": str(EXAMPLE_PLUGINS)}
     out = messages(tap("--config", str(config), env=env))
     assert [m["record"] for m in out if m["type"] == "RECORD"] == [

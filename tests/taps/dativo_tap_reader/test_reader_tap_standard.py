@@ -8,11 +8,9 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from singer_sdk.testing import get_tap_test_class
-
 from dativo_tap_reader.singer_sdk_tap import reader_tap_class
-
 from reader_tap_shop import EXAMPLE_PLUGINS, EXAMPLE_REFERENCE, create_shop
+from singer_sdk.testing import get_tap_test_class
 
 _FOLDER = Path(tempfile.mkdtemp(prefix="dativo-reader-tap-tests-"))
 atexit.register(shutil.rmtree, _FOLDER, ignore_errors=True)
@@ -20,10 +18,18 @@ _SHOP = str(create_shop(_FOLDER / "shop.db"))
 
 TestExampleReaderRecords = get_tap_test_class(
     reader_tap_class(EXAMPLE_REFERENCE),
-    config={"database": _SHOP, "replication_keys": {"orders": "updated_at"}, "batch_rows": 10},
+    config={
+        "database": _SHOP,
+        "replication_keys": {"orders": "updated_at"},
+        "batch_rows": 10,
+    },
 )
 
 TestExampleReaderArrowBatches = get_tap_test_class(
     reader_tap_class("sqlite-tables", plugin_dirs=[EXAMPLE_PLUGINS]),
-    config={"database": _SHOP, "replication_keys": {"orders": "updated_at"}, "output": "arrow"},
+    config={
+        "database": _SHOP,
+        "replication_keys": {"orders": "updated_at"},
+        "output": "arrow",
+    },
 )
