@@ -81,3 +81,8 @@ class Snoops(_OneStream):
         yield {"n": 2, "seen": os.environ.get("DECLARED_TOKEN")}
         yield {"n": 3, "seen": os.getcwd()}
         yield {"n": 4, "seen": os.environ.get("HOME")}
+
+
+class AsksUndeclared(_OneStream):
+    def misbehave(self) -> Iterator[ReadItem]:
+        yield {"n": 2, "seen": self.secret("UNDECLARED_TOKEN")}

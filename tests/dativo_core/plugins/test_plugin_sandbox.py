@@ -111,6 +111,16 @@ def test_reader_sees_only_declared_secrets_and_its_own_directory() -> None:
     ]
 
 
+def test_asking_for_an_undeclared_secret_is_refused() -> None:
+    code, messages, stderr = run_tap(
+        "AsksUndeclared", env={"UNDECLARED_TOKEN": "s3cr3t-a"}
+    )
+    assert code == 1
+    assert "secret 'UNDECLARED_TOKEN' is not declared" in stderr
+    assert "s3cr3t-a" not in stderr
+    assert_stopped_after_first_bookmark(messages)
+
+
 def test_no_sandbox_runs_in_process_with_the_whole_environment() -> None:
     env = {"UNDECLARED_TOKEN": "s3cr3t-a"}
     code, messages, stderr = run_tap("Snoops", "--no-sandbox", env=env)
