@@ -78,7 +78,11 @@ def cast_from_json(array: pa.Array, target: pa.DataType) -> pa.Array:
     if pa.types.is_time(target):
         return _time(array, target)
     if pa.types.is_struct(target):
-        children = [cast_from_json(array.field(i), f.type) for i, f in enumerate(target)]
+        children = [array.field(i) for i in range(len(target))]
+        if array.null_count:  # what lies under a null struct is filler, not data to cast
+            valid = array.is_valid()
+            children = [pc.if_else(valid, c, pa.scalar(None, c.type)) for c in children]
+        children = [cast_from_json(c, f.type) for c, f in zip(children, target)]
         return pa.StructArray.from_arrays(children, fields=list(target), mask=array.is_null())
     if pa.types.is_list(target):
         values = cast_from_json(array.values, target.value_type)

@@ -109,7 +109,11 @@ class RecordConverter:
     def _read_python(self, data: bytes, line_numbers: Sequence[int]) -> pa.Table:
         records: list[dict[str, Any]] = []
         for number, line in zip(line_numbers, data.split(b"\n")):
-            message = message_from_dict(parse_line(line, number), number)
+            try:
+                message = message_from_dict(parse_line(line, number), number)
+            except SingerProtocolError as exc:
+                exc.stream = exc.stream or self.stream  # grouped by stream, so it is known
+                raise
             if not isinstance(message, RecordMessage):
                 raise SingerProtocolError("expected a RECORD message", line=number, stream=self.stream)
             record = message.record
