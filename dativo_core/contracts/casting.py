@@ -1,8 +1,9 @@
 """Casting columns to contract types, and finding exactly which rows cannot be cast.
 
 Arrow casts a whole array or fails; to name bad rows without a per-row Python loop, a failed
-cast is retried on halves of the array (bisection), so a batch with k bad rows costs about
-k * log2(n) vectorized casts and a clean batch costs one.
+cast is retried on halves of the array (bisection) down to short slices, which are cast row by
+row. A clean batch costs one cast, a batch with k bad rows about k * log2(n / 32) casts plus 32
+per bad slice, and no batch more than about one cast per row.
 """
 
 from __future__ import annotations
@@ -11,7 +12,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 _OFFSET_SUFFIX = r"([Zz]|[+-]\d{2}:?\d{2})$"
-_CAST_ERRORS = (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError)
+# Halving stops here: a failing slice this short is cast row by row.
+ROW_BY_ROW_BELOW = 32
 
 
 def _strings_to_timestamp(values: pa.Array, target: pa.TimestampType) -> pa.Array:
@@ -66,11 +68,27 @@ def cast_locating_failures(values: pa.Array, target: pa.DataType) -> tuple[pa.Ar
     """The cast array (null where a row failed) and the indices of the rows that failed."""
     try:
         return cast_array(values, target), []
-    except _CAST_ERRORS:
-        if len(values) == 1:
-            return pa.nulls(1, target), [0]
+    except (pa.ArrowNotImplementedError, pa.ArrowTypeError):
+        # No value of this type can become the target type: every present value fails.
+        return pa.nulls(len(values), target), pc.indices_nonzero(values.is_valid()).to_pylist()
+    except pa.ArrowInvalid:
+        pass
+    if len(values) <= ROW_BY_ROW_BELOW:
+        return _cast_row_by_row(values, target)
     middle = len(values) // 2
     left, left_bad = cast_locating_failures(values.slice(0, middle), target)
     right, right_bad = cast_locating_failures(values.slice(middle), target)
     joined = pa.concat_arrays([left, right])
     return joined, left_bad + [middle + i for i in right_bad]
+
+
+def _cast_row_by_row(values: pa.Array, target: pa.DataType) -> tuple[pa.Array, list[int]]:
+    """Below a few dozen rows, one cast per row beats halving further when many rows are bad."""
+    parts, bad = [], []
+    for index in range(len(values)):
+        try:
+            parts.append(cast_array(values.slice(index, 1), target))
+        except pa.ArrowInvalid:
+            parts.append(pa.nulls(1, target))
+            bad.append(index)
+    return pa.concat_arrays(parts), bad

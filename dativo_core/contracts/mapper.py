@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import io
 import logging
-import re
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import BinaryIO
@@ -44,7 +43,6 @@ DEFAULT_HOLD_BYTES = 256 * 1024 * 1024
 MIN_JSON_BLOCK = 1 << 20
 LOGGED_VIOLATIONS_PER_STREAM = 20
 _ENVELOPE = pa.schema([("type", pa.string()), ("stream", pa.string())])
-_COLUMN_IN_ERROR = re.compile(r"Column\(/record/([^/)]+)")
 
 
 def _read_json(lines: list[bytes], schema: pa.Schema) -> pa.Table:
@@ -121,62 +119,68 @@ class _Decoder:
         self.schema = pa.schema([("record", pa.struct(self.read_fields))])
 
     def decode(
-        self, lines: list[bytes], numbers: list[int]
+        self, lines: list[bytes], numbers: list[int], stream: str
     ) -> tuple[pa.Table, list[int], list[Violation]]:
-        """The decodable records as a table, their positions in `lines`, the others' violations."""
-        parts: list[pa.Table] = []
+        """The decodable records as a table, their positions in `lines`, the others' violations.
+
+        pyarrow.json refuses a whole batch for one value of the wrong JSON type; then each line
+        is looked at once (this error path only) to name its offending fields, and the rest is
+        read again in one pass.
+        """
+        try:
+            return self._table(_read_json(lines, self.schema)), list(range(len(lines))), []
+        except pa.ArrowInvalid:
+            pass
         kept: list[int] = []
         rejected: list[Violation] = []
-        self._decode_range(lines, numbers, 0, len(lines), parts, kept, rejected)
-        if parts:
-            records = pa.concat_tables(parts).column("record").combine_chunks()
-            table = pa.Table.from_struct_array(records)
-        else:
-            table = pa.schema(self.read_fields).empty_table()
-        return table, kept, rejected
-
-    def _decode_range(
-        self,
-        lines: list[bytes],
-        numbers: list[int],
-        start: int,
-        end: int,
-        parts: list[pa.Table],
-        kept: list[int],
-        rejected: list[Violation],
-    ) -> None:
-        """Read lines[start:end], or halve the range until the lines that fail are alone."""
-        try:
-            parts.append(_read_json(lines[start:end], self.schema))
-            kept.extend(range(start, end))
-            return
-        except pa.ArrowInvalid as exc:
-            if end - start == 1:
-                rejected.extend(self._explain(lines[start], numbers[start], str(exc)))
-                return
-        middle = (start + end) // 2
-        self._decode_range(lines, numbers, start, middle, parts, kept, rejected)
-        self._decode_range(lines, numbers, middle, end, parts, kept, rejected)
-
-    def _explain(self, line: bytes, number: int, error: str) -> list[Violation]:
-        """Which fields of one undecodable record have values of the wrong JSON type."""
-        message = message_from_dict(parse_line(line, number), number)
-        record = getattr(message, "record", {})
-        out = []
-        for f in self.read_fields:
-            probe = pa.schema([("record", pa.struct([f]))])
-            try:
-                _read_json([line], probe)
-            except pa.ArrowInvalid:
-                kind = self.fields[f.name].kind
+        for position, (line, number) in enumerate(zip(lines, numbers, strict=True)):
+            message = message_from_dict(parse_line(line, number), number)
+            record = getattr(message, "record", {})
+            wrong = [f for f in self.read_fields if not fits_json_type(record.get(f.name), f.type)]
+            for f in wrong:
                 value = orjson.dumps(record.get(f.name)).decode()
-                out.append(
+                kind = self.fields[f.name].kind
+                rejected.append(
                     Violation(None, f.name, "type", f"cannot read {value} as {kind}", number)
                 )
-        if not out:
-            column = _COLUMN_IN_ERROR.search(error)
-            out.append(Violation(None, column.group(1) if column else None, "type", error, number))
-        return out
+            if not wrong:
+                kept.append(position)
+        if not kept:
+            return pa.schema(self.read_fields).empty_table(), kept, rejected
+        try:
+            table = _read_json([lines[i] for i in kept], self.schema)
+        except pa.ArrowInvalid as exc:
+            raise SingerProtocolError(
+                f"records could not be decoded: {exc}", line=numbers[kept[0]], stream=stream
+            ) from None
+        return self._table(table), kept, rejected
+
+    @staticmethod
+    def _table(read: pa.Table) -> pa.Table:
+        return pa.Table.from_struct_array(read.column("record").combine_chunks())
+
+
+def fits_json_type(value: object, read_type: pa.DataType) -> bool:
+    """Whether pyarrow.json can read this decoded JSON value as `read_type`."""
+    if value is None:
+        return True
+    if pa.types.is_int64(read_type):
+        return type(value) is int and -(2**63) <= value < 2**63
+    if pa.types.is_float64(read_type):
+        return type(value) in (int, float)
+    if pa.types.is_boolean(read_type):
+        return type(value) is bool
+    if pa.types.is_string(read_type):
+        return type(value) is str
+    if pa.types.is_struct(read_type):
+        return isinstance(value, dict) and all(
+            fits_json_type(value.get(f.name), f.type) for f in read_type
+        )
+    if pa.types.is_list(read_type):
+        return isinstance(value, list) and all(
+            fits_json_type(item, read_type.value_type) for item in value
+        )
+    return False
 
 
 def _without_blank_lines(lines: list[bytes], numbers: list[int]) -> tuple[list[bytes], list[int]]:
@@ -457,7 +461,7 @@ class ContractMapper:
             violations: list[Violation] = []
             kept_numbers = numbers
         else:
-            table, kept, violations = decoder.decode(lines, numbers)
+            table, kept, violations = decoder.decode(lines, numbers, stream)
             kept_numbers = [numbers[i] for i in kept]
         result = validator.validate(table, kept_numbers)
         position_of = {n: i for i, n in enumerate(numbers)} if violations else {}

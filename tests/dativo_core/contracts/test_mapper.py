@@ -262,3 +262,40 @@ def test_row_count_failure_stops_a_fail_run_at_the_end():
     ):
         mapper.run(io.BytesIO(data))
     assert out.getvalue() == b""  # no STATE covered the record, and the run failed
+
+
+def test_a_stream_of_wrongly_typed_records_is_rejected_line_by_line():
+    """Every id is text: each line is named once, without re-reading the batch per line."""
+    messages = [schema("orders")] + [order(f"#{i}") for i in range(3000)] + [order(3000), state(1)]
+    forwarded, set_aside, error, mapper = run(messages, batch_rows=5000)
+    assert error is None
+    assert shape(forwarded) == ["schema:orders", 3000, "S1"]
+    assert len(set_aside) == 3000
+    assert set_aside[0]["_dativo_reason"] == 'id: cannot read "#0" as integer'
+    assert mapper.tallies["orders"].rules == {"type": 3000}
+
+
+def test_nested_values_of_the_wrong_type_are_named():
+    doc = json.loads(json.dumps(CONTRACT))
+    doc["schema"][1]["properties"].append(
+        {
+            "name": "address",
+            "logicalType": "object",
+            "properties": [{"name": "zip", "logicalType": "integer"}],
+        }
+    )
+    check_against_official_schema(doc, "shop.yaml")
+    out, quarantine = io.BytesIO(), io.BytesIO()
+    mapper = ContractMapper(
+        contract_from_document(doc, "shop.yaml"), Policy.QUARANTINE, out, quarantine=quarantine
+    )
+    lines = [
+        record("customers", email="a@b.co", address={"zip": 10115}),
+        record("customers", email="c@d.co", address={"zip": "10115"}),
+    ]
+    mapper.run(io.BytesIO(b"".join(orjson.dumps(m) + b"\n" for m in lines)))
+    [bad] = [json.loads(line) for line in quarantine.getvalue().splitlines()]
+    assert bad["_dativo_reason"] == 'address: cannot read {"zip":"10115"} as object'
+    assert [json.loads(line)["record"]["email"] for line in out.getvalue().splitlines()] == [
+        "a@b.co"
+    ]

@@ -478,3 +478,13 @@ def test_violation_error_names_stream_line_and_field():
     assert str(error).startswith(
         "line 42, stream 'orders', field 'id': contract rule 'required' broken: missing or null"
     )
+
+
+def test_many_uncastable_values_are_all_located():
+    rows = [{"d": f"{i % 28 + 1:02d}/01/2024"} for i in range(2000)] + [{"d": "2024-01-05"}]
+    result = validate([{"name": "d", "logicalType": "date"}], rows)
+    assert result.summary == {"type": 2000}
+    assert result.good_rows.column("d").to_pylist() == [dt.date(2024, 1, 5)]
+    # a column whose type can never become the contract's fails every present row at once
+    result = validate([{"name": "d", "logicalType": "date"}], [{"d": [1]}, {"d": None}])
+    assert broken(result) == [(0, "d", "type")]
