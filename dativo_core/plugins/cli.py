@@ -102,12 +102,17 @@ def check_plugin(
     config = (
         json.loads(config_path.read_text(encoding="utf-8")) if config_path else None
     )
-    problems = verify_plugin(manifest, config)
-    if problems:
+    verdict = verify_plugin(manifest, config)
+    if verdict.problems:
         raise click.ClickException(
             f"plugin {name!r} ({manifest.source}) is refused:\n- "
-            + "\n- ".join(problems)
+            + "\n- ".join(verdict.problems)
         )
     click.echo(
         f"plugin {name!r} {manifest.version} is usable with reader API {__api_version__}"
     )
+    if not verdict.contract_tested:
+        click.echo(
+            "the reader was not run: pass --config (or add example_config to the manifest) "
+            "to run the contract test too"
+        )

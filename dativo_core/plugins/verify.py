@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
 from dativo_core.plugins.loading import PluginLoadError, load_reader_class
 from dativo_core.plugins.manifest import Manifest
-from dativo_core.sdk.testing import ContractError, check_reader
+from dativo_core.sdk.testing import ContractError, check_reader, class_problems
 
 
 def _capability_problems(manifest: Manifest, declared: Any) -> list[str]:
@@ -25,33 +26,33 @@ def _capability_problems(manifest: Manifest, declared: Any) -> list[str]:
     return problems
 
 
-def verify_plugin(
-    manifest: Manifest, config: dict[str, Any] | None = None
-) -> list[str]:
-    """Every reason to refuse the plugin; empty when it is fine.
+@dataclass
+class Verdict:
+    """Every reason to refuse a plugin (none: usable), and whether its reader really ran."""
 
-    With a config (or the manifest's example_config) the reader really runs through the
-    contract test, in this process.
-    """
+    problems: list[str] = field(default_factory=list)
+    contract_tested: bool = False
+
+
+def verify_plugin(manifest: Manifest, config: dict[str, Any] | None = None) -> Verdict:
+    """Check the API range, the class and its manifest; with a config (or the manifest's
+    example_config) also run the reader through the contract test, in this process."""
     problem = manifest.api_problem()
     if problem:
-        return [problem]
+        return Verdict([problem])
     try:
         reader_class = load_reader_class(manifest.reader_reference)
     except PluginLoadError as exc:
-        return [str(exc)]
+        return Verdict([str(exc)])
+    problems = class_problems(reader_class)
+    if problems:
+        return Verdict(problems)
     problems = _capability_problems(manifest, reader_class.capabilities)
     run_config = config if config is not None else manifest.example_config
     if run_config is None:
-        return [
-            *problems,
-            (
-                "no config to run the contract test with: pass --config or add "
-                "example_config to the manifest"
-            ),
-        ]
+        return Verdict(problems)
     try:
         check_reader(reader_class, run_config, max_records=1000)
     except ContractError as exc:
         problems.extend(exc.problems)
-    return problems
+    return Verdict(problems, contract_tested=True)

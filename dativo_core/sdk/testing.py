@@ -173,23 +173,25 @@ def _read_problems(
     return problems
 
 
+def class_problems(reader_class: Any) -> list[str]:
+    """What is wrong with the class itself, checked without running it: a Reader subclass,
+    Capabilities, and a valid JSON Schema from spec()."""
+    if not (isinstance(reader_class, type) and issubclass(reader_class, Reader)):
+        return ["is not a subclass of dativo_core.sdk.Reader"]
+    if not isinstance(reader_class.capabilities, Capabilities):
+        return ["capabilities must be a Capabilities instance"]
+    return _schema_problems("spec()", reader_class.spec())
+
+
 def check_reader(
     reader_class: type[Reader], config: Mapping[str, Any], *, max_records: int = 1000
 ) -> ContractReport:
     """Run the reader with `config` and raise ContractError listing every broken rule."""
-    if not (isinstance(reader_class, type) and issubclass(reader_class, Reader)):
-        raise ContractError(
-            reader_class, ["is not a subclass of dativo_core.sdk.Reader"]
-        )
-    caps = reader_class.capabilities
-    if not isinstance(caps, Capabilities):
-        raise ContractError(
-            reader_class, ["capabilities must be a Capabilities instance"]
-        )
-    spec = reader_class.spec()
-    problems = _schema_problems("spec()", spec)
+    problems = class_problems(reader_class)
     if problems:
         raise ContractError(reader_class, problems)
+    caps = reader_class.capabilities
+    spec = reader_class.spec()
     config_errors = sorted(
         jsonschema.validators.validator_for(spec)(spec).iter_errors(dict(config)),
         key=str,

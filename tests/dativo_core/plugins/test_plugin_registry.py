@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 import textwrap
 from pathlib import Path
 
@@ -162,6 +163,35 @@ def test_cli_list_show_and_check_a_good_plugin(tmp_path: Path) -> None:
     )
     assert checked.exit_code == 0, checked.output
     assert "is usable with reader API 1.0" in checked.output
+
+
+def test_cli_check_without_config_checks_the_class_only(tmp_path: Path) -> None:
+    runner = CliRunner()
+    static = runner.invoke(
+        plugins, ["check", "sqlite-tables", "--plugin-dir", str(EXAMPLES)]
+    )
+    assert static.exit_code == 0, static.output
+    assert "the reader was not run: pass --config" in static.output
+
+    db = tmp_path / "empty.db"
+    sqlite3.connect(db).execute(
+        "create table t (id integer primary key, v text)"
+    ).connection.commit()
+    config = tmp_path / "config.json"
+    config.write_text(json.dumps({"database": str(db), "output": "arrow"}))
+    ran = runner.invoke(
+        plugins,
+        [
+            "check",
+            "sqlite-tables",
+            "--plugin-dir",
+            str(EXAMPLES),
+            "--config",
+            str(config),
+        ],
+    )
+    assert ran.exit_code == 0, ran.output
+    assert "not run" not in ran.output
 
 
 def test_cli_check_refuses_an_incompatible_api_range(tmp_path: Path) -> None:
