@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import sys
 from pathlib import Path
@@ -17,8 +18,43 @@ from dativo_core.singer.errors import SingerProtocolError
 
 log = logging.getLogger("dativo.validate")
 
+# Settings a --config file (how Meltano runs mappers) may hold, and the option each one sets.
+CONFIG_KEYS = {
+    "contract": "contract_path",
+    "policy": "policy",
+    "quarantine_file": "quarantine_file",
+    "replace_schema": "replace_schema",
+    "batch_rows": "batch_rows",
+}
+
+
+def _read_config(ctx: click.Context, _param: click.Parameter, path: Path | None) -> None:
+    """Options from a JSON config file become defaults; options on the command line win."""
+    if path is None:
+        return
+    try:
+        settings = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise click.BadParameter(f"{path}: cannot read it as JSON ({exc})") from None
+    if not isinstance(settings, dict):
+        raise click.BadParameter(f"{path}: must hold a JSON object")
+    unknown = sorted(set(settings) - set(CONFIG_KEYS))
+    if unknown:
+        raise click.BadParameter(
+            f"{path}: unknown settings {unknown}; known: {sorted(CONFIG_KEYS)}"
+        )
+    ctx.default_map = {CONFIG_KEYS[key]: value for key, value in settings.items()}
+
 
 @click.command()
+@click.option(
+    "--config",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    is_eager=True,
+    expose_value=False,
+    callback=_read_config,
+    help="JSON file with any of: contract, policy, quarantine_file, replace_schema, batch_rows.",
+)
 @click.option(
     "--contract",
     "contract_path",

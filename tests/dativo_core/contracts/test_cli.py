@@ -166,3 +166,41 @@ def test_quarantine_needs_a_file(tmp_path):
         timeout=60,
     )
     assert done.returncode == 2 and "--quarantine-file" in done.stderr.decode()
+
+
+def test_settings_from_a_config_file_as_meltano_passes_them(tmp_path):
+    config = {
+        "contract": str(EXAMPLES / "customers.odcs.yaml"),
+        "policy": "quarantine",
+        "quarantine_file": str(tmp_path / "q.jsonl"),
+    }
+    (tmp_path / "config.json").write_text(json.dumps(config))
+    good = {
+        "customer_id": 1,
+        "email": "a@b.co",
+        "signed_up_at": "2024-01-01T00:00:00+01:00",
+        "is_active": True,
+        "preferred_contact_time": "08:00:00",
+    }
+    messages = [
+        {"type": "RECORD", "stream": "crm_customers", "record": good},
+        {"type": "RECORD", "stream": "crm_customers", "record": {**good, "customer_id": 2}},
+        {"type": "STATE", "value": {"done": True}},
+    ]
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "dativo_core.contracts.cli",
+            "--config",
+            str(tmp_path / "config.json"),
+        ],
+        input="".join(json.dumps(m) + "\n" for m in messages).encode(),
+        capture_output=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr.decode()
+    assert [json.loads(line)["type"] for line in done.stdout.splitlines()] == ["RECORD", "STATE"]
+    [bad] = [json.loads(line) for line in (tmp_path / "q.jsonl").read_text().splitlines()]
+    assert (bad["_dativo_rule"], bad["record"]["customer_id"]) == ("unique", 2)
+    assert "email = 'a@b.co' appears more than once" in bad["_dativo_reason"]
