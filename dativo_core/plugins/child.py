@@ -6,8 +6,10 @@ request on stdin.
 
 from __future__ import annotations
 
+import ctypes
 import os
 import resource
+import signal
 import sys
 import traceback
 from typing import Any, BinaryIO
@@ -17,6 +19,8 @@ import orjson
 from dativo_core.plugins import frames
 from dativo_core.plugins.execution import ReaderJob, run_job, stream_to_dict
 from dativo_core.sdk import ReaderError, Stream
+
+PR_SET_PDEATHSIG = 1  # from <sys/prctl.h>
 
 
 class FrameSink:
@@ -52,6 +56,17 @@ def _apply_limits(limits: dict[str, int]) -> None:
     resource.setrlimit(resource.RLIMIT_NOFILE, (files, files))
 
 
+def _die_with_parent(parent_pid: int) -> None:
+    """On Linux, have the kernel kill this process when the tap dies (even by SIGKILL), so a
+    runaway reader never outlives it."""
+    if not sys.platform.startswith("linux"):
+        return
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent_pid:  # the tap died before prctl took effect
+        os._exit(1)
+
+
 def _frames_out() -> BinaryIO:
     """Move the frame pipe off fd 1 and point fd 1 at stderr, so a reader's print() goes
     to the log instead of corrupting frames."""
@@ -63,6 +78,7 @@ def _frames_out() -> BinaryIO:
 
 def main() -> int:
     request = orjson.loads(sys.stdin.buffer.read())
+    _die_with_parent(request["parent_pid"])
     out = _frames_out()
     sys.path[:0] = [p for p in request["sys_path"] if p not in sys.path]
     _apply_limits(request["limits"])

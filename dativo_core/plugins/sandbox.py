@@ -98,6 +98,7 @@ def run_sandboxed(
         "job": job.to_dict(),
         "limits": limits.to_dict(),
         "sys_path": [os.path.abspath(p) for p in sys.path],
+        "parent_pid": os.getpid(),
     }
     with tempfile.TemporaryDirectory(prefix="dativo-reader-") as workdir:
         proc = subprocess.Popen(

@@ -6,9 +6,11 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import orjson
+import psutil
 import pytest
 
 READERS = Path(__file__).with_name("misbehaving_readers.py")
@@ -119,6 +121,29 @@ def test_asking_for_an_undeclared_secret_is_refused() -> None:
     assert "secret 'UNDECLARED_TOKEN' is not declared" in stderr
     assert "s3cr3t-a" not in stderr
     assert_stopped_after_first_bookmark(messages)
+
+
+@pytest.mark.skipif(
+    not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux's"
+)
+def test_reader_dies_with_a_killed_tap() -> None:
+    tap = psutil.Popen(
+        [sys.executable, "-m", "dativo_tap_reader.cli", "--reader", f"{READERS}:Spins"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not tap.children() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        (reader,) = tap.children()
+        tap.kill()
+        tap.wait()
+        reader.wait(timeout=10)
+        assert not reader.is_running()
+    finally:
+        if tap.poll() is None:
+            tap.kill()
 
 
 def test_no_sandbox_runs_in_process_with_the_whole_environment() -> None:
