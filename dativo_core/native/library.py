@@ -140,6 +140,25 @@ class NativeBatchReader:
             int(self._ffi.cast("uintptr_t", array)), int(self._ffi.cast("uintptr_t", schema))
         )
 
+    def next_records(self, stream: str) -> tuple[bytes, int] | None:
+        """The next batch as Singer RECORD lines of `stream` and their count, None at the end.
+
+        Encoded in native code: a tap writes the bytes to stdout as they are.
+        """
+        if self._handle is None:
+            raise NativeReaderError(f"{self._path.name}: the reader is closed")
+        out = self._ffi.new("struct dativo_bytes *")
+        rows = self._ffi.new("int64_t *")
+        status = self._lib.dativo_next_records(self._handle, stream.encode("utf-8"), out, rows)
+        if status == _STATUS_END:
+            return None
+        if status != _STATUS_BATCH:
+            raise self._error("reading failed")
+        try:
+            return self._ffi.buffer(out.data, out.len)[:], int(rows[0])
+        finally:
+            self._lib.dativo_free_bytes(out)
+
     def __iter__(self) -> Iterator[pa.RecordBatch]:
         while (batch := self.next_batch()) is not None:
             yield batch

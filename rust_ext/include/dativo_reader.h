@@ -3,16 +3,19 @@
  *
  * A reader is a shared library (.so) exporting the functions below. Dativo opens it with
  * cffi (dativo_core.native), checks dativo_abi_version(), creates a reader from a JSON config
- * and pulls Arrow record batches through the Arrow C Data Interface until the end of data.
- * Rust crates get all of this from the `dativo_reader` crate's `export_reader!` macro.
+ * and pulls Arrow record batches through the Arrow C Data Interface until the end of data, or
+ * the same batches already encoded as Singer RECORD lines (dativo_next_records), which a tap
+ * writes to stdout as they are. Rust crates get all of this from the `dativo_reader` crate's
+ * `export_reader!` macro.
  *
  * Rules every implementation keeps:
  *  - A failure is reported as DATIVO_STATUS_ERROR with a message from dativo_last_error()
  *    that names where it happened (file, line, column). A parse failure is never reported as
  *    DATIVO_STATUS_END.
  *  - Everything the library allocates is released by it: a reader by dativo_free_reader(),
- *    an error string from dativo_create_reader() by dativo_free_string(), Arrow structures by
- *    their own release callbacks (the consumer calls them, e.g. pyarrow after importing).
+ *    an error string from dativo_create_reader() by dativo_free_string(), RECORD bytes by
+ *    dativo_free_bytes(), Arrow structures by their own release callbacks (the consumer calls
+ *    them, e.g. pyarrow after importing).
  *  - A handle is used by one thread at a time.
  *
  * The part between the cffi markers is plain C declarations with no preprocessor lines, so
@@ -64,6 +67,13 @@ enum dativo_status {
 
 typedef struct dativo_reader dativo_reader;
 
+/* A byte buffer owned by the library until dativo_free_bytes(). */
+struct dativo_bytes {
+    uint8_t *data;
+    size_t len;
+    size_t capacity;
+};
+
 /* The ABI version the library implements; this header describes version 1. */
 uint32_t dativo_abi_version(void);
 
@@ -81,6 +91,14 @@ int32_t dativo_reader_schema(dativo_reader *reader, struct ArrowSchema *out);
  * DATIVO_STATUS_ERROR: see dativo_last_error(); nothing was written. */
 int32_t dativo_next_batch(dativo_reader *reader, struct ArrowArray *out_array,
                           struct ArrowSchema *out_schema);
+
+/* Like dativo_next_batch, but the batch comes as newline-terminated Singer RECORD lines of
+ * `stream` in *out (free it with dativo_free_bytes) and its row count in *rows. Either call
+ * may be used for each batch; both advance the same reader. */
+int32_t dativo_next_records(dativo_reader *reader, const char *stream, struct dativo_bytes *out,
+                            int64_t *rows);
+
+void dativo_free_bytes(struct dativo_bytes *bytes);
 
 /* The message of the last error on this reader; owned by the reader, valid until the next
  * call on it. */

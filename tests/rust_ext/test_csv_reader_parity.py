@@ -115,6 +115,21 @@ def test_records_match_tap_csv(
     assert len(records) > 0
 
 
+@pytest.mark.parametrize("name", sorted(CORPUS))
+def test_native_record_lines_match_tap_csv(
+    name: str, corpus: dict[str, Path], tap_csv_records: dict[str, list[dict]], reader_libraries: dict[str, Path]
+) -> None:
+    lines = b""
+    with load_library(reader_libraries["dativo_csv_reader"]).open({"path": str(corpus[name]), "batch_size": 2}) as reader:
+        while (encoded := reader.next_records(name)) is not None:
+            data, rows = encoded
+            assert data.count(b"\n") == rows
+            lines += data
+    messages = [orjson.loads(line) for line in lines.splitlines()]
+    assert {(m["type"], m["stream"]) for m in messages} == {("RECORD", name)}
+    assert [m["record"] for m in messages] == tap_csv_records[name]
+
+
 def test_inferred_types(corpus: dict[str, Path], reader_libraries: dict[str, Path]) -> None:
     schema, _ = _rust_records(reader_libraries["dativo_csv_reader"], corpus["types"], 100)
     assert {f.name: str(f.type) for f in schema} == {

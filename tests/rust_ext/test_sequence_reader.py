@@ -36,3 +36,15 @@ def test_config_errors_come_back_from_create(reader_libraries: dict[str, Path]) 
         library.open({"stop": 10, "step": 0})
     with pytest.raises(NativeReaderError, match="config 'stop' is required"):
         library.open({})
+
+
+def test_record_lines_and_their_errors(reader_libraries: dict[str, Path]) -> None:
+    library = load_library(reader_libraries["sequence_reader"])
+    with library.open({"start": 3_037_000_498, "stop": 3_037_000_600, "batch_size": 2}) as reader:
+        assert reader.next_records("squares") == (
+            b'{"type":"RECORD","stream":"squares","record":{"n":3037000498,"square":9223372024852248004}}\n'
+            b'{"type":"RECORD","stream":"squares","record":{"n":3037000499,"square":9223372030926249001}}\n',
+            2,
+        )
+        with pytest.raises(NativeReaderError, match="row 3: the square of 3037000500 does not fit"):
+            reader.next_records("squares")

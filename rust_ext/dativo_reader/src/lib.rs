@@ -19,6 +19,9 @@ use arrow_schema::SchemaRef;
 
 pub use serde_json;
 
+mod records;
+pub use records::encode_records;
+
 /// Version of the C ABI this crate implements; the loader refuses any other.
 pub const ABI_VERSION: u32 = 1;
 
@@ -172,6 +175,71 @@ pub unsafe fn next_batch<R: BatchReader>(
     }
 }
 
+/// What `dativo_next_records` hands over: a byte buffer freed by `dativo_free_bytes`.
+#[repr(C)]
+pub struct Bytes {
+    pub data: *mut u8,
+    pub len: usize,
+    pub capacity: usize,
+}
+
+/// Body of `dativo_next_records`.
+///
+/// # Safety
+/// `handle` must come from [`create`] for the same `R`; `stream` a NUL-terminated string;
+/// `out` and `rows` writable.
+pub unsafe fn next_records<R: BatchReader>(
+    handle: *mut Handle<R>,
+    stream: *const c_char,
+    out: *mut Bytes,
+    rows: *mut i64,
+) -> i32 {
+    let Some(handle) = handle.as_mut() else {
+        return STATUS_ERROR;
+    };
+    if stream.is_null() || out.is_null() || rows.is_null() {
+        return set_error(handle, "stream, output and row count pointers must not be NULL".into());
+    }
+    let Ok(stream) = CStr::from_ptr(stream).to_str() else {
+        return set_error(handle, "the stream name is not valid UTF-8".into());
+    };
+    let reader = &mut handle.reader;
+    let result = catch_unwind(AssertUnwindSafe(|| match reader.next_batch()? {
+        Some(batch) => {
+            let mut lines = Vec::new();
+            encode_records(&batch, stream, &mut lines)?;
+            Ok(Some((lines, batch.num_rows())))
+        }
+        None => Ok(None),
+    }))
+    .unwrap_or_else(|payload| Err(panic_message(payload)));
+    match result {
+        Ok(Some((lines, count))) => {
+            let mut lines = std::mem::ManuallyDrop::new(lines);
+            ptr::write(out, Bytes { data: lines.as_mut_ptr(), len: lines.len(), capacity: lines.capacity() });
+            ptr::write(rows, count as i64);
+            STATUS_BATCH
+        }
+        Ok(None) => STATUS_END,
+        Err(message) => set_error(handle, message),
+    }
+}
+
+/// Body of `dativo_free_bytes`.
+///
+/// # Safety
+/// `bytes` must be NULL or filled by [`next_records`], and not be freed twice.
+pub unsafe fn free_bytes(bytes: *mut Bytes) {
+    if let Some(bytes) = bytes.as_mut() {
+        if !bytes.data.is_null() {
+            drop(Vec::from_raw_parts(bytes.data, bytes.len, bytes.capacity));
+            bytes.data = ptr::null_mut();
+            bytes.len = 0;
+            bytes.capacity = 0;
+        }
+    }
+}
+
 /// Body of `dativo_last_error`: borrowed, valid until the next call on the handle.
 ///
 /// # Safety
@@ -243,6 +311,25 @@ macro_rules! export_reader {
             out_schema: *mut ::std::ffi::c_void,
         ) -> i32 {
             $crate::next_batch::<$reader>(handle.cast(), out_array.cast(), out_schema.cast())
+        }
+
+        /// # Safety
+        /// See `dativo_reader::next_records`.
+        #[no_mangle]
+        pub unsafe extern "C" fn dativo_next_records(
+            handle: *mut ::std::ffi::c_void,
+            stream: *const ::std::ffi::c_char,
+            out: *mut $crate::Bytes,
+            rows: *mut i64,
+        ) -> i32 {
+            $crate::next_records::<$reader>(handle.cast(), stream, out, rows)
+        }
+
+        /// # Safety
+        /// See `dativo_reader::free_bytes`.
+        #[no_mangle]
+        pub unsafe extern "C" fn dativo_free_bytes(bytes: *mut $crate::Bytes) {
+            $crate::free_bytes(bytes)
         }
 
         /// # Safety
