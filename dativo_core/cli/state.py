@@ -52,7 +52,9 @@ def get(
 
 @state.command(name="set")
 @state_location_options
-@click.argument("source", type=click.Path(exists=True, dir_okay=False, allow_dash=True), default="-")
+@click.argument(
+    "source", type=click.Path(exists=True, dir_okay=False, allow_dash=True), default="-"
+)
 def set_(
     state_file: Path | None,
     state_dir: Path | None,
@@ -93,6 +95,6 @@ def clear(
 @state_dir_option
 def list_(state_dir: Path | None) -> None:
     """Print every pipeline that has state stored, as TENANT/PIPELINE."""
-    for key in local_backend(state_dir, 0.0).keys():
+    backend = local_backend(state_dir, 0.0)
+    for key in backend.keys():  # noqa: SIM118 - a StateBackend method, not a dict
         click.echo(str(key))
-

@@ -44,7 +44,9 @@ def resolve_executable(executable: str, role: Role) -> str:
     if os.sep in executable:
         if os.access(executable, os.X_OK) and not os.path.isdir(executable):
             return executable
-        raise PluginNotFoundError(f"{role} executable {executable} does not exist or is not executable")
+        raise PluginNotFoundError(
+            f"{role} executable {executable} does not exist or is not executable"
+        )
     own_bin = os.path.dirname(sys.executable)
     found = shutil.which(executable) or shutil.which(executable, path=own_bin)
     if found is None:

@@ -63,7 +63,9 @@ class ProgressReporter:
         if len(busiest) > _STREAMS_PER_LINE:
             parts.append(f"and {len(busiest) - _STREAMS_PER_LINE} more streams")
         elapsed = now - self._started
-        return f"{elapsed:.0f} s, {_int(total)} records ({_int(moved / span)}/s): " + ", ".join(parts)
+        return f"{elapsed:.0f} s, {_int(total)} records ({_int(moved / span)}/s): " + ", ".join(
+            parts
+        )
 
 
 def _int(value: float) -> str:

@@ -44,6 +44,8 @@ from dativo_core.pipe.target_state import TargetStateReader
 DEFAULT_STOP_TIMEOUT_SECONDS = 30.0
 KILL_GRACE_SECONDS = 5.0
 _TICK_SECONDS = 0.2
+_STDERR_DRAIN_SECONDS = 5.0
+"""How long to read a child's stderr after it exited: a process it left behind may keep it open."""
 
 
 class Outcome(enum.IntEnum):
@@ -183,8 +185,9 @@ class Pipe:
             relay.write_tail()
         _close_quietly(target.process.stdin)
         self._wait(target.process, progress)
-        for thread in (states, tap.stderr, target.stderr):
-            thread.join()
+        states.join()
+        for tail in (tap.stderr, target.stderr):
+            tail.join(_STDERR_DRAIN_SECONDS)
         target.process.stdout.close()
         for line in progress.summary():
             self.console.line(line)

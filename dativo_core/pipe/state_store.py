@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import contextlib
-from typing import Any, ContextManager, Protocol
+from contextlib import AbstractContextManager
+from typing import Any, Protocol
 
 from dativo_core.state.backend import StateBackend, StateKey
 
@@ -17,7 +18,7 @@ class PipeState(Protocol):
 
     def clear(self) -> None: ...
 
-    def lock(self) -> ContextManager[None]: ...
+    def lock(self) -> AbstractContextManager[None]: ...
 
 
 class KeyedState:
@@ -39,7 +40,7 @@ class KeyedState:
     def clear(self) -> None:
         self.backend.clear(self.key)
 
-    def lock(self) -> ContextManager[None]:
+    def lock(self) -> AbstractContextManager[None]:
         return self.backend.lock(self.key)
 
 
@@ -58,5 +59,5 @@ class NoState:
     def clear(self) -> None:
         return None
 
-    def lock(self) -> ContextManager[None]:
+    def lock(self) -> AbstractContextManager[None]:
         return contextlib.nullcontext()

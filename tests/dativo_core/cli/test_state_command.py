@@ -18,7 +18,10 @@ def test_set_get_list_and_clear_in_a_state_directory(tmp_path):
     where = ["--state-dir", str(tmp_path)]
     value = {"bookmarks": {"users": {"updated_at": "2024-01-01"}}}
 
-    assert invoke("set", *where, "--pipeline-id", "acme/users", "-", input=json.dumps(value)).exit_code == 0
+    assert (
+        invoke("set", *where, "--pipeline-id", "acme/users", "-", input=json.dumps(value)).exit_code
+        == 0
+    )
     assert invoke("set", *where, "--pipeline-id", "orders", "-", input="{}").exit_code == 0
 
     got = invoke("get", *where, "--pipeline-id", "acme/users")
@@ -33,7 +36,9 @@ def test_set_get_list_and_clear_in_a_state_directory(tmp_path):
 
 def test_the_state_directory_can_come_from_the_environment(tmp_path):
     result = CliRunner(env={"DATIVO_STATE_DIR": str(tmp_path)}).invoke(
-        cli, ["state", "set", "--pipeline-id", "p", "-"], input='{"type": "STATE", "value": {"a": 1}}'
+        cli,
+        ["state", "set", "--pipeline-id", "p", "-"],
+        input='{"type": "STATE", "value": {"a": 1}}',
     )
 
     assert result.exit_code == 0

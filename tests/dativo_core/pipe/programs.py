@@ -11,7 +11,7 @@ from typing import Any
 # "fail_after": n, "log": path}. Records have ids 1..count; the bookmark is the last id sent,
 # and a run resumes after the bookmark of --state. It logs its argv, the state it was given and
 # the ids it sent to the "log" file, so tests can assert what the tap really saw and did.
-COUNTING_TAP = r'''
+COUNTING_TAP = r"""
 import argparse, json, os, sys, time
 
 parser = argparse.ArgumentParser()
@@ -60,15 +60,29 @@ for stream, count in config["streams"].items():
             time.sleep(config["sleep"])
     emit({"type": "STATE", "value": {"bookmarks": bookmarks}})
 save_log()
-'''
+"""
 
 # A tap that breaks the protocol: a RECORD before its SCHEMA, then many more lines.
-RECORD_BEFORE_SCHEMA_TAP = r'''
+RECORD_BEFORE_SCHEMA_TAP = r"""
 import sys
 line = '{"type":"RECORD","stream":"orphans","record":{"id":1}}\n'
 for _ in range(200000):
     sys.stdout.write(line)
-'''
+"""
+
+
+# A target whose commit never ends: it reads all input, then hangs.
+HANGING_TARGET = r"""
+import sys, time
+sys.stdin.buffer.read()
+print("committing...", file=sys.stderr, flush=True)
+time.sleep(120)
+"""
+
+# A target that exits successfully without reading its input.
+IMPATIENT_TARGET = r"""
+print("nothing to do", file=__import__("sys").stderr)
+"""
 
 
 def write_program(folder: Path, name: str, source: str) -> Path:

@@ -35,7 +35,10 @@ def test_incremental_csv_into_iceberg_resumes_from_the_saved_state(tmp_path):
     folder.mkdir()
     (folder / "a.csv").write_text("id,name\n1,Ada\n2,Grace\n")
     os.utime(folder / "a.csv", (1_700_000_000, 1_700_000_000))
-    tap_config = {"files": [{"entity": "customers", "path": str(folder), "keys": ["id"]}], "incremental": True}
+    tap_config = {
+        "files": [{"entity": "customers", "path": str(folder), "keys": ["id"]}],
+        "incremental": True,
+    }
     tap = PluginCommand("tap", str(BIN / "tap-csv"), write_json(tmp_path / "tap.json", tap_config))
     warehouse = tmp_path / "warehouse"
     target_config = write_json(tmp_path / "target.json", {"warehouse": str(warehouse)})

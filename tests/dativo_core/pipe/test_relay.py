@@ -23,19 +23,33 @@ def singer_lines(seed: int, spaced: bool) -> tuple[bytes, dict[str, int]]:
     for _ in range(400):
         stream = rng.choice(streams)
         for _ in range(rng.choice([1, 1, 2, 50])):
-            record = {"id": rng.randrange(10**6), "note": "x" * rng.randrange(300), "type": "RECORD"}
+            record = {
+                "id": rng.randrange(10**6),
+                "note": "x" * rng.randrange(300),
+                "type": "RECORD",
+            }
             message = {"type": "RECORD", "stream": stream, "record": record}
             if spaced:
-                lines.append(orjson.dumps(message).decode().replace('","', '", "').replace('":', '": ').encode())
+                lines.append(
+                    orjson.dumps(message)
+                    .decode()
+                    .replace('","', '", "')
+                    .replace('":', '": ')
+                    .encode()
+                )
             else:
                 lines.append(orjson.dumps(message))
             expected[stream] += 1
         lines.append(orjson.dumps({"type": "STATE", "value": {"stream": stream}}))
-        lines.append(orjson.dumps({"type": "SCHEMA", "stream": stream, "schema": {}, "key_properties": []}))
+        lines.append(
+            orjson.dumps({"type": "SCHEMA", "stream": stream, "schema": {}, "key_properties": []})
+        )
     return b"\n".join(lines) + b"\n", dict(expected)
 
 
-def relay_through_pipes(data: bytes, block_bytes: int, tap_succeeded: bool = True) -> tuple[bytes, Relay]:
+def relay_through_pipes(
+    data: bytes, block_bytes: int, tap_succeeded: bool = True
+) -> tuple[bytes, Relay]:
     source_read, source_write = os.pipe()
     sink_read, sink_write = os.pipe()
     received = bytearray()

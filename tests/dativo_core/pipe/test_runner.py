@@ -6,8 +6,11 @@ import csv
 import io
 import json
 import os
+import signal
 import stat
 import sys
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -21,6 +24,8 @@ from dativo_core.state.errors import StateLockedError
 from dativo_core.state.local import LocalStateBackend, StateFile
 from tests.dativo_core.pipe.programs import (
     COUNTING_TAP,
+    HANGING_TARGET,
+    IMPATIENT_TARGET,
     RECORD_BEFORE_SCHEMA_TAP,
     write_json,
     write_program,
@@ -150,7 +155,9 @@ def test_progress_lines_while_running_and_a_summary(tmp_path, csv_target):
 
     result, stderr = run(tap, csv_target, StateFile(tmp_path / "s.json"), progress_interval=0.3)
 
-    progress = [line for line in stderr.splitlines() if line.startswith("dativo pipe: ") and "/s):" in line]
+    progress = [
+        line for line in stderr.splitlines() if line.startswith("dativo pipe: ") and "/s):" in line
+    ]
     assert progress, stderr
     assert all("users" in line for line in progress)
     assert len(progress) < 15, "at most one line per interval"
@@ -162,8 +169,43 @@ def test_a_second_run_of_one_pipeline_fails_fast_on_the_lock(tmp_path, csv_targe
     state = StateFile(tmp_path / "s.json")
     tap = counting_tap(tmp_path, streams={"users": 1})
 
-    with state.lock():
-        with pytest.raises(StateLockedError, match=rf"locked by another run \(pid {os.getpid()}\)"):
-            run(tap, csv_target, StateFile(tmp_path / "s.json"))
+    expected = rf"locked by another run \(pid {os.getpid()}\)"
+    with state.lock(), pytest.raises(StateLockedError, match=expected):
+        run(tap, csv_target, StateFile(tmp_path / "s.json"))
 
     assert not (tmp_path / "tap-log.json").exists(), "the tap never started"
+
+
+def test_a_target_that_exits_without_reading_fails_the_run(tmp_path):
+    target = PluginCommand(
+        "target", str(write_program(tmp_path, "target-impatient", IMPATIENT_TARGET))
+    )
+    tap = counting_tap(tmp_path, streams={"users": 200000})
+
+    result, _ = run(tap, target, StateFile(tmp_path / "s.json"))
+
+    assert result.outcome is Outcome.TARGET_FAILED and result.exit_code == 3
+    assert (
+        "the target 'target-impatient' exited before reading all of the tap's output"
+        in result.message
+    )
+    assert "The tap failed too" not in result.message
+
+
+def test_a_target_that_hangs_after_a_stop_request_is_terminated(tmp_path):
+    target = PluginCommand("target", str(write_program(tmp_path, "target-hanging", HANGING_TARGET)))
+    tap = counting_tap(tmp_path, streams={"users": 100000}, sleep=0.01)
+    stderr = io.StringIO()
+    pipe = Pipe(
+        tap, target, StateFile(tmp_path / "s.json"), console=Console(stderr), stop_timeout=1
+    )
+    threading.Timer(1.5, pipe.request_stop, args=(signal.SIGINT,)).start()
+
+    started = time.monotonic()
+    result = pipe.run()
+
+    assert time.monotonic() - started < 15
+    assert result.outcome is Outcome.INTERRUPTED and result.exit_code == 130
+    assert "interrupted by SIGINT" in result.message
+    assert "the target 'target-hanging' was killed by SIGTERM" in result.message
+    assert "committing..." in result.message

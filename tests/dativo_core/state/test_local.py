@@ -76,17 +76,16 @@ def test_the_lock_fails_fast_within_and_across_processes(tmp_path):
     try:
         assert holder.stdout.readline() == "locked\n"
         started = time.monotonic()
-        with pytest.raises(StateLockedError, match=rf"locked by another run \(pid {holder.pid}\)"):
-            with state.lock():
-                pass
+        expected = rf"locked by another run \(pid {holder.pid}\)"
+        with pytest.raises(StateLockedError, match=expected), state.lock():
+            pass
         assert time.monotonic() - started < 1.0
     finally:
         holder.kill()
         holder.wait()
 
-    with state.lock(), pytest.raises(StateLockedError):
-        with StateFile(state.path).lock():
-            pass
+    with state.lock(), pytest.raises(StateLockedError), StateFile(state.path).lock():
+        pass
 
 
 def test_the_lock_of_a_killed_run_is_free_at_once(tmp_path):
@@ -119,6 +118,6 @@ def test_a_lock_timeout_waits_for_the_holder(tmp_path):
         assert not holder.is_alive()
     holder.join()
 
-    with first.lock(), pytest.raises(StateLockedError, match="after waiting 0.3 s"):
-        with StateFile(tmp_path / "s.json", lock_timeout=0.3).lock():
-            pass
+    waiting = StateFile(tmp_path / "s.json", lock_timeout=0.3)
+    with first.lock(), pytest.raises(StateLockedError, match="after waiting 0.3 s"), waiting.lock():
+        pass
