@@ -228,7 +228,7 @@ class CSVStream(Stream):
                         writer.flush()
                         self._stop_at_limit()
                         return
-                    encoded = encoder.submit(record_lines, part, self.name)
+                    encoded = encoder.submit(record_lines, part, self.name, self._stream_version)
                     counter.increment(part.height)
                     self.state_manager.is_flushed = False
                 if encoded is not None:

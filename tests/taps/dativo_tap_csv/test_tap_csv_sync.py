@@ -250,7 +250,8 @@ def test_about_and_version_commands(tap_command) -> None:
     assert {"files", "csv_files_definition", "add_metadata_columns", "incremental"} <= set(
         about["settings"]["properties"]
     )
-    assert "markdown" not in tap_command("--about", "--format", "markdown").stdout.decode()[:0]
+    markdown = tap_command("--about", "--format", "markdown").stdout.decode()
+    assert markdown.startswith("# `tap-csv`") and "infer_max_rows" in markdown
     assert b"tap-csv" in tap_command("--version").stdout
 
 
@@ -273,3 +274,16 @@ def test_command_exits_non_zero_naming_the_bad_line(tap_command, tmp_path: Path)
     assert f"file '{data}', line 3: expected 2 fields like the header, got 3" in result.stderr.decode()
     # Discovery reads every row, so the bad row stops the run before anything is emitted.
     assert result.stdout == b""
+
+
+def test_activate_version_messages_carry_the_version_on_every_record(run_tap) -> None:
+    config = {
+        "files": [{"entity": "typed", "path": str(DATA / "typed.csv")}],
+        "emit_activate_version_messages": True,
+    }
+    messages = run_tap(config)
+    (activate,) = [m for m in messages if m["type"] == "ACTIVATE_VERSION"]
+    assert activate["stream"] == "typed"
+    rows = [m for m in messages if m["type"] == "RECORD"]
+    assert len(rows) == 3 and {m["version"] for m in rows} == {activate["version"]}
+    assert messages.index(activate) < messages.index(rows[0])
