@@ -74,7 +74,6 @@ def _stream_from_dict(data: dict[str, Any]) -> Stream:
         schema=data["schema"],
         key_properties=tuple(data.get("key_properties") or ()),
         replication_key=data.get("replication_key"),
-        description=data.get("description", ""),
     )
 
 

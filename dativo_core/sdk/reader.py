@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Union
 
 if TYPE_CHECKING:
@@ -41,7 +41,6 @@ class Stream:
     schema: dict[str, Any]
     key_properties: tuple[str, ...] = ()
     replication_key: str | None = None
-    description: str = field(default="", compare=False)
 
 
 @dataclass(frozen=True)

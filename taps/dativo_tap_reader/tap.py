@@ -14,7 +14,7 @@ from typing import Any
 
 import jsonschema
 
-from dativo_core.plugins.execution import ReaderJob, StreamRequest, run_job
+from dativo_core.plugins.execution import ReaderJob, Sink, StreamRequest, run_job
 from dativo_core.plugins.loading import load_reader_class
 from dativo_core.plugins.manifest import Manifest
 from dativo_core.plugins.registry import resolve_reader
@@ -29,25 +29,22 @@ class ConfigError(Exception):
 
 
 class _SingerSink:
-    """Turns a reader job's output into Singer messages on a SingerWriter."""
+    """Turns a read job's output into Singer messages on a SingerWriter."""
 
     def __init__(
         self,
-        writer: SingerWriter | None,
+        writer: SingerWriter,
         entries: dict[str, CatalogEntry],
         state: dict[str, Any],
-    ):
+    ) -> None:
         self.writer = writer
         self.entries = entries
         self.state = state
-        self.streams: list[Stream] = []
-        self.record_count = 0
 
     def discovered(self, streams: list[Stream]) -> None:
-        self.streams = streams
+        raise RuntimeError("a read job reported discovered streams")
 
     def start_stream(self, stream: str) -> None:
-        assert self.writer is not None
         entry = self.entries[stream]
         key = entry.effective_replication_key
         self.writer.write(
@@ -60,14 +57,30 @@ class _SingerSink:
         )
 
     def records(self, data: bytes, count: int) -> None:
-        assert self.writer is not None
         self.writer.write_raw(data)
-        self.record_count += count
 
     def bookmark(self, stream: str, value: dict[str, Any]) -> None:
-        assert self.writer is not None
         self.state.setdefault("bookmarks", {})[stream] = value
         self.writer.write_state(self.state)
+
+
+class _StreamsSink:
+    """Keeps what a discover job found; a check job reports nothing."""
+
+    def __init__(self) -> None:
+        self.streams: list[Stream] = []
+
+    def discovered(self, streams: list[Stream]) -> None:
+        self.streams = streams
+
+    def start_stream(self, stream: str) -> None:
+        raise RuntimeError("a check or discover job started reading a stream")
+
+    def records(self, data: bytes, count: int) -> None:
+        raise RuntimeError("a check or discover job wrote records")
+
+    def bookmark(self, stream: str, value: dict[str, Any]) -> None:
+        raise RuntimeError("a check or discover job wrote a bookmark")
 
 
 def _validate_config(spec: dict[str, Any], config: dict[str, Any], name: str) -> None:
@@ -136,7 +149,7 @@ class ReaderTap:
             "settings": self.reader_class.spec(),
         }
 
-    def _run(self, job: ReaderJob, sink: _SingerSink) -> None:
+    def _run(self, job: ReaderJob, sink: Sink) -> None:
         _validate_config(self.reader_class.spec(), self.config, self.display_name)
         if self.sandbox is None:
             run_job(job, sink)
@@ -145,12 +158,10 @@ class ReaderTap:
             run_sandboxed(job, sink, self.sandbox, secrets)
 
     def check(self) -> None:
-        self._run(
-            ReaderJob("check", self.reference, self.config), _SingerSink(None, {}, {})
-        )
+        self._run(ReaderJob("check", self.reference, self.config), _StreamsSink())
 
     def discover_streams(self) -> list[Stream]:
-        sink = _SingerSink(None, {}, {})
+        sink = _StreamsSink()
         self._run(ReaderJob("discover", self.reference, self.config), sink)
         return sink.streams
 
