@@ -287,3 +287,18 @@ def test_activate_version_messages_carry_the_version_on_every_record(run_tap) ->
     rows = [m for m in messages if m["type"] == "RECORD"]
     assert len(rows) == 3 and {m["version"] for m in rows} == {activate["version"]}
     assert messages.index(activate) < messages.index(rows[0])
+
+
+def test_stream_maps_path_keeps_incremental_bookmarks(run_tap, tmp_path: Path) -> None:
+    (tmp_path / "a.csv").write_text("id\n1\n2\n")
+    _set_mtime(tmp_path / "a.csv", 1_700_000_000)
+    config = {
+        "files": [{"entity": "a", "path": str(tmp_path / "a.csv")}],
+        "incremental": True,
+        "stream_maps": {"a": {"double": "id * 2"}},
+    }
+    first = run_tap(config)
+    assert [r["double"] for r in records(first)] == [2, 4]
+    bookmark = states(first)[-1]["bookmarks"]["a"]
+    assert bookmark["files_at_bookmark"] == [str(tmp_path / "a.csv")]
+    assert records(run_tap(config, state=states(first)[-1])) == []
