@@ -86,7 +86,7 @@ def _offenders(
     return Finding(rule, path, rows.to_pylist(), [word(v) for v in picked])
 
 
-def _typed_bound(value: Any, arrow_type: pa.DataType, path: str, option: str) -> pa.Scalar:
+def typed_bound(value: Any, arrow_type: pa.DataType, path: str, option: str) -> pa.Scalar:
     """A bound from the contract as a scalar of the column's type (dates arrive as text)."""
     try:
         return cast_array(pa.array([value]), arrow_type)[0]
@@ -160,7 +160,7 @@ def option_findings(path: str, f: ContractField, values: pa.Array) -> Iterator[F
             values,
             values,
             _VALUE_LIMITS,
-            lambda option, limit: _typed_bound(limit, values.type, path, option),
+            lambda option, limit: typed_bound(limit, values.type, path, option),
         )
     if f.kind in ("integer", "number") and "multipleOf" in opts:
         m = opts["multipleOf"]

@@ -95,8 +95,8 @@ class _ClassifiedChunk:
 
     lines: list[bytes]
     numbers: list[int]
-    kinds: list[str | None]
-    streams: list[str | None]
+    kinds: pa.Array
+    streams: pa.Array
     records: pa.Array | None
 
 
@@ -342,35 +342,37 @@ class ContractMapper:
                 line=numbers[0],
                 hint="Each input line must hold exactly one JSON object",
             )
-        kinds, streams = table.column("type").to_pylist(), table.column("stream").to_pylist()
+        kinds, streams = (
+            table.column("type").combine_chunks(),
+            table.column("stream").combine_chunks(),
+        )
         return _ClassifiedChunk(lines, numbers, kinds, streams, records)
 
     def _route(self, chunk: _ClassifiedChunk) -> None:
         """Buffer RECORD runs per stream; flush before, then forward, every other message."""
-        is_control = pc.not_equal(pa.array(chunk.kinds, pa.string()), "RECORD")
-        controls = pc.indices_nonzero(pc.fill_null(is_control, True)).to_pylist()
+        is_control = pc.fill_null(pc.not_equal(chunk.kinds, "RECORD"), True)
+        controls = pc.indices_nonzero(is_control).to_pylist()
         start = 0
         for stop in [*controls, len(chunk.lines)]:
             for piece in range(start, stop, self.batch_rows):
                 self._buffer_records(chunk, piece, min(stop, piece + self.batch_rows))
             if stop < len(chunk.lines):
-                self._control(chunk.lines[stop], chunk.numbers[stop], chunk.kinds[stop])
+                self._control(chunk.lines[stop], chunk.numbers[stop], chunk.kinds[stop].as_py())
             start = stop + 1
 
     def _buffer_records(self, chunk: _ClassifiedChunk, start: int, stop: int) -> None:
         lines, numbers = chunk.lines, chunk.numbers
-        run_streams = chunk.streams[start:stop]
-        distinct = dict.fromkeys(run_streams)
-        if None in distinct:
-            index = start + run_streams.index(None)
+        run_streams = chunk.streams.slice(start, stop - start)
+        if run_streams.null_count:
+            index = start + pc.indices_nonzero(run_streams.is_null())[0].as_py()
             message_from_dict(parse_line(lines[index], numbers[index]), numbers[index])
+        distinct = pc.unique(run_streams).to_pylist()
         whole = len(distinct) == 1
         for stream in distinct:
-            assert stream is not None
             positions = (
                 range(start, stop)
                 if whole
-                else [start + i for i, s in enumerate(run_streams) if s == stream]
+                else pc.add(pc.indices_nonzero(pc.equal(run_streams, stream)), start).to_pylist()
             )
             buffer = self.buffers.setdefault(stream, _StreamBuffer())
             picked = lines[start:stop] if whole else [lines[i] for i in positions]
@@ -447,7 +449,7 @@ class ContractMapper:
         lines, numbers = buffer.lines, buffer.numbers
         validator = self._validator(stream)
         if validator is None:
-            self._emit(b"\n".join(lines) + b"\n")
+            self._emit(b"\n".join([*lines, b""]))
             return
         decoder = self.decoders[stream]
         if buffer.decoded:
@@ -481,7 +483,7 @@ class ContractMapper:
             self._quarantine(stream, buffer, bad_positions, violations)
             good = [line for i, line in enumerate(lines) if i not in bad_positions]
         if good:
-            self._emit(b"\n".join(good) + b"\n")
+            self._emit(b"\n".join([*good, b""]))  # one copy, newline-terminated
 
     def _log_violations(self, stream: str, tally: StreamTally, violations: list[Violation]) -> None:
         for violation in violations:

@@ -109,27 +109,41 @@ class ContractValidator:
         return cls(table, **options)
 
     def _check_expressions(self) -> None:
-        """Bounds and patterns that cannot be evaluated are contract errors, found up front."""
+        """Bounds, patterns and schema-level rules that cannot be evaluated are contract errors,
+        found before any record."""
 
         def walk(f: ContractField, path: str, arrow_type: pa.DataType) -> None:
             for option in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
                 if option in f.options and f.kind in ("date", "timestamp", "time"):
                     try:
-                        checks._typed_bound(f.options[option], arrow_type, path, option)
+                        checks.typed_bound(f.options[option], arrow_type, path, option)
                     except ValueError as exc:
-                        raise DocumentError(self.table.name, str(exc)) from None
+                        raise DocumentError(
+                            f"schema object '{self.table.name}'", str(exc)
+                        ) from None
             patterns = [f.options.get("pattern")] + [r.arguments.get("pattern") for r in f.quality]
             for pattern in filter(None, patterns):
                 try:
                     checks.check_pattern_compiles(pattern, f"field '{path}'")
                 except ValueError as exc:
-                    raise DocumentError(self.table.name, str(exc)) from None
+                    raise DocumentError(f"schema object '{self.table.name}'", str(exc)) from None
             if pa.types.is_struct(arrow_type):
                 for child in f.fields:
                     walk(child, f"{path}.{child.name}", arrow_type.field(child.name).type)
 
         for f in self.table.fields:
             walk(f, f.name, self.schema.field(f.name).type)
+        known = {f.name for f in self.table.fields}
+        for rule in self.table.quality:
+            names = rule.arguments.get("properties") or []
+            if rule.metric == "rowCount":
+                continue
+            if rule.metric != "duplicateValues" or not names or not set(names) <= known:
+                raise DocumentError(
+                    f"schema object '{self.table.name}'",
+                    f"schema-level {rule.describe()} needs arguments.properties naming fields "
+                    f"of the object (unknown: {sorted(set(names) - known)})",
+                )
 
     @property
     def checked_fields(self) -> list[ContractField]:
@@ -210,14 +224,9 @@ class ContractValidator:
     def _table_rule(self, rule: QualityRule, typed: dict[str, pa.Array]) -> checks.Finding | None:
         if rule.metric == "rowCount":
             return None  # evaluated over the whole run, in finish()
-        names = list(rule.arguments.get("properties") or [])
-        unknown = [n for n in names if n not in typed]
-        if rule.metric != "duplicateValues" or not names or unknown:
-            raise DocumentError(
-                self.table.name,
-                f"schema-level {rule.describe()} needs arguments.properties naming fields "
-                f"of the table (unknown: {unknown})",
-            )
+        names = list(rule.arguments["properties"])
+        if not all(n in typed for n in names):
+            return None  # a field the caller cannot supply (see unchecked_fields)
         parts = [typed[n] for n in names]
         shown = checks.composite_key(parts, ", ")
         return checks.metric_finding(rule, ", ".join(names), checks.composite_key(parts), shown)

@@ -488,3 +488,9 @@ def test_many_uncastable_values_are_all_located():
     # a column whose type can never become the contract's fails every present row at once
     result = validate([{"name": "d", "logicalType": "date"}], [{"d": [1]}, {"d": None}])
     assert broken(result) == [(0, "d", "type")]
+
+
+def test_schema_level_rules_must_name_fields_of_the_object():
+    quality = [{"metric": "duplicateValues", "mustBe": 0, "arguments": {"properties": ["a", "zz"]}}]
+    with pytest.raises(DocumentError, match=r"schema object 't'.*unknown: \['zz'\]"):
+        ContractValidator(contract_table([{"name": "a", "logicalType": "string"}], quality))
