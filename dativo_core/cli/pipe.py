@@ -10,7 +10,7 @@ from types import FrameType
 
 import click
 
-from dativo_core.cli.state_location import pipeline_state, state_location_options
+from dativo_core.cli.state_location import StateLocation, state_location_options
 from dativo_core.pipe.plugin import PluginCommand, PluginNotFoundError
 from dativo_core.pipe.progress import DEFAULT_INTERVAL_SECONDS
 from dativo_core.pipe.runner import DEFAULT_STOP_TIMEOUT_SECONDS, Outcome, Pipe
@@ -56,10 +56,7 @@ def pipe(
     target: str,
     target_config: Path | None,
     catalog: Path | None,
-    state_file: Path | None,
-    state_dir: Path | None,
-    pipeline_id: str | None,
-    lock_timeout: float,
+    state_location: StateLocation,
     tap_arg: tuple[str, ...],
     target_arg: tuple[str, ...],
     progress_interval: float,
@@ -72,7 +69,7 @@ def pipe(
     Exit codes: 0 done, 1 the tap failed, 2 usage error, 3 the target failed, 4 the state could
     not be locked, read or saved, 128+N stopped by signal N.
     """
-    store = pipeline_state(state_file, state_dir, pipeline_id, lock_timeout, required=False)
+    store = state_location.store(required=False)
     runner = Pipe(
         PluginCommand("tap", tap, tap_config, tap_arg),
         PluginCommand("target", target, target_config, target_arg),

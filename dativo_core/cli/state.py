@@ -10,12 +10,11 @@ import click
 import orjson
 
 from dativo_core.cli.state_location import (
-    local_backend,
-    pipeline_state,
+    StateLocation,
+    state_backend_option,
     state_dir_option,
     state_location_options,
 )
-from dativo_core.pipe.state_store import PipeState
 from dativo_core.state.errors import StateError
 
 
@@ -32,19 +31,11 @@ def _state_errors() -> Iterator[None]:
         raise click.ClickException(str(exc)) from None
 
 
-def _store(
-    state_file: Path | None, state_dir: Path | None, pipeline_id: str | None, lock_timeout: float
-) -> PipeState:
-    return pipeline_state(state_file, state_dir, pipeline_id, lock_timeout, required=True)
-
-
 @state.command()
 @state_location_options
-def get(
-    state_file: Path | None, state_dir: Path | None, pipeline_id: str | None, lock_timeout: float
-) -> None:
+def get(state_location: StateLocation) -> None:
     """Print the stored state as JSON (`{}` when there is none)."""
-    store = _store(state_file, state_dir, pipeline_id, lock_timeout)
+    store = state_location.store(required=True)
     with _state_errors():
         value = store.read()
     click.echo(orjson.dumps(value or {}, option=orjson.OPT_INDENT_2).decode())
@@ -55,15 +46,9 @@ def get(
 @click.argument(
     "source", type=click.Path(exists=True, dir_okay=False, allow_dash=True), default="-"
 )
-def set_(
-    state_file: Path | None,
-    state_dir: Path | None,
-    pipeline_id: str | None,
-    lock_timeout: float,
-    source: str,
-) -> None:
+def set_(state_location: StateLocation, source: str) -> None:
     """Replace the stored state with the JSON object in SOURCE (a file, or - for stdin)."""
-    store = _store(state_file, state_dir, pipeline_id, lock_timeout)
+    store = state_location.store(required=True)
     name = "stdin" if source == "-" else source
     try:
         with click.open_file(source, "rb") as stream:
@@ -81,11 +66,9 @@ def set_(
 
 @state.command()
 @state_location_options
-def clear(
-    state_file: Path | None, state_dir: Path | None, pipeline_id: str | None, lock_timeout: float
-) -> None:
+def clear(state_location: StateLocation) -> None:
     """Forget the stored state, so the next run starts from the beginning."""
-    store = _store(state_file, state_dir, pipeline_id, lock_timeout)
+    store = state_location.store(required=True)
     with _state_errors(), store.lock():
         store.clear()
     click.echo(f"state of {store} cleared", err=True)
@@ -93,8 +76,11 @@ def clear(
 
 @state.command(name="list")
 @state_dir_option
-def list_(state_dir: Path | None) -> None:
+@state_backend_option
+def list_(state_dir: Path | None, state_backend: Path | None) -> None:
     """Print every pipeline that has state stored, as TENANT/PIPELINE."""
-    backend = local_backend(state_dir, 0.0)
-    for key in backend.keys():  # noqa: SIM118 - a StateBackend method, not a dict
+    backend = StateLocation(None, state_dir, state_backend, None, 0.0).backend()
+    with _state_errors():
+        keys = backend.keys()
+    for key in keys:
         click.echo(str(key))

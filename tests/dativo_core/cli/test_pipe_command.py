@@ -13,7 +13,9 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from dativo_core.cli.main import cli
+from dativo_core.state.backend import StateKey
 from dativo_core.state.local import StateFile
+from dativo_core.state.sql import SqlStateBackend
 from tests.dativo_core.pipe.programs import COUNTING_TAP, write_json, write_program
 from tests.dativo_core.pipe.test_runner import csv_ids, target_csv
 
@@ -148,3 +150,17 @@ def _wait_for(condition, timeout: float = 30.0) -> None:
     while not condition():
         assert time.monotonic() < deadline, "timed out"
         time.sleep(0.05)
+
+
+def test_pipe_keeps_state_in_a_sql_backend_named_by_a_settings_file(tmp_path):
+    url = f"sqlite:///{tmp_path / 'state.db'}"
+    settings = write_json(tmp_path / "state.json", {"backend": "sql", "url": url})
+    args = pipe_args(tmp_path, streams={"users": 2})
+    args += ["--state-backend", str(settings), "--pipeline-id", "acme/users"]
+
+    result = CliRunner().invoke(cli, args)
+
+    assert result.exit_code == 0, result.output
+    saved = SqlStateBackend(url).get(StateKey("acme", "users"))
+    assert saved == {"bookmarks": {"users": {"id": 2}}}
+    assert "'acme/users' in state database sqlite:///" in result.stderr

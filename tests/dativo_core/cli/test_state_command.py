@@ -7,7 +7,9 @@ import json
 from click.testing import CliRunner
 
 from dativo_core.cli.main import cli
+from dativo_core.state.backend import StateKey
 from dativo_core.state.local import StateFile
+from dativo_core.state.sql import SqlStateBackend
 
 
 def invoke(*args: str, input: str | None = None):
@@ -84,3 +86,23 @@ def test_set_refuses_while_a_run_holds_the_lock(tmp_path):
     assert result.exit_code == 1
     assert "is locked by another run" in result.stderr
     assert state.read() == {"keep": True}
+
+
+def test_any_backend_through_a_state_settings_file(tmp_path):
+    settings = tmp_path / "state.yaml"
+    url = f"sqlite:///{tmp_path / 'state.db'}"
+    settings.write_text(f"backend: sql\nurl: {url}\n")
+    where = ["--state-backend", str(settings), "--pipeline-id", "acme/orders"]
+
+    assert invoke("set", *where, "-", input='{"bookmarks": {"orders": 5}}').exit_code == 0
+
+    backend = SqlStateBackend(url)
+    assert backend.get(StateKey("acme", "orders")) == {"bookmarks": {"orders": 5}}
+    assert json.loads(invoke("get", *where).stdout) == {"bookmarks": {"orders": 5}}
+    listed = invoke("list", "--state-backend", str(settings))
+    assert listed.stdout.splitlines() == ["acme/orders"]
+
+    settings.write_text("backend: sql\nurl_env: NOT_SET_ANYWHERE\n")
+    unset = invoke("get", *where)
+    assert unset.exit_code == 2
+    assert "environment variable NOT_SET_ANYWHERE is not set" in unset.stderr
