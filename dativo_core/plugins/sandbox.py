@@ -14,6 +14,8 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
+import time
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -34,6 +36,7 @@ class SandboxLimits:
     memory_mb: int = 4096
     cpu_seconds: int = 3600
     open_files: int = 256
+    idle_seconds: int = 3600
 
     def to_dict(self) -> dict[str, int]:
         return asdict(self)
@@ -44,6 +47,34 @@ DEFAULT_LIMITS = SandboxLimits()
 
 class PluginFailed(Exception):
     """The reader failed or was stopped; the message says which limit or error, for which job."""
+
+
+class _IdleWatchdog(threading.Thread):
+    """Kills the child when the tap has waited `seconds` for its next frame: a reader blocked
+    or sleeping uses no CPU, so the CPU limit alone would let it hang forever. Time the tap
+    spends writing (a slow target) does not count."""
+
+    def __init__(self, proc: subprocess.Popen[bytes], seconds: int) -> None:
+        super().__init__(daemon=True)
+        self._proc = proc
+        self._seconds = seconds
+        self._waiting_since: float | None = None
+        self._stop = threading.Event()
+        self.fired = False
+
+    def waiting(self, flag: bool) -> None:
+        self._waiting_since = time.monotonic() if flag else None
+
+    def run(self) -> None:
+        while not self._stop.wait(min(1.0, self._seconds / 4)):
+            since = self._waiting_since
+            if since is not None and time.monotonic() - since > self._seconds:
+                self.fired = True
+                self._proc.kill()
+                return
+
+    def stop(self) -> None:
+        self._stop.set()
 
 
 def child_environment(secrets: tuple[str, ...], workdir: str) -> dict[str, str]:
@@ -115,8 +146,17 @@ def run_sandboxed(
             proc.stdin.close()
             error: dict[str, Any] | None = None
             finished = False
+            watchdog = _IdleWatchdog(proc, limits.idle_seconds)
+            watchdog.start()
+            incoming = frames.read_frames(proc.stdout)
             try:
-                for kind, payload, count in frames.read_frames(proc.stdout):
+                while True:
+                    watchdog.waiting(True)
+                    frame = next(incoming, None)
+                    watchdog.waiting(False)
+                    if frame is None:
+                        break
+                    kind, payload, count = frame
                     if kind == frames.ERROR:
                         error = orjson.loads(payload)
                     elif kind == frames.DONE:
@@ -125,6 +165,8 @@ def run_sandboxed(
                         _dispatch(kind, payload, count, sink)
             except frames.TruncatedFrame:
                 finished = False
+            finally:
+                watchdog.stop()
             returncode = proc.wait()
         finally:
             if proc.poll() is None:
@@ -132,6 +174,11 @@ def run_sandboxed(
                 proc.wait()
             proc.stdout.close()
     where = f"reader {job.reader} ({job.action})"
+    if watchdog.fired:
+        raise PluginFailed(
+            f"{where} sent nothing for {limits.idle_seconds} s and was stopped "
+            "(raise the limit with --idle-seconds)"
+        )
     if error is not None:
         detail = f"\n{error['detail']}" if error.get("detail") else ""
         raise PluginFailed(f"{where} failed: {error['message']}{detail}")

@@ -124,6 +124,13 @@ def _about_text(about: dict[str, Any]) -> str:
     show_default=True,
     help="Sandbox open-file limit.",
 )
+@click.option(
+    "--idle-seconds",
+    type=click.IntRange(1),
+    default=DEFAULT_LIMITS.idle_seconds,
+    show_default=True,
+    help="Stop a sandboxed reader that sends nothing for this long.",
+)
 def main(
     reader: str,
     config_paths: tuple[Path, ...],
@@ -138,12 +145,17 @@ def main(
     memory_mb: int,
     cpu_seconds: int,
     open_files: int,
+    idle_seconds: int,
 ) -> None:
     """Run a Dativo reader as a Singer tap."""
     config: dict[str, Any] = {}
     for path in config_paths:
         config.update(_load_json(path, "config"))
-    limits = None if no_sandbox else SandboxLimits(memory_mb, cpu_seconds, open_files)
+    limits = (
+        None
+        if no_sandbox
+        else SandboxLimits(memory_mb, cpu_seconds, open_files, idle_seconds)
+    )
     writer = SingerWriter(sys.stdout.buffer)
     try:
         tap = ReaderTap(reader, config, sandbox=limits, plugin_dirs=plugin_dirs)

@@ -7,6 +7,7 @@ the failure stays and that no STATE follows it.
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -86,3 +87,9 @@ class Snoops(_OneStream):
 class AsksUndeclared(_OneStream):
     def misbehave(self) -> Iterator[ReadItem]:
         yield {"n": 2, "seen": self.secret("UNDECLARED_TOKEN")}
+
+
+class Sleeps(_OneStream):
+    def misbehave(self) -> Iterator[ReadItem]:
+        time.sleep(3600)
+        yield {}

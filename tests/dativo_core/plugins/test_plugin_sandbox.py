@@ -67,6 +67,17 @@ def test_endless_loop_is_stopped_by_the_cpu_limit() -> None:
     assert_stopped_after_first_bookmark(messages)
 
 
+def test_reader_that_hangs_without_cpu_is_stopped_by_the_idle_limit() -> None:
+    started = time.monotonic()
+    code, messages, stderr = run_tap("Sleeps", "--idle-seconds", "2")
+    assert code == 1
+    assert (
+        "sent nothing for 2 s and was stopped" in stderr and "--idle-seconds" in stderr
+    )
+    assert time.monotonic() - started < 30
+    assert_stopped_after_first_bookmark(messages)
+
+
 def test_crash_ends_the_tap_with_the_signal_and_no_later_state() -> None:
     code, messages, stderr = run_tap("Crashes")
     assert code == 1
