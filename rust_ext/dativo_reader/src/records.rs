@@ -11,7 +11,7 @@ use arrow_array::types::{
     TimestampMicrosecondType, TimestampMillisecondType, TimestampNanosecondType,
     TimestampSecondType, UInt16Type, UInt32Type, UInt64Type, UInt8Type,
 };
-use arrow_array::{Array, ArrayRef, RecordBatch};
+use arrow_array::{Array, ArrayRef, ArrowPrimitiveType, RecordBatch};
 use arrow_schema::{DataType, TimeUnit};
 
 enum Column<'a> {
@@ -125,55 +125,47 @@ fn write_timestamp(out: &mut Vec<u8>, nanos: i128, utc: bool) {
     out.push(b'"');
 }
 
-fn column<'a>(name: &str, array: &'a ArrayRef) -> Result<Column<'a>, String> {
-    let unit_nanos = |unit: &TimeUnit| -> i128 {
-        match unit {
-            TimeUnit::Second => 1_000_000_000,
-            TimeUnit::Millisecond => 1_000_000,
-            TimeUnit::Microsecond => 1_000,
-            TimeUnit::Nanosecond => 1,
-        }
+fn integers<'a, T: ArrowPrimitiveType>(array: &'a ArrayRef) -> Column<'a>
+where
+    T::Native: Into<i64>,
+{
+    let values = array.as_primitive::<T>();
+    Column::Int(Box::new(move |i| values.value(i).into()))
+}
+
+fn floats<'a, T: ArrowPrimitiveType>(array: &'a ArrayRef) -> Column<'a>
+where
+    T::Native: Into<f64>,
+{
+    let values = array.as_primitive::<T>();
+    Column::Float(Box::new(move |i| values.value(i).into()))
+}
+
+fn timestamps<'a, T: ArrowPrimitiveType<Native = i64>>(array: &'a ArrayRef, utc: bool) -> Column<'a> {
+    let values = array.as_primitive::<T>();
+    let scale: i128 = match T::DATA_TYPE {
+        DataType::Timestamp(TimeUnit::Second, _) => 1_000_000_000,
+        DataType::Timestamp(TimeUnit::Millisecond, _) => 1_000_000,
+        DataType::Timestamp(TimeUnit::Microsecond, _) => 1_000,
+        _ => 1,
     };
+    Column::Timestamp(Box::new(move |i| i128::from(values.value(i)) * scale), utc)
+}
+
+fn column<'a>(name: &str, array: &'a ArrayRef) -> Result<Column<'a>, String> {
     Ok(match array.data_type() {
         DataType::Null => Column::Null,
         DataType::Boolean => Column::Boolean(array.as_boolean()),
-        DataType::Int8 => {
-            let values = array.as_primitive::<Int8Type>();
-            Column::Int(Box::new(move |i| i64::from(values.value(i))))
-        }
-        DataType::Int16 => {
-            let values = array.as_primitive::<Int16Type>();
-            Column::Int(Box::new(move |i| i64::from(values.value(i))))
-        }
-        DataType::Int32 => {
-            let values = array.as_primitive::<Int32Type>();
-            Column::Int(Box::new(move |i| i64::from(values.value(i))))
-        }
-        DataType::Int64 => {
-            let values = array.as_primitive::<Int64Type>();
-            Column::Int(Box::new(move |i| values.value(i)))
-        }
-        DataType::UInt8 => {
-            let values = array.as_primitive::<UInt8Type>();
-            Column::Int(Box::new(move |i| i64::from(values.value(i))))
-        }
-        DataType::UInt16 => {
-            let values = array.as_primitive::<UInt16Type>();
-            Column::Int(Box::new(move |i| i64::from(values.value(i))))
-        }
-        DataType::UInt32 => {
-            let values = array.as_primitive::<UInt32Type>();
-            Column::Int(Box::new(move |i| i64::from(values.value(i))))
-        }
+        DataType::Int8 => integers::<Int8Type>(array),
+        DataType::Int16 => integers::<Int16Type>(array),
+        DataType::Int32 => integers::<Int32Type>(array),
+        DataType::Int64 => integers::<Int64Type>(array),
+        DataType::UInt8 => integers::<UInt8Type>(array),
+        DataType::UInt16 => integers::<UInt16Type>(array),
+        DataType::UInt32 => integers::<UInt32Type>(array),
         DataType::UInt64 => Column::UInt(array.as_primitive::<UInt64Type>()),
-        DataType::Float32 => {
-            let values = array.as_primitive::<Float32Type>();
-            Column::Float(Box::new(move |i| f64::from(values.value(i))))
-        }
-        DataType::Float64 => {
-            let values = array.as_primitive::<Float64Type>();
-            Column::Float(Box::new(move |i| values.value(i)))
-        }
+        DataType::Float32 => floats::<Float32Type>(array),
+        DataType::Float64 => floats::<Float64Type>(array),
         DataType::Utf8 => Column::Utf8(array.as_string::<i32>()),
         DataType::LargeUtf8 => Column::LargeUtf8(array.as_string::<i64>()),
         DataType::Date32 => Column::Date(array.as_primitive::<Date32Type>()),
@@ -187,26 +179,12 @@ fn column<'a>(name: &str, array: &'a ArrayRef) -> Result<Column<'a>, String> {
                     ))
                 }
             };
-            let scale = unit_nanos(unit);
-            let value: Box<dyn Fn(usize) -> i128 + 'a> = match unit {
-                TimeUnit::Second => {
-                    let values = array.as_primitive::<TimestampSecondType>();
-                    Box::new(move |i| i128::from(values.value(i)) * scale)
-                }
-                TimeUnit::Millisecond => {
-                    let values = array.as_primitive::<TimestampMillisecondType>();
-                    Box::new(move |i| i128::from(values.value(i)) * scale)
-                }
-                TimeUnit::Microsecond => {
-                    let values = array.as_primitive::<TimestampMicrosecondType>();
-                    Box::new(move |i| i128::from(values.value(i)) * scale)
-                }
-                TimeUnit::Nanosecond => {
-                    let values = array.as_primitive::<TimestampNanosecondType>();
-                    Box::new(move |i| i128::from(values.value(i)))
-                }
-            };
-            Column::Timestamp(value, utc)
+            match unit {
+                TimeUnit::Second => timestamps::<TimestampSecondType>(array, utc),
+                TimeUnit::Millisecond => timestamps::<TimestampMillisecondType>(array, utc),
+                TimeUnit::Microsecond => timestamps::<TimestampMicrosecondType>(array, utc),
+                TimeUnit::Nanosecond => timestamps::<TimestampNanosecondType>(array, utc),
+            }
         }
         other => {
             return Err(format!(
