@@ -1,6 +1,7 @@
 """The hardened container a Docker-image connector runs in, as `docker` SDK create() arguments.
 
-Kept apart from the runner so the security settings can be read and tested without an engine.
+Kept apart from the runner (and from the `docker` package, slow to import) so the security
+settings can be read and tested without an engine.
 """
 
 from __future__ import annotations
@@ -8,8 +9,6 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from typing import Any
-
-from docker.types import Mount
 
 CONTAINER_RUN_DIR = "/dativo/run"
 DEFAULT_USER = "1000:1000"
@@ -81,7 +80,10 @@ def create_arguments(
         "nano_cpus": int(settings.cpus * 1_000_000_000),
         "pids_limit": settings.pids_limit,
         "network_mode": settings.network_mode,
-        "mounts": [Mount(target=CONTAINER_RUN_DIR, source=run_dir, type="bind", read_only=True)],
+        # The Engine API's mount form, which the SDK passes through as it is.
+        "mounts": [
+            {"Target": CONTAINER_RUN_DIR, "Source": run_dir, "Type": "bind", "ReadOnly": True}
+        ],
         "environment": dict(settings.environment),
         "stdin_open": False,
         "tty": False,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
 import shutil
 import signal
@@ -15,6 +16,7 @@ from dativo_core.airbyte.runner import Invocation, Runner, RunningConnector, pri
 from dativo_core.singer.reader import read_line_chunks
 
 READ_BYTES = 1 << 20
+PIPE_BYTES = 1 << 20
 STOP_GRACE_SECONDS = 10.0
 
 
@@ -75,6 +77,9 @@ class ExecutableRunner(Runner):
                 # its workers together.
                 start_new_session=True,
             )
+            with contextlib.suppress(OSError, AttributeError):
+                # A larger pipe lets the connector write on while we wait for the CPU (Linux).
+                fcntl.fcntl(process.stdout.fileno(), fcntl.F_SETPIPE_SZ, PIPE_BYTES)  # type: ignore[union-attr]
             running = _Process(process)
             try:
                 yield running

@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 from dativo_core.airbyte.container import ContainerSettings
-from dativo_core.airbyte.docker_runner import DockerRunner
 from dativo_core.airbyte.errors import ConnectorError
 from dativo_core.airbyte.executable import ExecutableRunner
 from dativo_core.airbyte.pip_install import ensure_installed
@@ -71,6 +70,9 @@ class ConnectorSource:
         """The runner for the install source; a pip package is installed here on first use."""
         source = self.install["source"]
         if source == "docker":
+            # Imported here: the docker SDK costs a quarter second at start-up.
+            from dativo_core.airbyte.docker_runner import DockerRunner
+
             return DockerRunner(_required(self.install, "image"), self.docker)
         if source == "executable":
             return ExecutableRunner(_required(self.install, "executable"), name=self.name)
