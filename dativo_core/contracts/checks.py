@@ -303,32 +303,39 @@ def composite_key(columns: list[pa.Array], separator: str = "\x1f") -> pa.Array:
     return pc.binary_join_element_wise(*as_text, separator)
 
 
+def _listed_values(listed: list[Any], arrow_type: pa.DataType) -> pa.Array:
+    """Values named in a contract as the column's type; ones that cannot be of it match nothing."""
+    kept = []
+    for value in listed:
+        try:
+            kept.append(cast_array(pa.array([value]), arrow_type))
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
+            continue
+    return pa.concat_arrays(kept) if kept else pa.array([], arrow_type)
+
+
+def _none_of(values: pa.Array) -> pa.Array:
+    return pc.fill_null(pa.nulls(len(values), pa.bool_()), False)
+
+
 def metric_offenders(rule: QualityRule, values: pa.Array) -> pa.Array:
     """The rows a count metric counts, as a boolean mask."""
     if rule.metric == "nullValues":
         return values.is_null()
     if rule.metric == "missingValues":
         listed = rule.arguments.get("missingValues") or [None]
-        wanted = [v for v in listed if v is not None]
-        hit = pc.is_in(values, value_set=pa.array(wanted, values.type)) if wanted else None
-        null_counts = None in listed
-        if hit is None:
-            return (
-                values.is_null()
-                if null_counts
-                else pc.fill_null(pa.nulls(len(values), pa.bool_()), False)
-            )
-        hit = pc.fill_null(hit, False)
-        return pc.or_(hit, values.is_null()) if null_counts else hit
+        wanted = _listed_values([v for v in listed if v is not None], values.type)
+        hit = pc.fill_null(pc.is_in(values, value_set=wanted), False)
+        return pc.or_(hit, values.is_null()) if None in listed else hit
     if rule.metric == "invalidValues":
-        bad = pc.fill_null(pa.nulls(len(values), pa.bool_()), False)
+        bad = _none_of(values)
         if "validValues" in rule.arguments:
-            valid = pa.array(rule.arguments["validValues"]).cast(values.type)
+            valid = _listed_values(rule.arguments["validValues"], values.type)
             bad = pc.or_(bad, pc.invert(pc.is_in(values, value_set=valid)))
         if "pattern" in rule.arguments:
-            bad = pc.or_(
-                bad, pc.invert(pc.match_substring_regex(values, rule.arguments["pattern"]))
-            )
+            as_text = values if pa.types.is_string(values.type) else pc.cast(values, pa.string())
+            matches = pc.match_substring_regex(as_text, rule.arguments["pattern"])
+            bad = pc.or_(bad, pc.invert(matches))
         return pc.and_(bad, values.is_valid())
     if rule.metric == "duplicateValues":
         return pc.and_(pc.invert(first_occurrence_mask(values)), values.is_valid())

@@ -494,3 +494,42 @@ def test_schema_level_rules_must_name_fields_of_the_object():
     quality = [{"metric": "duplicateValues", "mustBe": 0, "arguments": {"properties": ["a", "zz"]}}]
     with pytest.raises(DocumentError, match=r"schema object 't'.*unknown: \['zz'\]"):
         ContractValidator(contract_table([{"name": "a", "logicalType": "string"}], quality))
+
+
+def test_listed_values_are_compared_in_the_column_type():
+    props = [
+        {
+            "name": "size",
+            "logicalType": "integer",
+            "quality": [
+                {
+                    "metric": "invalidValues",
+                    "arguments": {"validValues": [1, "2", "three"]},
+                    "mustBe": 0,
+                },
+                {"metric": "missingValues", "arguments": {"missingValues": ["", -1]}, "mustBe": 0},
+            ],
+        },
+        {
+            "name": "day",
+            "logicalType": "date",
+            "quality": [
+                {"metric": "invalidValues", "arguments": {"pattern": "-01$"}, "mustBe": 0},
+            ],
+        },
+    ]
+    result = validate(
+        props,
+        [
+            {"size": 1, "day": "2024-01-01"},
+            {"size": 2, "day": "2024-01-02"},
+            {"size": 3, "day": None},
+            {"size": -1, "day": "2024-02-01"},
+        ],
+    )
+    assert broken(result) == [
+        (1, "day", "invalidValues"),
+        (2, "size", "invalidValues"),
+        (3, "size", "invalidValues"),
+        (3, "size", "missingValues"),
+    ]
