@@ -1,6 +1,6 @@
 """A scripted Airbyte source for failure tests: its config says what it prints and how it ends.
 
-Config: {"pid_file": path, "messages": [AirbyteMessage, ...], "exit_code": int, "hang": bool}. `discover` answers
+`spec` answers a one-property spec. Config: {"pid_file": path, "messages": [AirbyteMessage, ...], "exit_code": int, "hang": bool}. `discover` answers
 one stream, `items`; `read` prints the messages and then exits with exit_code (os._exit, like a
 killed process: no clean-up), or sleeps when `hang` is set. `pid_file` gets its pid and the
 path of its config file.
@@ -28,8 +28,18 @@ CATALOG = {
 }
 
 
+SPEC = {
+    "type": "SPEC",
+    "spec": {"connectionSpecification": {"type": "object", "required": ["pid_file"],
+                                         "properties": {"pid_file": {"type": "string"}}}},
+}
+
+
 def main() -> None:
     command = sys.argv[1]
+    if command == "spec":
+        print(json.dumps(SPEC), flush=True)
+        return
     config = json.load(open(sys.argv[sys.argv.index("--config") + 1]))
     if command == "discover":
         print(json.dumps(CATALOG), flush=True)
