@@ -13,6 +13,9 @@ import pyarrow.parquet as pq
 from singer_sdk.helpers._batch import BatchConfig
 
 _FORMATS = ("jsonl", "parquet")
+# Parquet row groups of this many rows at least (CSV batches are far smaller), so readers get
+# a few large row groups instead of many tiny ones.
+ROW_GROUP_ROWS = 64 * 1024
 _COMPRESSIONS = (None, "none", "gzip")
 
 
@@ -44,6 +47,8 @@ class BatchFileWriter:
         self._files = ExitStack()
         self._out: IO[bytes] | None = None
         self._parquet: pq.ParquetWriter | None = None
+        self._row_group: list[pl.DataFrame] = []
+        self._row_group_rows = 0
 
     def _suffix(self) -> str:
         if self._config.encoding.format == "parquet":
@@ -64,12 +69,21 @@ class BatchFileWriter:
         if self._config.encoding.format == "jsonl":
             frame.write_ndjson(self._out)
             return
-        table = frame.to_arrow()
+        self._row_group.append(frame)
+        self._row_group_rows += frame.height
+        if self._row_group_rows >= ROW_GROUP_ROWS:
+            self._write_row_group()
+
+    def _write_row_group(self) -> None:
+        if not self._row_group:
+            return
+        table = pl.concat(self._row_group, rechunk=False).to_arrow()
+        self._row_group, self._row_group_rows = [], 0
         if self._parquet is None:
             self._parquet = pq.ParquetWriter(
                 self._out, table.schema, compression="gzip" if self._gzip else "snappy"
             )
-        self._parquet.write_table(table)
+        self._parquet.write_table(table, row_group_size=max(table.num_rows, 1))
 
     def write(self, frame: pl.DataFrame) -> list[str]:
         """Add rows; returns the URLs of batch files that became full."""
@@ -90,6 +104,7 @@ class BatchFileWriter:
         """Finish the open batch file, if any; returns its URL."""
         if self._out is None or self._filename is None:
             return []
+        self._write_row_group()
         if self._parquet is not None:
             self._parquet.close()
             self._parquet = None

@@ -249,21 +249,28 @@ class CSVStream(Stream):
         kinds = self._file_kinds(selected)
         limit = _RecordLimit(self.ABORT_AT_RECORD_COUNT)
         files = BatchFileWriter(batch_config, self.tap_name, self.name)
-        for source in self._pending_files():
-            for frame in self._frames(source, kinds, selected):
-                part = limit.take(frame)
-                if part is None:
-                    for url in files.close():
+        # As for RECORD lines: one helper thread writes a batch while the next one is parsed.
+        with ThreadPoolExecutor(max_workers=1) as writer:
+            for source in self._pending_files():
+                written: Future[list[str]] | None = None
+                for frame in self._frames(source, kinds, selected):
+                    part = limit.take(frame)
+                    for url in written.result() if written is not None else []:
                         yield batch_config.encoding, [url]
-                    self._stop_at_limit()
-                    return
-                for url in files.write(part):
+                    written = None
+                    if part is None:
+                        for url in files.close():
+                            yield batch_config.encoding, [url]
+                        self._stop_at_limit()
+                        return
+                    written = writer.submit(files.write, part)
+                for url in written.result() if written is not None else []:
                     yield batch_config.encoding, [url]
-            last = files.close()
-            if self.replication_method == "INCREMENTAL":
-                self._advance_bookmark(source)
-            for url in last:
-                yield batch_config.encoding, [url]
+                last = files.close()
+                if self.replication_method == "INCREMENTAL":
+                    self._advance_bookmark(source)
+                for url in last:
+                    yield batch_config.encoding, [url]
 
 
 @dataclass
