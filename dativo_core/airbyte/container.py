@@ -6,6 +6,7 @@ settings can be read and tested without an engine.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from dataclasses import dataclass, field
 from typing import Any
@@ -51,9 +52,7 @@ def effective_settings(settings: ContainerSettings) -> ContainerSettings:
     euid = os.geteuid()
     if euid == 0 or settings.user_ids()[0] == euid:
         return settings
-    return ContainerSettings(
-        **{**settings.__dict__, "user": f"{euid}:{os.getegid()}"},
-    )
+    return dataclasses.replace(settings, user=f"{euid}:{os.getegid()}")
 
 
 def create_arguments(

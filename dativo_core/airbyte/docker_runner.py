@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import sys
 from collections.abc import Iterator
@@ -22,6 +23,7 @@ from dativo_core.airbyte.runner import Invocation, Runner, RunningConnector, pri
 from dativo_core.singer.reader import read_line_chunks
 
 STOP_GRACE_SECONDS = 10
+log = logging.getLogger("dativo.airbyte.docker")
 
 
 class _AttachedStdout:
@@ -80,6 +82,7 @@ class DockerRunner(Runner):
         try:
             client.images.get(self.image)
         except ImageNotFound:
+            log.info("pulling image %s", self.image)
             try:
                 client.images.pull(self.image)
             except DockerException as exc:

@@ -165,9 +165,11 @@ def _terminate(signum: int, frame: Any) -> NoReturn:
 @click.option("--state", "state_path", type=click.Path(dir_okay=False))
 @click.option("--discover", is_flag=True, help="print the Singer catalog")
 @click.option("--about", is_flag=True, help="print settings and capabilities as JSON")
+@click.option("--format", "about_format", type=click.Choice(["json"]), default="json",
+              help="--about output format (JSON only; accepted as singer-sdk taps accept it)")
 @click.option("--test", is_flag=True, help="check the connection (Airbyte `check`)")
 @click.option("--log-level", default="INFO", show_default=True)
-def main(log_level: str, **options: Any) -> None:
+def main(log_level: str, about_format: str, **options: Any) -> None:
     logging.basicConfig(
         level=log_level.upper(), stream=sys.stderr, format="%(name)s %(levelname)s %(message)s"
     )
