@@ -23,11 +23,15 @@ log = logging.getLogger("target-iceberg")
               help="JSON config file (see --about for its settings).")
 @click.option("--input", "input_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Read Singer messages from this file instead of stdin.")
+@click.option("--committed-state", is_flag=True,
+              help="Print the state the tables' last commits reached (for the tap's --state) and exit.")
 @click.option("--about", is_flag=True, help="Show the target's name, capabilities and settings.")
 @click.option("--format", "about_format", type=click.Choice(["json", "markdown"]), default=None,
               help="Format of --about (text defaults to json).")
 @click.version_option(__version__, "--version", prog_name="target-iceberg")
-def main(config_path: Path | None, input_path: Path | None, about: bool, about_format: str | None) -> None:
+def main(
+    config_path: Path | None, input_path: Path | None, committed_state: bool, about: bool, about_format: str | None
+) -> None:
     """Load Singer messages into Apache Iceberg tables, one table per stream."""
     if about:
         text = about_markdown() if about_format == "markdown" else json.dumps(about_info(), indent=2)
@@ -44,6 +48,12 @@ def main(config_path: Path | None, input_path: Path | None, about: bool, about_f
     previous_stdout, sys.stdout = sys.stdout, sys.stderr
     try:
         config = TargetConfig.load(config_path)
+        if committed_state:
+            from dativo_target_iceberg.recovery import recover_from_catalog
+
+            state = recover_from_catalog(open_catalog(config), config.namespace).state
+            output.write_raw(json.dumps(state or {}).encode() + b"\n")
+            return
         loader = Loader(config, open_catalog(config), output)
         if input_path is not None:
             with input_path.open("rb", buffering=0) as source:

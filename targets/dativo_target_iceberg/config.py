@@ -54,6 +54,14 @@ SETTINGS_SCHEMA: dict[str, Any] = {
             "default": 300,
             "description": "Commit once the oldest buffered record is this old (checked on input).",
         },
+        "exactly_once": {
+            "type": "boolean",
+            "default": False,
+            "description": (
+                "The tap is resumed from `target-iceberg --committed-state` (as `dativo pipe` "
+                "does): rows committed beyond that state are skipped when the tap sends them again."
+            ),
+        },
         "load_method": {
             "type": "string",
             "enum": list(LOAD_METHODS),
@@ -67,7 +75,15 @@ SETTINGS_SCHEMA: dict[str, Any] = {
                 "type": "object",
                 "properties": {
                     "table": {"type": "string", "description": "Table name instead of the derived one."},
-                    "load_method": {"type": "string", "enum": list(LOAD_METHODS)},
+                    "exactly_once": {
+            "type": "boolean",
+            "default": False,
+            "description": (
+                "The tap is resumed from `target-iceberg --committed-state` (as `dativo pipe` "
+                "does): rows committed beyond that state are skipped when the tap sends them again."
+            ),
+        },
+        "load_method": {"type": "string", "enum": list(LOAD_METHODS)},
                 },
                 "additionalProperties": False,
             },
@@ -96,6 +112,7 @@ class TargetConfig:
     max_batch_rows: int = SETTINGS_SCHEMA["properties"]["max_batch_rows"]["default"]
     max_batch_bytes: int = SETTINGS_SCHEMA["properties"]["max_batch_bytes"]["default"]
     max_batch_age_seconds: float = SETTINGS_SCHEMA["properties"]["max_batch_age_seconds"]["default"]
+    exactly_once: bool = False
     load_method: str = "append-only"
     streams: dict[str, StreamOptions] = field(default_factory=dict)
 

@@ -30,6 +30,7 @@ from dativo_core.singer import (
 )
 from dativo_target_iceberg.catalog import table_name_for_stream
 from dativo_target_iceberg.config import TargetConfig
+from dativo_target_iceberg.recovery import recover_from_catalog
 from dativo_target_iceberg.stream_schema import stream_schema
 from dativo_target_iceberg.source import LineBlock, read_line_blocks
 from dativo_target_iceberg.table_writer import TableWriter
@@ -71,6 +72,8 @@ class Loader:
         self._emitted_state: bytes | None = None
         self._oldest_buffered: float | None = None
         catalog.create_namespace_if_not_exists(config.namespace)
+        # Rows per stream a resumed tap sends again although they are committed already.
+        self._skip_rows = recover_from_catalog(catalog, config.namespace).skip_rows if config.exactly_once else {}
 
     def run(self, source: BinaryIO) -> LoadSummary:
         for block in read_line_blocks(source):
@@ -130,7 +133,15 @@ class Loader:
                 "RECORD before the stream's SCHEMA", line=line_numbers[0], stream=stream,
                 hint="A tap must send a stream's SCHEMA message before its records",
             )
-        writer.add(writer.converter.convert(data, line_numbers))
+        batch = writer.converter.convert(data, line_numbers)
+        skip = self._skip_rows.get(stream, 0)
+        if skip:
+            self._skip_rows[stream] = max(0, skip - batch.num_rows)
+            batch = batch.slice(min(skip, batch.num_rows))
+            log.info("stream '%s': skipped %d rows committed by an earlier run", stream, min(skip, len(line_numbers)))
+            if not batch.num_rows:
+                return
+        writer.add(batch)
         if self._oldest_buffered is None:
             self._oldest_buffered = time.monotonic()
         if self._flush_due():
@@ -145,6 +156,9 @@ class Loader:
             self._latest_state = orjson.dumps(message.value)
             for writer in self.writers.values():
                 writer.state_received()
+            if any(self._skip_rows.values()):
+                log.warning("line %d: STATE before all committed rows were sent again: is the tap "
+                            "resumed from `target-iceberg --committed-state`?", line)
             if not self._buffered_rows():
                 self._emit_state()
         elif isinstance(message, ActivateVersionMessage):
@@ -177,7 +191,9 @@ class Loader:
                 hint="Give one of them its own name with the `streams.<name>.table` setting",
             )
         self._tables[identifier] = message.stream
-        self.writers[message.stream] = TableWriter(self.catalog, identifier, schema, line)
+        self.writers[message.stream] = TableWriter(
+            self.catalog, identifier, schema, line, rows_already_committed=self._skip_rows.get(message.stream, 0)
+        )
 
     # -- committing ---------------------------------------------------------------------------
 

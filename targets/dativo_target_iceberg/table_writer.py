@@ -27,7 +27,14 @@ def _identifier_capable(field: pa.Field) -> bool:
 class TableWriter:
     """Buffers a stream's converted batches and appends them to its table in one commit."""
 
-    def __init__(self, catalog: Catalog, identifier: tuple[str, str], schema: StreamSchema, line: int):
+    def __init__(
+        self,
+        catalog: Catalog,
+        identifier: tuple[str, str],
+        schema: StreamSchema,
+        line: int,
+        rows_already_committed: int = 0,
+    ):
         self.catalog = catalog
         self.identifier = identifier
         self.stream = schema.stream
@@ -37,7 +44,8 @@ class TableWriter:
         self._batches: list[pa.Table] = []
         self.buffered_rows = 0
         self.buffered_bytes = 0
-        self.rows_after_state = 0
+        # Rows committed after the last STATE: a resumed run counts the ones it skips here.
+        self.rows_after_state = rows_already_committed
 
     @property
     def name(self) -> str:
@@ -54,7 +62,9 @@ class TableWriter:
         return self._evolve(table, schema, line)
 
     def _create(self, schema: StreamSchema) -> Table:
-        transaction = self.catalog.create_table_transaction(self.identifier, schema=schema.arrow)
+        transaction = self.catalog.create_table_transaction(
+            self.identifier, schema=schema.arrow, properties={STREAM_PROPERTY: schema.stream}
+        )
         keys = [k for k in schema.key_properties if _identifier_capable(schema.arrow.field(k))]
         if keys:
             with transaction.update_schema() as update:
