@@ -239,7 +239,22 @@ def _nested_required(
 
 
 def nested_findings(path: str, f: ContractField, values: pa.Array) -> Iterator[Finding]:
-    """Required children and options of object fields, inside rows where the object is present."""
+    """Rules inside objects and array items, reported on the row that holds them.
+
+    An object's children are checked where the object is present; array items are checked
+    flattened, and each finding is mapped back to its row.
+    """
+    if f.kind == "array" and f.items is not None and pa.types.is_list(values.type):
+        items = pc.list_flatten(values)
+        owner = pc.list_parent_indices(values)
+        item_path = f"{path}[]"
+        for found in [
+            *option_findings(item_path, f.items, items),
+            *nested_findings(item_path, f.items, items),
+        ]:
+            rows = owner.take(pa.array(found.rows, pa.int64())).to_pylist()
+            yield Finding(found.rule, found.field, rows, found.messages)
+        return
     if not (f.fields and pa.types.is_struct(values.type)):
         return
     required = [c.name for c in f.fields if c.required or c.primary_key]

@@ -533,3 +533,48 @@ def test_listed_values_are_compared_in_the_column_type():
         (3, "size", "invalidValues"),
         (3, "size", "missingValues"),
     ]
+
+
+def test_array_items_are_checked_and_reported_on_their_row():
+    props = [
+        {
+            "name": "emails",
+            "logicalType": "array",
+            "items": {
+                "name": "email",
+                "logicalType": "string",
+                "logicalTypeOptions": {"format": "email"},
+            },
+        },
+        {
+            "name": "lines",
+            "logicalType": "array",
+            "items": {
+                "name": "line",
+                "logicalType": "object",
+                "properties": [
+                    {
+                        "name": "qty",
+                        "logicalType": "integer",
+                        "required": True,
+                        "logicalTypeOptions": {"minimum": 1},
+                    },
+                ],
+            },
+        },
+    ]
+    result = validate(
+        props,
+        [
+            {"emails": ["a@b.co"], "lines": [{"qty": 1}]},
+            {"emails": ["a@b.co", "nope", "x"], "lines": []},
+            {"emails": None, "lines": [{"qty": 2}, {"qty": 0}, {"qty": None}]},
+        ],
+    )
+    assert broken(result) == [
+        (1, "emails[]", "format"),
+        (1, "emails[]", "format"),
+        (2, "lines[].qty", "minimum"),
+        (2, "lines[].qty", "required"),
+    ]
+    assert result.good_indices.to_pylist() == [0]
