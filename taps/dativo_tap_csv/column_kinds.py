@@ -118,6 +118,8 @@ def kind_of(text: pa.Array) -> Kind:
 
 def first_misfit(text: pa.Array, kind: Kind) -> int | None:
     """Index of the first value that does not fit `kind` (used only to report an error)."""
+    if fits(text, kind):
+        return None
     for index in range(len(text)):
         if not fits(text.slice(index, 1), kind):
             return index

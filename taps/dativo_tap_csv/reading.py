@@ -134,14 +134,9 @@ def read_header(path: Path, spec: FileSpec) -> list[str]:
     return names
 
 
-def _not_utf8(path: Path, spec: FileSpec, cause: Exception) -> CSVFileError:
-    return CSVFileError(
-        f"file '{path}' is not valid {spec.encoding} ({cause}); "
-        "set the stream's `encoding` to the file's encoding, e.g. \"latin-1\""
-    )
-
-
-def _misfit_error(path: Path, spec: FileSpec, row: int, column: str, kind: Kind, value: object) -> CSVFileError:
+def _misfit_error(
+    path: Path, spec: FileSpec, row: int, column: str, kind: Kind, value: object
+) -> CSVFileError:
     return CSVFileError(
         f"{_where(path, spec, row)}, column '{column}': value {value!r} is not a valid "
         f"{kind.value}. The column type was inferred from earlier rows (see `infer_max_rows`) "
@@ -207,6 +202,11 @@ def _batches(
                 f"{where}: expected {problem.expected} fields like the header, "
                 f"got {problem.actual}: {problem.text[:200]!r}"
             ) from exc
+        if "invalid UTF8" in str(exc):
+            raise CSVFileError(
+                f"file '{path}' is not valid {spec.encoding} ({exc}); "
+                "set the stream's `encoding` to the file's encoding, e.g. \"latin-1\""
+            ) from exc
         raise
 
 
@@ -226,11 +226,7 @@ def read_batches(
                 batch = _with_datetimes(batch, path, spec, kinds, next_row)
             next_row += batch.num_rows
             yield batch
-    except CSVFileError:
-        raise
     except pa.ArrowInvalid as exc:
-        if "invalid UTF8" in str(exc):
-            raise _not_utf8(path, spec, exc) from exc
         if "conversion error" in str(exc):
             raise _locate_misfit(path, spec, kinds, block_size, exc) from exc
         raise CSVFileError(f"file '{path}': {exc}") from exc
@@ -243,9 +239,5 @@ def read_text_batches(
     types = {name: pa.string() for name in columns}
     try:
         yield from _batches(path, spec, columns, types, block_size)
-    except CSVFileError:
-        raise
     except pa.ArrowInvalid as exc:
-        if "invalid UTF8" in str(exc):
-            raise _not_utf8(path, spec, exc) from exc
         raise CSVFileError(f"file '{path}': {exc}") from exc
