@@ -45,6 +45,12 @@ _config_path = click.Path(exists=True, dir_okay=False, path_type=Path)
     help="After Ctrl-C/SIGTERM, seconds the target gets to commit before it is terminated.",
 )
 @click.option(
+    "--resume-from-target",
+    is_flag=True,
+    help="Before the run, ask the target for the state its last commit reached "
+    "(TARGET --committed-state, as target-iceberg answers) and resume the tap from it.",
+)
+@click.option(
     "--child-stderr/--no-child-stderr",
     default=True,
     show_default=True,
@@ -61,6 +67,7 @@ def pipe(
     target_arg: tuple[str, ...],
     progress_interval: float,
     stop_timeout: float,
+    resume_from_target: bool,
     child_stderr: bool,
 ) -> None:
     """Run a Singer tap into a Singer target, keeping the state between runs.
@@ -78,6 +85,7 @@ def pipe(
         progress_interval=progress_interval,
         stop_timeout=stop_timeout,
         forward_stderr=child_stderr,
+        resume_from_target=resume_from_target,
     )
     try:
         with _stop_on_signals(runner):

@@ -9,6 +9,10 @@ Semantics, in the order things can go wrong:
   what it has committed. The run still fails, naming the tap.
 - When the target fails (or exits before reading all input), the tap is stopped, since its
   output has nowhere to go. The saved state is the last one the target emitted before failing.
+- With `resume_from_target`, the target is first asked which state its tables' last commits
+  reached (`TARGET --config FILE --committed-state`, as target-iceberg answers); when it names
+  one, the tap resumes from it and it is saved. That closes the one gap left above: a crash
+  after the target committed but before its state line was saved.
 - On a stop request (SIGINT/SIGTERM to `dativo pipe`), the tap is asked to stop (SIGTERM) and
   the target gets end of input to commit what it received. After `stop_timeout` seconds, or at
   a second request, both are terminated, and killed `KILL_GRACE_SECONDS` later.
@@ -38,18 +42,22 @@ from dativo_core.pipe.plugin import PluginCommand
 from dativo_core.pipe.progress import DEFAULT_INTERVAL_SECONDS, ProgressReporter
 from dativo_core.pipe.relay import Relay, widen_pipe
 from dativo_core.pipe.state_store import NoState, PipeState
-from dativo_core.pipe.stderr_tail import StderrTail
-from dativo_core.pipe.target_state import TargetStateReader
+from dativo_core.pipe.stderr_tail import DEFAULT_TAIL_LINES, StderrTail
+from dativo_core.pipe.target_state import TargetStateReader, parse_state_line
 
 DEFAULT_STOP_TIMEOUT_SECONDS = 30.0
 KILL_GRACE_SECONDS = 5.0
 _TICK_SECONDS = 0.2
 _STDERR_DRAIN_SECONDS = 5.0
+COMMITTED_STATE_TIMEOUT_SECONDS = 300.0
 """How long to read a child's stderr after it exited: a process it left behind may keep it open."""
 
 
 class Outcome(enum.IntEnum):
-    """How a pipe ended; the value is the exit code of `dativo pipe` (2 is click's usage error)."""
+    """How a pipe ended; the value is the exit code of `dativo pipe` (2 is click's usage error).
+
+    INTERRUPTED exits with 128 + the signal number instead, as shells do.
+    """
 
     OK = 0
     TAP_FAILED = 1
@@ -62,9 +70,19 @@ class Outcome(enum.IntEnum):
 class PipeResult:
     outcome: Outcome
     message: str
-    records: dict[str, int]
-    last_state: dict[str, Any] | None
-    exit_code: int = field(default=0)
+    records: dict[str, int] = field(default_factory=dict)
+    last_state: dict[str, Any] | None = None
+    stop_signal: int | None = None
+
+    @property
+    def exit_code(self) -> int:
+        if self.outcome is Outcome.INTERRUPTED and self.stop_signal is not None:
+            return 128 + self.stop_signal
+        return int(self.outcome)
+
+
+class _TargetQueryError(Exception):
+    """The target could not say which state it has committed."""
 
 
 @dataclass
@@ -111,6 +129,7 @@ class Pipe:
         progress_interval: float = DEFAULT_INTERVAL_SECONDS,
         stop_timeout: float = DEFAULT_STOP_TIMEOUT_SECONDS,
         forward_stderr: bool = True,
+        resume_from_target: bool = False,
     ) -> None:
         self.tap = tap
         self.target = target
@@ -120,6 +139,7 @@ class Pipe:
         self.progress_interval = progress_interval
         self.stop_timeout = stop_timeout
         self.forward_stderr = forward_stderr
+        self.resume_from_target = resume_from_target
         self.counter = RecordCounter()
         self._tap: _Child | None = None
         self._target: _Child | None = None
@@ -142,6 +162,14 @@ class Pipe:
         """Run the pipe to the end; raises StateError if the state cannot be locked or read."""
         with self.state.lock():
             stored = self.state.read()
+            if self.resume_from_target:
+                try:
+                    stored = self._resume_state(stored)
+                except _TargetQueryError as exc:
+                    return PipeResult(Outcome.TARGET_FAILED, str(exc))
+            if self._stop_signal is not None:
+                text = f"interrupted by {signal.Signals(self._stop_signal).name} before the start"
+                return PipeResult(Outcome.INTERRUPTED, text, stop_signal=self._stop_signal)
             with tempfile.TemporaryDirectory(prefix="dativo-pipe-") as private_dir:
                 tap_args = []
                 if self.catalog is not None:
@@ -149,6 +177,53 @@ class Pipe:
                 if stored is not None:
                     tap_args += ["--state", _write_private(Path(private_dir), stored)]
                 return self._run_children(self.tap.argv(*tap_args), self.target.argv())
+
+    def _resume_state(self, stored: dict[str, Any] | None) -> dict[str, Any] | None:
+        """The target's committed state when it has one (then also saved), else the stored one."""
+        committed = self._committed_state()
+        if not committed:
+            self.console.line(
+                f"dativo pipe: the target '{self.target.name}' has no committed state; "
+                "using the stored state"
+            )
+            return stored
+        if committed != stored:
+            self.console.line(
+                f"dativo pipe: resuming from the state the target '{self.target.name}' "
+                f"committed, which differs from the stored one; saving it to {self.state}"
+            )
+            self.state.write(committed)
+        return committed
+
+    def _committed_state(self) -> dict[str, Any] | None:
+        name = self.target.name
+        try:
+            done = subprocess.run(
+                self.target.argv("--committed-state"),
+                stdin=subprocess.DEVNULL,
+                capture_output=True,
+                timeout=COMMITTED_STATE_TIMEOUT_SECONDS,
+                check=False,
+            )
+        except subprocess.TimeoutExpired:
+            raise _TargetQueryError(
+                f"the target '{name}' did not report its committed state within "
+                f"{COMMITTED_STATE_TIMEOUT_SECONDS:g} s"
+            ) from None
+        lines = done.stderr.decode("utf-8", "replace").splitlines()[-DEFAULT_TAIL_LINES:]
+        tail = "".join(f"\n    {line}" for line in lines)
+        if done.returncode != 0:
+            raise _TargetQueryError(
+                f"the target '{name}' could not report its committed state (--committed-state "
+                f"exited with code {done.returncode}); does it support that option?{tail}"
+            )
+        states = [parse_state_line(line) for line in done.stdout.splitlines() if line.strip()]
+        found = [state for state in states if state is not None]
+        if not found:
+            raise _TargetQueryError(
+                f"the target '{name}' printed no state for --committed-state{tail}"
+            )
+        return found[-1]
 
     def _run_children(self, tap_argv: list[str], target_argv: list[str]) -> PipeResult:
         target = self._target = self._start(self.target, target_argv, stdin=subprocess.PIPE)
@@ -262,16 +337,21 @@ class Pipe:
     def _result(
         self, tap: _Child, target: _Child, relay: Relay, states: TargetStateReader
     ) -> PipeResult:
+        outcome, text = self._outcome(tap, target, relay, states)
+        return PipeResult(
+            outcome, text, self.counter.snapshot(), states.last_state, self._stop_signal
+        )
+
+    def _outcome(
+        self, tap: _Child, target: _Child, relay: Relay, states: TargetStateReader
+    ) -> tuple[Outcome, str]:
         saved = self._describe_saved_state(states)
-        records = self.counter.snapshot()
         tap_code, target_code = tap.process.returncode, target.process.returncode
         if self._stop_signal is not None:
             text = f"interrupted by {signal.Signals(self._stop_signal).name}; {saved}"
             if target_code != 0:
                 text += "\n" + target.describe_failure()
-            return PipeResult(
-                Outcome.INTERRUPTED, text, records, states.last_state, 128 + self._stop_signal
-            )
+            return Outcome.INTERRUPTED, text
         if target_code != 0 or relay.sink_broken:
             text = (
                 target.describe_failure()
@@ -280,21 +360,16 @@ class Pipe:
             )
             if tap_code != 0 and not tap.stopped_by_us:
                 text += "\nThe tap failed too: " + tap.describe_failure()
-            return self._failed(Outcome.TARGET_FAILED, f"{text}\n{saved}", records, states)
+            return Outcome.TARGET_FAILED, f"{text}\n{saved}"
         if tap_code != 0:
             text = (
                 f"{tap.describe_failure()}\nThe target committed every complete message the "
                 f"tap wrote before it failed; {saved}"
             )
-            return self._failed(Outcome.TAP_FAILED, text, records, states)
+            return Outcome.TAP_FAILED, text
         if states.save_error is not None:
-            return self._failed(Outcome.STATE_FAILED, str(states.save_error), records, states)
-        return PipeResult(Outcome.OK, saved, records, states.last_state)
-
-    def _failed(
-        self, outcome: Outcome, text: str, records: dict[str, int], states: TargetStateReader
-    ) -> PipeResult:
-        return PipeResult(outcome, text, records, states.last_state, int(outcome))
+            return Outcome.STATE_FAILED, str(states.save_error)
+        return Outcome.OK, saved
 
     def _describe_saved_state(self, states: TargetStateReader) -> str:
         if isinstance(self.state, NoState):

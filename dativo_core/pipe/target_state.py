@@ -69,13 +69,8 @@ class TargetStateReader:
             self._console.line(f"dativo pipe: {exc}")
 
     def _state_of(self, line: bytes) -> dict[str, Any] | None:
-        try:
-            value = orjson.loads(line)
-        except orjson.JSONDecodeError:
-            value = None
-        if isinstance(value, dict) and value.get("type") == "STATE":
-            value = value.get("value")
-        if isinstance(value, dict):
+        value = parse_state_line(line)
+        if value is not None:
             self.states_received += 1
             return value
         self.ignored_lines += 1
@@ -86,3 +81,14 @@ class TargetStateReader:
                 f"state (a JSON object): {preview!r}"
             )
         return None
+
+
+def parse_state_line(line: bytes) -> dict[str, Any] | None:
+    """The state value of one line of a target's stdout, or None when the line is not a state."""
+    try:
+        value = orjson.loads(line)
+    except orjson.JSONDecodeError:
+        return None
+    if isinstance(value, dict) and value.get("type") == "STATE":
+        value = value.get("value")
+    return value if isinstance(value, dict) else None

@@ -85,6 +85,34 @@ print("nothing to do", file=__import__("sys").stderr)
 """
 
 
+# A target keeping a "table" of received ids and its committed state in files named by its
+# config ({"table": path, "committed": path}); it answers --committed-state from that file.
+COMMITTING_TARGET = r"""
+import argparse, json, sys
+
+parser = argparse.ArgumentParser()
+parser.add_argument("--config", required=True)
+parser.add_argument("--committed-state", action="store_true")
+args = parser.parse_args()
+config = json.load(open(args.config))
+if args.committed_state:
+    try:
+        print(json.dumps(json.load(open(config["committed"]))))
+    except FileNotFoundError:
+        print("{}")
+    sys.exit(0)
+with open(config["table"], "a") as table:
+    for line in sys.stdin:
+        message = json.loads(line)
+        if message["type"] == "RECORD":
+            table.write(f"{message['record']['id']}\n")
+        elif message["type"] == "STATE":
+            table.flush()
+            json.dump(message["value"], open(config["committed"], "w"))
+            print(json.dumps(message["value"]), flush=True)
+"""
+
+
 def write_program(folder: Path, name: str, source: str) -> Path:
     """An executable script run by this test's Python, like an installed console script."""
     path = folder / name

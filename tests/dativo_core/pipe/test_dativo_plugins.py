@@ -30,7 +30,7 @@ def table_ids(warehouse: Path) -> list[int]:
 
 
 @pytest.mark.slow
-def test_incremental_csv_into_iceberg_resumes_from_the_saved_state(tmp_path):
+def test_incremental_csv_into_iceberg_resumes_from_saved_and_from_committed_state(tmp_path):
     folder = tmp_path / "customers"
     folder.mkdir()
     (folder / "a.csv").write_text("id,name\n1,Ada\n2,Grace\n")
@@ -45,19 +45,28 @@ def test_incremental_csv_into_iceberg_resumes_from_the_saved_state(tmp_path):
     target = PluginCommand("target", str(BIN / "target-iceberg"), target_config)
     state = KeyedState(LocalStateBackend(tmp_path / "state"), StateKey("acme", "customers"))
 
-    def run_once():
+    def run_once(resume_from_target: bool = False) -> dict[str, int]:
         stderr = io.StringIO()
-        result = Pipe(tap, target, state, console=Console(stderr)).run()
+        pipe = Pipe(
+            tap, target, state, console=Console(stderr), resume_from_target=resume_from_target
+        )
+        result = pipe.run()
         assert result.outcome is Outcome.OK, result.message + stderr.getvalue()
-        return result
+        return result.records
 
-    assert run_once().records == {"customers": 2}
+    assert run_once() == {"customers": 2}
     assert table_ids(warehouse) == [1, 2]
-    assert state.read() is not None
+    committed = state.read()
+    assert committed is not None
 
-    assert run_once().records == {}, "nothing new: the tap resumed from the saved state"
-    assert table_ids(warehouse) == [1, 2]
+    assert run_once() == {}, "nothing new: the tap resumed from the saved state"
 
     (folder / "b.csv").write_text("id,name\n3,Edsger\n")
-    assert run_once().records == {"customers": 1}
+    assert run_once() == {"customers": 1}
     assert table_ids(warehouse) == [1, 2, 3]
+
+    newest = state.read()
+    state.clear()  # as if the pipe died after the target's commit, before it saved the state
+    assert run_once(resume_from_target=True) == {}, "resumed from the Iceberg snapshot's state"
+    assert table_ids(warehouse) == [1, 2, 3]
+    assert state.read() == newest

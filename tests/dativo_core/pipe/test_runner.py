@@ -23,6 +23,7 @@ from dativo_core.state.backend import StateKey
 from dativo_core.state.errors import StateLockedError
 from dativo_core.state.local import LocalStateBackend, StateFile
 from tests.dativo_core.pipe.programs import (
+    COMMITTING_TARGET,
     COUNTING_TAP,
     HANGING_TARGET,
     IMPATIENT_TARGET,
@@ -209,3 +210,50 @@ def test_a_target_that_hangs_after_a_stop_request_is_terminated(tmp_path):
     assert "interrupted by SIGINT" in result.message
     assert "the target 'target-hanging' was killed by SIGTERM" in result.message
     assert "committing..." in result.message
+
+
+def committing_target(tmp_path: Path) -> PluginCommand:
+    program = write_program(tmp_path, "target-committing", COMMITTING_TARGET)
+    files = {"table": str(tmp_path / "table.txt"), "committed": str(tmp_path / "committed.json")}
+    return PluginCommand("target", str(program), write_json(tmp_path / "target.json", files))
+
+
+def test_resume_from_the_state_the_target_committed(tmp_path):
+    target = committing_target(tmp_path)
+    state = StateFile(tmp_path / "s.json")
+    # a crash after the target committed up to id 3, before the pipe saved that state
+    state.write({"bookmarks": {"users": {"id": 1}}})
+    (tmp_path / "table.txt").write_text("1\n2\n3\n")
+    write_json(tmp_path / "committed.json", {"bookmarks": {"users": {"id": 3}}})
+    tap = counting_tap(tmp_path, streams={"users": 5})
+
+    result, stderr = run(tap, target, state, resume_from_target=True)
+
+    assert result.outcome is Outcome.OK, result.message
+    assert "resuming from the state the target 'target-committing' committed" in stderr
+    assert tap_log(tmp_path)["state"] == {"bookmarks": {"users": {"id": 3}}}
+    assert (tmp_path / "table.txt").read_text().split() == ["1", "2", "3", "4", "5"]
+    assert state.read() == {"bookmarks": {"users": {"id": 5}}}
+
+
+def test_resume_from_a_target_with_nothing_committed_uses_the_stored_state(tmp_path):
+    state = StateFile(tmp_path / "s.json")
+    state.write({"bookmarks": {"users": {"id": 4}}})
+    tap = counting_tap(tmp_path, streams={"users": 5})
+
+    result, stderr = run(tap, committing_target(tmp_path), state, resume_from_target=True)
+
+    assert result.outcome is Outcome.OK, result.message
+    assert "has no committed state; using the stored state" in stderr
+    assert tap_log(tmp_path)["sent"] == {"users": [5]}
+
+
+def test_resume_from_a_target_without_the_option_fails_before_the_tap_starts(tmp_path, csv_target):
+    tap = counting_tap(tmp_path, streams={"users": 5})
+
+    result, _ = run(tap, csv_target, StateFile(tmp_path / "s.json"), resume_from_target=True)
+
+    assert result.outcome is Outcome.TARGET_FAILED and result.exit_code == 3
+    assert "the target 'target-csv' could not report its committed state" in result.message
+    assert "--committed-state" in result.message
+    assert not (tmp_path / "tap-log.json").exists()
