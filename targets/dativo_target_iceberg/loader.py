@@ -192,7 +192,9 @@ class Loader:
             )
         self._tables[identifier] = message.stream
         self.writers[message.stream] = TableWriter(
-            self.catalog, identifier, schema, line, rows_already_committed=self._skip_rows.get(message.stream, 0)
+            self.catalog, identifier, schema, line,
+            load_method=self.config.load_method_for(message.stream),
+            rows_already_committed=self._skip_rows.get(message.stream, 0),
         )
 
     # -- committing ---------------------------------------------------------------------------

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import pyarrow as pa
+import pyarrow.compute as pc
 from pyiceberg.catalog import Catalog
 from pyiceberg.exceptions import NoSuchTableError, TableAlreadyExistsError, ValidationError
 from pyiceberg.table import Table
+from pyiceberg.table.upsert_util import create_match_filter
 
 from dativo_core.singer import SingerProtocolError
 from dativo_target_iceberg.records import RecordConverter
@@ -14,6 +16,17 @@ from dativo_target_iceberg.stream_schema import StreamSchema
 STATE_PROPERTY = "dativo.state"
 STREAM_PROPERTY = "dativo.stream"
 ROWS_AFTER_STATE_PROPERTY = "dativo.rows-after-state"
+
+
+def last_per_key(data: pa.Table, keys: list[str]) -> pa.Table:
+    """Keep, for each key, only its last row: within a batch the latest record wins."""
+    position = "__dativo_position"
+    numbered = data.append_column(position, pa.array(range(data.num_rows), pa.int64()))
+    last = numbered.group_by(keys, use_threads=False).aggregate([(position, "max")])
+    if last.num_rows == data.num_rows:
+        return data
+    positions = last.column(f"{position}_max")
+    return data.take(pc.take(positions, pc.sort_indices(positions)))
 
 
 def _identifier_capable(field: pa.Field) -> bool:
@@ -33,9 +46,17 @@ class TableWriter:
         identifier: tuple[str, str],
         schema: StreamSchema,
         line: int,
+        load_method: str = "append-only",
         rows_already_committed: int = 0,
     ):
+        if load_method == "upsert" and not schema.key_properties:
+            raise SingerProtocolError(
+                "load_method upsert needs key_properties", line=line, stream=schema.stream,
+                hint="Send key_properties in the SCHEMA message or use append-only for this stream",
+            )
         self.catalog = catalog
+        self.load_method = load_method
+        self._replaced = False  # overwrite: the first commit of the run replaces the table
         self.identifier = identifier
         self.stream = schema.stream
         self.schema = schema
@@ -114,9 +135,31 @@ class TableWriter:
         properties = {STREAM_PROPERTY: self.stream, ROWS_AFTER_STATE_PROPERTY: str(self.rows_after_state)}
         if state is not None:
             properties[STATE_PROPERTY] = state.decode()
-        self.table.append(data, snapshot_properties=properties)
+        if self.load_method == "upsert":
+            self._upsert(data, properties)
+        elif self.load_method == "overwrite" and not self._replaced:
+            if self.table.current_snapshot() is None:
+                self.table.append(data, snapshot_properties=properties)
+            else:
+                self.table.overwrite(data, snapshot_properties=properties)
+            self._replaced = True
+        else:
+            self.table.append(data, snapshot_properties=properties)
         rows = self.buffered_rows
         self._batches.clear()
         self.buffered_rows = 0
         self.buffered_bytes = 0
         return rows
+
+    def _upsert(self, data: pa.Table, properties: dict[str, str]) -> None:
+        """Replace rows whose keys arrive again, in one atomic commit (delete, then append).
+
+        Done here rather than with pyiceberg's `Table.upsert`, which compares old and new rows
+        column by column and fails once the table schema has gained columns.
+        """
+        keys = list(self.schema.key_properties)
+        data = last_per_key(data, keys)
+        with self.table.transaction() as transaction:
+            if self.table.current_snapshot() is not None:
+                transaction.delete(create_match_filter(data.select(keys), keys), snapshot_properties=properties)
+            transaction.append(data, snapshot_properties=properties)
