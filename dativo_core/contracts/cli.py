@@ -12,11 +12,9 @@ import click
 
 from dativo_core.contracts.mapper import DEFAULT_BATCH_ROWS, ContractMapper
 from dativo_core.contracts.model import load_contract
-from dativo_core.contracts.validator import Policy
+from dativo_core.contracts.validator import Policy, check_table_usable
 from dativo_core.documents import DocumentError
 from dativo_core.singer.errors import SingerProtocolError
-
-log = logging.getLogger("dativo.validate")
 
 # Settings a --config file (how Meltano runs mappers) may hold, and the option each one sets.
 CONFIG_KEYS = {
@@ -106,6 +104,8 @@ def validate(
         raise click.UsageError("--policy quarantine needs --quarantine-file to put bad records in")
     try:
         contract = load_contract(contract_path)
+        for table in contract.tables:
+            check_table_usable(table)
     except DocumentError as exc:
         raise click.ClickException(f"invalid contract: {exc}") from None
     with contextlib.ExitStack() as stack:

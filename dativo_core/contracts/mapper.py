@@ -29,6 +29,7 @@ from dativo_core.contracts.validator import (
     ContractViolationError,
     Policy,
     Violation,
+    check_table_usable,
 )
 from dativo_core.singer.errors import SingerProtocolError
 from dativo_core.singer.messages import SchemaMessage, message_from_dict
@@ -231,6 +232,8 @@ class ContractMapper:
         self.batch_bytes = batch_bytes
         self.validators: dict[str, ContractValidator | None] = {}
         self.decoders: dict[str, _Decoder] = {}
+        for table in contract.tables:
+            check_table_usable(table)  # a contract error stops the run before any record
         self.one_pass_schema = _one_pass_schema([_Decoder(t) for t in contract.tables])
         self.buffers: dict[str, _StreamBuffer] = {}
         self.tallies: dict[str, StreamTally] = {}
@@ -315,7 +318,6 @@ class ContractMapper:
 
     def _classify(self, lines: list[bytes], numbers: list[int]) -> _ClassifiedChunk:
         """Type and stream of every line, and the records too when one pass can decode them.
-
 
         When a record has a value of the wrong JSON type the single pass fails; the chunk is then
         read for its envelope only and each batch decoded on its own, locating the bad lines.

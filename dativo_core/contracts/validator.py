@@ -79,6 +79,44 @@ def _describe_type(f: ContractField) -> str:
     return f"{f.kind} ({fmt})" if fmt else str(f.kind)
 
 
+def check_table_usable(table: ContractTable) -> None:
+    """Bounds, patterns and schema-level rules that cannot be evaluated are contract errors,
+    found before any record."""
+    schema = arrow_schema(table)
+    where = f"schema object '{table.name}'"
+
+    def walk(f: ContractField, path: str, arrow_type: pa.DataType) -> None:
+        for option in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
+            if option in f.options and f.kind in ("date", "timestamp", "time"):
+                try:
+                    checks.typed_bound(f.options[option], arrow_type, path, option)
+                except ValueError as exc:
+                    raise DocumentError(where, str(exc)) from None
+        patterns = [f.options.get("pattern")] + [r.arguments.get("pattern") for r in f.quality]
+        for pattern in filter(None, patterns):
+            try:
+                checks.check_pattern_compiles(pattern, f"field '{path}'")
+            except ValueError as exc:
+                raise DocumentError(where, str(exc)) from None
+        if pa.types.is_struct(arrow_type):
+            for child in f.fields:
+                walk(child, f"{path}.{child.name}", arrow_type.field(child.name).type)
+
+    for f in table.fields:
+        walk(f, f.name, schema.field(f.name).type)
+    known = {f.name for f in table.fields}
+    for rule in table.quality:
+        names = rule.arguments.get("properties") or []
+        if rule.metric == "rowCount":
+            continue
+        if rule.metric != "duplicateValues" or not names or not set(names) <= known:
+            raise DocumentError(
+                where,
+                f"schema-level {rule.describe()} needs arguments.properties naming fields "
+                f"of the object (unknown: {sorted(set(names) - known)})",
+            )
+
+
 class ContractValidator:
     """Checks batches of one stream against one contract table, remembering keys across batches."""
 
@@ -96,7 +134,7 @@ class ContractValidator:
         self.unique_across_batches = unique_across_batches
         self.rows_seen = 0
         self._seen_keys: dict[tuple[str, ...], pa.Array] = {}
-        self._check_expressions()
+        check_table_usable(table)
 
     @classmethod
     def for_stream(cls, contract: Contract, stream: str, **options: Any) -> ContractValidator:
@@ -107,43 +145,6 @@ class ContractValidator:
                 contract.source, f"no schema object matches stream '{stream}' (objects: {names})"
             )
         return cls(table, **options)
-
-    def _check_expressions(self) -> None:
-        """Bounds, patterns and schema-level rules that cannot be evaluated are contract errors,
-        found before any record."""
-
-        def walk(f: ContractField, path: str, arrow_type: pa.DataType) -> None:
-            for option in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
-                if option in f.options and f.kind in ("date", "timestamp", "time"):
-                    try:
-                        checks.typed_bound(f.options[option], arrow_type, path, option)
-                    except ValueError as exc:
-                        raise DocumentError(
-                            f"schema object '{self.table.name}'", str(exc)
-                        ) from None
-            patterns = [f.options.get("pattern")] + [r.arguments.get("pattern") for r in f.quality]
-            for pattern in filter(None, patterns):
-                try:
-                    checks.check_pattern_compiles(pattern, f"field '{path}'")
-                except ValueError as exc:
-                    raise DocumentError(f"schema object '{self.table.name}'", str(exc)) from None
-            if pa.types.is_struct(arrow_type):
-                for child in f.fields:
-                    walk(child, f"{path}.{child.name}", arrow_type.field(child.name).type)
-
-        for f in self.table.fields:
-            walk(f, f.name, self.schema.field(f.name).type)
-        known = {f.name for f in self.table.fields}
-        for rule in self.table.quality:
-            names = rule.arguments.get("properties") or []
-            if rule.metric == "rowCount":
-                continue
-            if rule.metric != "duplicateValues" or not names or not set(names) <= known:
-                raise DocumentError(
-                    f"schema object '{self.table.name}'",
-                    f"schema-level {rule.describe()} needs arguments.properties naming fields "
-                    f"of the object (unknown: {sorted(set(names) - known)})",
-                )
 
     @property
     def checked_fields(self) -> list[ContractField]:

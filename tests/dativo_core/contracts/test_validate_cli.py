@@ -150,6 +150,20 @@ def test_invalid_contract_is_refused_with_its_path(tmp_path):
     assert "at $.schema[0].properties[9].logicalType: 'bool' is not one of" in done.stderr.decode()
 
 
+def test_contract_rules_that_cannot_run_are_refused_before_any_record(tmp_path):
+    text = (EXAMPLES / "orders.odcs.yaml").read_text()
+    (tmp_path / "c.yaml").write_text(text.replace('"^[A-Z]{3}$"', '"^(?=[A-Z])[A-Z]{3}$"'))
+    done = subprocess.run(
+        [sys.executable, "-m", "dativo_core.contracts.cli", "--contract", str(tmp_path / "c.yaml")],
+        input=b'{"type": "STATE", "value": {}}\n',
+        capture_output=True,
+        timeout=60,
+    )
+    assert done.returncode == 1 and done.stdout == b""
+    assert "schema object 'orders': field 'currency': pattern" in done.stderr.decode()
+    assert "not supported by the RE2 engine" in done.stderr.decode()
+
+
 def test_quarantine_needs_a_file(tmp_path):
     done = subprocess.run(
         [
