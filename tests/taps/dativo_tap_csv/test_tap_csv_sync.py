@@ -302,3 +302,16 @@ def test_stream_maps_path_keeps_incremental_bookmarks(run_tap, tmp_path: Path) -
     bookmark = states(first)[-1]["bookmarks"]["a"]
     assert bookmark["files_at_bookmark"] == [str(tmp_path / "a.csv")]
     assert records(run_tap(config, state=states(first)[-1])) == []
+
+
+def test_command_line_state_round_trip(tap_command, tmp_path: Path) -> None:
+    data = tmp_path / "d.csv"
+    data.write_text("id\n1\n")
+    config = tmp_path / "config.json"
+    config.write_text(json.dumps({"files": [{"entity": "d", "path": str(data)}], "incremental": True}))
+    first = [json.loads(line) for line in tap_command("--config", str(config)).stdout.splitlines()]
+    assert [r["id"] for r in records(first)] == [1]
+    state = tmp_path / "state.json"
+    state.write_text(json.dumps(states(first)[-1]))
+    second = tap_command("--config", str(config), "--state", str(state)).stdout.splitlines()
+    assert records([json.loads(line) for line in second]) == []
