@@ -20,6 +20,7 @@ pub enum Kind {
 /// The kinds inference tries, in order; bit `i` of a candidate mask stands for `INFERRED[i]`.
 const INFERRED: [Kind; 5] = [Kind::Integer, Kind::Boolean, Kind::Date, Kind::DateTime, Kind::Number];
 const ALL_CANDIDATES: u8 = (1 << INFERRED.len()) - 1;
+const NUMBER_BIT: u8 = 1 << 4;
 
 impl Kind {
     /// The type names accepted in the `column_types` config (tap-csv's kind names).
@@ -75,6 +76,10 @@ fn matching_kinds(field: &[u8], candidates: u8) -> u8 {
     for (bit, test) in tests.iter().enumerate() {
         if candidates & (1 << bit) != 0 && test(field) {
             matched |= 1 << bit;
+        }
+        // A decimal integer is a number too; skip parsing it again as a float.
+        if bit == 0 && matched == 1 && field.iter().all(|b| b.is_ascii_digit() || *b == b'-') {
+            return (matched | NUMBER_BIT) & candidates;
         }
     }
     matched
