@@ -133,6 +133,8 @@ class Loader:
                 "RECORD before the stream's SCHEMA", line=line_numbers[0], stream=stream,
                 hint="A tap must send a stream's SCHEMA message before its records",
             )
+        if not writer.converter.versioned and b'"version"' in data:
+            self._keep_versions(writer)  # records carry table versions: ACTIVATE_VERSION needs them
         batch = writer.converter.convert(data, line_numbers)
         skip = self._skip_rows.get(stream, 0)
         if skip:
@@ -162,10 +164,13 @@ class Loader:
             if not self._buffered_rows():
                 self._emit_state()
         elif isinstance(message, ActivateVersionMessage):
-            log.warning(
-                "line %d: ACTIVATE_VERSION for stream '%s' ignored: tables are appended to",
-                line, message.stream,
-            )
+            writer = self.writers.get(message.stream)
+            if writer is None:
+                raise SingerProtocolError(
+                    "ACTIVATE_VERSION before the stream's SCHEMA", line=line, stream=message.stream
+                )
+            self._keep_versions(writer)
+            self.flush(activate=(message.stream, message.version))
         elif isinstance(message, BatchMessage):
             raise SingerProtocolError(
                 "BATCH messages are not supported yet", line=line, stream=message.stream,
@@ -212,10 +217,22 @@ class Loader:
             or time.monotonic() - self._oldest_buffered >= config.max_batch_age_seconds
         )
 
-    def flush(self) -> None:
-        """Commit every buffered batch, each table's snapshot naming the state it reaches."""
+    def _keep_versions(self, writer: TableWriter) -> None:
+        if not writer.converter.versioned:
+            if writer.buffered_rows:
+                self.flush()
+            writer.keep_versions()
+
+    def flush(self, activate: tuple[str, int] | None = None) -> None:
+        """Commit every buffered batch, each table's snapshot naming the state it reaches.
+
+        `activate` (stream, version) makes that stream's commit also remove older versions.
+        """
         for writer in self.writers.values():
-            rows = writer.commit(self._latest_state)
+            if activate is not None and writer.stream == activate[0]:
+                rows = writer.activate_version(activate[1], self._latest_state)
+            else:
+                rows = writer.commit(self._latest_state)
             if rows:
                 self.summary.rows[writer.stream] = self.summary.rows.get(writer.stream, 0) + rows
                 self.summary.commits += 1

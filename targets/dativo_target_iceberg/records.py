@@ -21,6 +21,8 @@ from dativo_core.schema.arrow import holds_json_text
 from dativo_core.singer import RecordMessage, SingerProtocolError, message_from_dict, parse_line
 from dativo_target_iceberg.casting import cast_from_json, first_failing_row, wire_type
 
+VERSION_COLUMN = "_sdc_table_version"
+_VERSION_FIELD = pa.field(VERSION_COLUMN, pa.int64())
 _ARROW_ERRORS = (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, OverflowError)
 _MIN_BLOCK_BYTES = 4 * 1024 * 1024
 
@@ -60,13 +62,19 @@ def _preview(value: Any) -> str:
 class RecordConverter:
     """Converts batches of one stream's RECORD lines to Arrow tables of its table schema."""
 
-    def __init__(self, stream: str, schema: pa.Schema, key_properties: Sequence[str] = ()) -> None:
+    def __init__(
+        self, stream: str, schema: pa.Schema, key_properties: Sequence[str] = (), versioned: bool = False
+    ) -> None:
+        """With `versioned`, each row also gets its message's `version` in `_sdc_table_version`."""
         self.stream = stream
-        self.schema = schema
+        self.versioned = versioned
+        self.schema = schema.append(_VERSION_FIELD) if versioned else schema
+        self._record_schema = schema
         self.key_properties = set(key_properties)
         self._wire_fields = [f.with_type(wire_type(f.type)).with_nullable(True) for f in schema]
-        self._wire_schema = pa.schema(self._wire_fields)
-        self._read_schema = pa.schema([pa.field("record", pa.struct(self._wire_fields))])
+        self._wire_schema = pa.schema(self._wire_fields + ([_VERSION_FIELD] if versioned else []))
+        envelope = [pa.field("record", pa.struct(self._wire_fields))]
+        self._read_schema = pa.schema(envelope + ([pa.field("version", pa.int64())] if versioned else []))
         self._json_text_fields = [f for f in schema if _has_json_text(f)]
         self.native = not self._json_text_fields
 
@@ -78,8 +86,10 @@ class RecordConverter:
         self._check_required(table, line_numbers)
         columns = [
             self._cast_column(table.column(i), target, line_numbers)
-            for i, target in enumerate(self.schema)
+            for i, target in enumerate(self._record_schema)
         ]
+        if self.versioned:
+            columns.append(table.column(VERSION_COLUMN))
         return pa.Table.from_arrays(columns, schema=self.schema)
 
     def _read_native(self, data: bytes) -> pa.Table | None:
@@ -104,7 +114,10 @@ class RecordConverter:
         records = read.column(0)
         if records.null_count:
             return None  # a RECORD without a record object: the Python path says where
-        return pa.Table.from_struct_array(records)
+        table = pa.Table.from_struct_array(records)
+        if self.versioned:
+            table = table.append_column(_VERSION_FIELD, read.column("version"))
+        return table
 
     def _read_python(self, data: bytes, line_numbers: Sequence[int]) -> pa.Table:
         records: list[dict[str, Any]] = []
@@ -122,6 +135,8 @@ class RecordConverter:
                 for field in self._json_text_fields:
                     if field.name in record:
                         record[field.name] = _encode_json_text(record[field.name], field)
+            if self.versioned:
+                record = {**record, VERSION_COLUMN: message.version}
             records.append(record)
         try:
             return pa.Table.from_pylist(records, schema=self._wire_schema)
@@ -145,7 +160,7 @@ class RecordConverter:
                     ) from None
 
     def _check_required(self, table: pa.Table, line_numbers: Sequence[int]) -> None:
-        for field, column in zip(self.schema, table.columns):
+        for field, column in zip(self._record_schema, table.columns):
             if not field.nullable and column.null_count:
                 row = pc.index(pc.is_null(column), True).as_py()
                 if field.name in self.key_properties:

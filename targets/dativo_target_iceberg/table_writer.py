@@ -6,11 +6,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from pyiceberg.catalog import Catalog
 from pyiceberg.exceptions import NoSuchTableError, TableAlreadyExistsError, ValidationError
+from pyiceberg.expressions import IsNull, LessThan, Or
+from pyiceberg.types import LongType
 from pyiceberg.table import Table
 from pyiceberg.table.upsert_util import create_match_filter
 
 from dativo_core.singer import SingerProtocolError
-from dativo_target_iceberg.records import RecordConverter
+from dativo_target_iceberg.records import VERSION_COLUMN, RecordConverter
 from dativo_target_iceberg.stream_schema import StreamSchema
 
 STATE_PROPERTY = "dativo.state"
@@ -60,13 +62,31 @@ class TableWriter:
         self.identifier = identifier
         self.stream = schema.stream
         self.schema = schema
-        self.converter = RecordConverter(schema.stream, schema.arrow, schema.key_properties)
         self.table = self._create_or_evolve(schema, line)
+        self.converter = self._converter()
+        self.versions_loaded: set[int] = set()  # table versions whose rows this run has read
         self._batches: list[pa.Table] = []
         self.buffered_rows = 0
         self.buffered_bytes = 0
         # Rows committed after the last STATE: a resumed run counts the ones it skips here.
         self.rows_after_state = rows_already_committed
+
+    @property
+    def versioned(self) -> bool:
+        """Whether the table keeps each row's table version (after an ACTIVATE_VERSION)."""
+        return VERSION_COLUMN in self.table.schema().column_names
+
+    def _converter(self) -> RecordConverter:
+        schema = self.schema
+        return RecordConverter(schema.stream, schema.arrow, schema.key_properties, versioned=self.versioned)
+
+    def keep_versions(self) -> None:
+        """Add the `_sdc_table_version` column; the caller has committed what was buffered."""
+        assert not self._batches, "flush before adding the version column"
+        if not self.versioned:
+            with self.table.update_schema() as update:
+                update.add_column(VERSION_COLUMN, LongType(), doc="Singer table version of the row")
+        self.converter = self._converter()
 
     @property
     def name(self) -> str:
@@ -116,25 +136,49 @@ class TableWriter:
         assert not self._batches, "flush before changing a stream's schema"
         self.table = self._evolve(self.table, schema, line)
         self.schema = schema
-        self.converter = RecordConverter(schema.stream, schema.arrow, schema.key_properties)
+        self.converter = self._converter()
 
     def add(self, batch: pa.Table) -> None:
         self._batches.append(batch)
         self.buffered_rows += batch.num_rows
         self.buffered_bytes += batch.nbytes
         self.rows_after_state += batch.num_rows
+        if self.converter.versioned:
+            self.versions_loaded.update(v for v in pc.unique(batch.column(VERSION_COLUMN)).to_pylist() if v is not None)
 
     def state_received(self) -> None:
         self.rows_after_state = 0
+
+    def _snapshot_properties(self, state: bytes | None) -> dict[str, str]:
+        properties = {STREAM_PROPERTY: self.stream, ROWS_AFTER_STATE_PROPERTY: str(self.rows_after_state)}
+        if state is not None:
+            properties[STATE_PROPERTY] = state.decode()
+        return properties
+
+    def activate_version(self, version: int, state: bytes | None) -> int:
+        """Commit what is buffered and remove rows of older versions, in one atomic commit.
+
+        An ACTIVATE_VERSION before any row of its version (a first full-table sync announces
+        its version first) removes nothing, so readers never see the table empty.
+        """
+        if version not in self.versions_loaded:
+            return self.commit(state)
+        rows = self.buffered_rows
+        properties = self._snapshot_properties(state)
+        older = Or(LessThan(VERSION_COLUMN, version), IsNull(VERSION_COLUMN))
+        with self.table.transaction() as transaction:
+            if self._batches:
+                transaction.append(pa.concat_tables(self._batches), snapshot_properties=properties)
+            transaction.delete(older, snapshot_properties=properties)
+        self._clear()
+        return rows
 
     def commit(self, state: bytes | None) -> int:
         """Append the buffered batches in one snapshot that records the state they are covered by."""
         if not self._batches:
             return 0
         data = pa.concat_tables(self._batches)
-        properties = {STREAM_PROPERTY: self.stream, ROWS_AFTER_STATE_PROPERTY: str(self.rows_after_state)}
-        if state is not None:
-            properties[STATE_PROPERTY] = state.decode()
+        properties = self._snapshot_properties(state)
         if self.load_method == "upsert":
             self._upsert(data, properties)
         elif self.load_method == "overwrite" and not self._replaced:
@@ -146,10 +190,13 @@ class TableWriter:
         else:
             self.table.append(data, snapshot_properties=properties)
         rows = self.buffered_rows
+        self._clear()
+        return rows
+
+    def _clear(self) -> None:
         self._batches.clear()
         self.buffered_rows = 0
         self.buffered_bytes = 0
-        return rows
 
     def _upsert(self, data: pa.Table, properties: dict[str, str]) -> None:
         """Replace rows whose keys arrive again, in one atomic commit (delete, then append).
