@@ -221,11 +221,12 @@ def test_csv_files_definition_holds_the_files_list(run_tap, tmp_path: Path) -> N
 def test_connection_test_and_dry_run_stop_at_the_record_limit(tmp_path: Path) -> None:
     path = tmp_path / "many.csv"
     path.write_text("id\n" + "".join(f"{i}\n" for i in range(5000)))
-    tap = TapCSV(config={"files": [{"entity": "many", "path": str(path)}]}, parse_env_config=False)
-    for limit in (1, 150):
+    config = {"files": [{"entity": "many", "path": str(path)}]}
+    runs = {1: lambda tap: tap.run_connection_test(), 150: lambda tap: tap.run_sync_dry_run(150)}
+    for limit, run in runs.items():
         out = io.TextIOWrapper(io.BytesIO(), encoding="utf-8")
         with redirect_stdout(out):
-            assert TapCSV(config=dict(tap.config), parse_env_config=False).run_sync_dry_run(limit)
+            assert run(TapCSV(config=config, parse_env_config=False))
         out.seek(0)
         lines = [json.loads(line) for line in out.read().splitlines()]
         assert [r["id"] for r in records(lines)] == list(range(limit))
