@@ -34,6 +34,13 @@ RUST_READ = (
     "print(sum(b.num_rows for b in r), file=sys.stderr)"
 )
 
+RUST_RECORDS = (
+    "import sys; from dativo_core.native import load_library, built_library_path;"
+    "r = load_library(built_library_path('dativo_csv_reader')).open({'path': sys.argv[1]});"
+    "out = sys.stdout.buffer\n"
+    "while (encoded := r.next_records('bench')) is not None: out.write(encoded[0])"
+)
+
 
 def measure(command: list[str]) -> tuple[float, float, float]:
     """Wall seconds, CPU seconds and peak RSS (MB) of one command, its stdout discarded."""
@@ -58,6 +65,7 @@ def scenarios(csv: Path, work: Path) -> dict[str, list[str]]:
         "pyarrow read_csv (whole table)": [python, "-c", PYARROW_READ, str(csv)],
         "pyarrow open_csv (streaming)": [python, "-c", PYARROW_STREAM, str(csv)],
         "rust reader -> Arrow batches": [python, "-c", RUST_READ, str(csv)],
+        "rust reader -> RECORD lines > /dev/null": [python, "-c", RUST_RECORDS, str(csv)],
         "tap-csv RECORDs > /dev/null": [python, "-c", "from dativo_tap_csv.tap import TapCSV; TapCSV.cli()", "--config", str(tap_csv)],
         "tap-reader rust-csv RECORDs > /dev/null": [*tap_reader, "--config", str(rust_tap)],
         "tap-reader rust-csv --no-sandbox": [*tap_reader, "--no-sandbox", "--config", str(rust_tap)],

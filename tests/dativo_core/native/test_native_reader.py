@@ -11,6 +11,7 @@ import orjson
 import pytest
 from pyiceberg.catalog.sql import SqlCatalog
 
+import dativo_core.native
 from dativo_core.native import NativeReaderError
 from dativo_core.native.reader import NativeReader, RustCSVReader
 from dativo_core.sdk.testing import check_reader
@@ -77,6 +78,20 @@ def test_tap_reader_emits_the_records_tap_csv_emits(tmp_path: Path, reader_libra
     assert rust_records[1]["name"] == "two\nlines"
     assert rust_schema["schema"]["properties"] == csv_schema["schema"]["properties"]
     assert rust_schema["key_properties"] == ["id"]
+
+
+def test_rust_csv_runs_by_its_registered_name(tmp_path: Path, reader_libraries: dict[str, Path]) -> None:
+    path = tmp_path / "two.csv"
+    path.write_text("id,v\n1,a\n2,\n")
+    config = tmp_path / "two.json"
+    config.write_text(json.dumps({"stream": "two", "path": str(path), "keys": ["id"]}))
+    # The manifest (dativo-plugin.yaml) sits beside the package's modules.
+    plugin_dir = Path(dativo_core.native.__file__).parent
+    _, records = _tap_records(
+        [sys.executable, "-m", "dativo_tap_reader.cli", "--reader", "rust-csv",
+         "--plugin-dir", str(plugin_dir), "--config", str(config)]
+    )
+    assert records == [{"id": 1, "v": "a"}, {"id": 2, "v": None}]
 
 
 @pytest.mark.slow
