@@ -18,8 +18,11 @@ ROW_BY_ROW_BELOW = 32
 
 def _strings_to_timestamp(values: pa.Array, target: pa.TimestampType) -> pa.Array:
     """ISO 8601 text to a timestamp; text without an offset is read as UTC (ODCS's default)."""
-    if target.tz is None:
-        return pc.cast(values, target)
+    try:
+        return pc.cast(values, target)  # every value has an offset (or target is naive)
+    except pa.ArrowInvalid:
+        if target.tz is None:
+            raise
     has_offset = pc.fill_null(pc.match_substring_regex(values, _OFFSET_SUFFIX), False)
     null_text = pa.scalar(None, pa.string())
     with_offset = pc.cast(pc.if_else(has_offset, values, null_text), target)
