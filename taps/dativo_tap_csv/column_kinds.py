@@ -17,6 +17,8 @@ from dativo_core.schema.arrow import TIMESTAMP_TYPE, json_schema_to_arrow_type
 TRUE_VALUES = ["true", "True", "TRUE"]
 FALSE_VALUES = ["false", "False", "FALSE"]
 _ZONE_SUFFIX = r"([Zz]|[+-]\d\d(:?\d\d)?)$"
+# Integers of 16 digits or more may not survive as a float64 exactly.
+_LONG_INTEGER = r"^[+-]?\d{16,}$"
 _SAMPLE_SIZE = 64
 _CONVERSION_ERRORS = (pa.ArrowInvalid, pa.ArrowNotImplementedError)
 
@@ -92,6 +94,8 @@ def convert(text: pa.Array, kind: Kind) -> pa.Array:
     if kind == Kind.BOOLEAN:
         out = _to_boolean(text)
         return pc.if_else(pc.is_null(text), pa.scalar(None, pa.bool_()), out)
+    if kind == Kind.NUMBER and pc.any(pc.match_substring_regex(text, _LONG_INTEGER)).as_py():
+        raise pa.ArrowInvalid("an integer too long for int64 would lose digits as a number")
     return pc.cast(text, READ_TYPES[kind])
 
 

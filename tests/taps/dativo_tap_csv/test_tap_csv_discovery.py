@@ -120,3 +120,16 @@ def test_discover_command_prints_the_catalog(tap_command, tmp_path: Path) -> Non
     result = tap_command("--config", str(config), "--discover")
     catalog = json.loads(result.stdout)
     assert catalog["streams"][0]["schema"]["properties"]["price"]["type"] == ["number", "null"]
+
+
+def test_values_that_would_lose_precision_stay_text(tmp_path: Path) -> None:
+    (tmp_path / "p.csv").write_text(
+        "big,nanos,small\n"
+        "92233720368547758080,2024-01-01T10:00:00.123456789Z,1\n"
+        "1,2024-01-01T10:00:01Z,2.5\n"
+    )
+    (entry,) = _discover({"files": [{"entity": "p", "path": str(tmp_path / "p.csv")}]})["streams"]
+    props = entry["schema"]["properties"]
+    assert props["big"] == {"type": ["string", "null"]}
+    assert props["nanos"] == {"type": ["string", "null"]}
+    assert props["small"] == {"type": ["number", "null"]}
