@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import BinaryIO
 
 import orjson
+import pyarrow as pa
 
 from dativo_core.singer import (
     ActivateVersionMessage,
@@ -28,6 +29,7 @@ from dativo_core.singer import (
     message_from_dict,
     parse_line,
 )
+from dativo_target_iceberg import batch_files
 from dativo_target_iceberg.catalog import table_name_for_stream
 from dativo_target_iceberg.config import TargetConfig
 from dativo_target_iceberg.recovery import recover_from_catalog
@@ -172,10 +174,35 @@ class Loader:
             self._keep_versions(writer)
             self.flush(activate=(message.stream, message.version))
         elif isinstance(message, BatchMessage):
-            raise SingerProtocolError(
-                "BATCH messages are not supported yet", line=line, stream=message.stream,
-                hint="Configure the tap to send RECORD messages",
-            )
+            self._batch(message, line)
+
+    def _batch(self, message: BatchMessage, line: int) -> None:
+        """Load a BATCH's files: parquet that fits the table as it is, jsonl and the rest converted."""
+        writer = self.writers.get(message.stream)
+        if writer is None:
+            raise SingerProtocolError("BATCH before the stream's SCHEMA", line=line, stream=message.stream)
+        batch_files.check_encoding(message, line)
+        for url in message.manifest:
+            try:
+                if message.format == "parquet":
+                    schema = batch_files.parquet_schema(url)
+                    if writer.can_register_files and batch_files.matches_exactly(schema, writer.converter.schema):
+                        writer.add_file(url)
+                    else:
+                        writer.add(writer.converter.convert_arrow(batch_files.read_parquet(url)))
+                else:
+                    data = batch_files.read_jsonl(url, message.compression)
+                    writer.add(writer.converter.convert_record_lines(data))
+            except SingerProtocolError as exc:
+                raise SingerProtocolError(
+                    f"in {url}, record {exc.line}: {exc.problem}", line=line, stream=message.stream, field=exc.field
+                ) from None
+            except (OSError, pa.ArrowException) as exc:
+                raise SingerProtocolError(f"cannot read {url}: {exc}", line=line, stream=message.stream) from None
+            if self._oldest_buffered is None:
+                self._oldest_buffered = time.monotonic()
+            if self._flush_due():
+                self.flush()
 
     def _schema(self, message: SchemaMessage, line: int) -> None:
         schema = stream_schema(message, line)

@@ -83,6 +83,48 @@ class RecordConverter:
         table = self._read_native(data) if self.native else None
         if table is None:
             table = self._read_python(data, line_numbers)
+        return self._finish(table, line_numbers)
+
+    def convert_record_lines(self, data: bytes) -> pa.Table:
+        """Lines holding bare record objects (a jsonl BATCH file), numbered from 1."""
+        line_numbers = range(1, data.count(b"\n") + 2)
+        table = None
+        if self.native:
+            try:
+                table = pa_json.read_json(
+                    pa.BufferReader(data),
+                    read_options=pa_json.ReadOptions(block_size=len(data) + 1),
+                    parse_options=pa_json.ParseOptions(
+                        explicit_schema=pa.schema(self._wire_fields), unexpected_field_behavior="ignore"
+                    ),
+                )
+            except _ARROW_ERRORS:
+                table = None
+        if table is None:
+            records = []
+            for number, line in zip(line_numbers, data.split(b"\n")):
+                record = parse_line(line, number)
+                if not isinstance(record, dict):
+                    raise SingerProtocolError("expected a record object", line=number, stream=self.stream)
+                records.append(self._prepare(record))
+            table = self._from_records(records, line_numbers, self._wire_fields)
+        if self.versioned:
+            table = table.append_column(_VERSION_FIELD, pa.nulls(table.num_rows, pa.int64()))
+        return self._finish(table, line_numbers)
+
+    def convert_arrow(self, data: pa.Table) -> pa.Table:
+        """Columns read from a file (a parquet BATCH file) cast to the table's types by name."""
+        line_numbers = range(1, data.num_rows + 1)
+        columns = [
+            data.column(f.name) if f.name in data.column_names else pa.nulls(data.num_rows, f.type)
+            for f in self._wire_fields
+        ]
+        if self.versioned:
+            columns.append(pa.nulls(data.num_rows, pa.int64()))
+        wire = pa.Table.from_arrays(columns, names=self._wire_schema.names)
+        return self._finish(wire, line_numbers)
+
+    def _finish(self, table: pa.Table, line_numbers: Sequence[int]) -> pa.Table:
         self._check_required(table, line_numbers)
         columns = [
             self._cast_column(table.column(i), target, line_numbers)
@@ -129,17 +171,26 @@ class RecordConverter:
                 raise
             if not isinstance(message, RecordMessage):
                 raise SingerProtocolError("expected a RECORD message", line=number, stream=self.stream)
-            record = message.record
-            if self._json_text_fields:
-                record = dict(record)
-                for field in self._json_text_fields:
-                    if field.name in record:
-                        record[field.name] = _encode_json_text(record[field.name], field)
+            record = self._prepare(message.record)
             if self.versioned:
                 record = {**record, VERSION_COLUMN: message.version}
             records.append(record)
+        return self._from_records(records, line_numbers, list(self._wire_schema))
+
+    def _prepare(self, record: dict[str, Any]) -> dict[str, Any]:
+        if not self._json_text_fields:
+            return record
+        record = dict(record)
+        for field in self._json_text_fields:
+            if field.name in record:
+                record[field.name] = _encode_json_text(record[field.name], field)
+        return record
+
+    def _from_records(
+        self, records: list[dict[str, Any]], line_numbers: Sequence[int], fields: list[pa.Field]
+    ) -> pa.Table:
         try:
-            return pa.Table.from_pylist(records, schema=self._wire_schema)
+            return pa.Table.from_pylist(records, schema=pa.schema(fields))
         except _ARROW_ERRORS:
             self._raise_value_error(records, line_numbers)
             raise

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 import pyarrow as pa
 import pyarrow.compute as pc
 from pyiceberg.catalog import Catalog
@@ -12,6 +14,7 @@ from pyiceberg.table import Table
 from pyiceberg.table.upsert_util import create_match_filter
 
 from dativo_core.singer import SingerProtocolError
+from dativo_target_iceberg import batch_files
 from dativo_target_iceberg.records import VERSION_COLUMN, RecordConverter
 from dativo_target_iceberg.stream_schema import StreamSchema
 
@@ -66,6 +69,7 @@ class TableWriter:
         self.converter = self._converter()
         self.versions_loaded: set[int] = set()  # table versions whose rows this run has read
         self._batches: list[pa.Table] = []
+        self._files: list[str] = []  # parquet files in the table's folder, to register as they are
         self.buffered_rows = 0
         self.buffered_bytes = 0
         # Rows committed after the last STATE: a resumed run counts the ones it skips here.
@@ -146,6 +150,24 @@ class TableWriter:
         if self.converter.versioned:
             self.versions_loaded.update(v for v in pc.unique(batch.column(VERSION_COLUMN)).to_pylist() if v is not None)
 
+    @property
+    def can_register_files(self) -> bool:
+        """Whether a parquet file may join the table unread: only plain appends allow it."""
+        return self.load_method == "append-only" and not self.converter.versioned
+
+    def add_file(self, url: str) -> None:
+        """Copy a parquet file, unread, into the table's data folder; the next commit registers it.
+
+        Copied rather than referenced where it lies: a tap may delete its batch files.
+        """
+        path = f"{self.table.location()}/data/dativo-batch-{uuid.uuid4()}.parquet"
+        with self.table.io.new_output(path).create(overwrite=True) as out:
+            batch_files.copy_to(url, out)
+        rows = batch_files.parquet_rows(path)
+        self._files.append(path)
+        self.buffered_rows += rows
+        self.rows_after_state += rows
+
     def state_received(self) -> None:
         self.rows_after_state = 0
 
@@ -175,6 +197,8 @@ class TableWriter:
 
     def commit(self, state: bytes | None) -> int:
         """Append the buffered batches in one snapshot that records the state they are covered by."""
+        if self._files:
+            return self._commit_with_files(state)
         if not self._batches:
             return 0
         data = pa.concat_tables(self._batches)
@@ -193,7 +217,18 @@ class TableWriter:
         self._clear()
         return rows
 
+    def _commit_with_files(self, state: bytes | None) -> int:
+        properties = self._snapshot_properties(state)
+        with self.table.transaction() as transaction:
+            if self._batches:
+                transaction.append(pa.concat_tables(self._batches), snapshot_properties=properties)
+            transaction.add_files(self._files, snapshot_properties=properties, check_duplicate_files=False)
+        rows = self.buffered_rows
+        self._clear()
+        return rows
+
     def _clear(self) -> None:
+        self._files.clear()
         self._batches.clear()
         self.buffered_rows = 0
         self.buffered_bytes = 0
