@@ -11,6 +11,58 @@ import psutil
 import pytest
 
 from dativo_core.native import BUILD_COMMAND, NativeLibrary, NativeReaderError, load_library
+from dativo_core.native.library import HEADER_PATH
+
+# A reader written in C against the header alone: its source fails at the first batch.
+C_READER = r"""
+#include <stdlib.h>
+#include <string.h>
+#include "dativo_reader.h"
+
+struct dativo_reader { char error[128]; };
+
+uint32_t dativo_abi_version(void) { return 1; }
+
+dativo_reader *dativo_create_reader(const char *config_json, char **error_out) {
+    if (strstr(config_json, "\"fail\"") != NULL) {
+        if (error_out != NULL) *error_out = strdup("config: 'fail' is set");
+        return NULL;
+    }
+    return calloc(1, sizeof(dativo_reader));
+}
+
+static void release_schema(struct ArrowSchema *schema) { schema->release = NULL; }
+
+int32_t dativo_reader_schema(dativo_reader *reader, struct ArrowSchema *out) {
+    (void)reader;
+    memset(out, 0, sizeof *out);
+    out->format = "+s";
+    out->name = "";
+    out->release = release_schema;
+    return DATIVO_STATUS_BATCH;
+}
+
+static int32_t fail(dativo_reader *reader) {
+    strcpy(reader->error, "source.bin: record 7: checksum mismatch");
+    return DATIVO_STATUS_ERROR;
+}
+
+int32_t dativo_next_batch(dativo_reader *reader, struct ArrowArray *a, struct ArrowSchema *s) {
+    (void)a; (void)s;
+    return fail(reader);
+}
+
+int32_t dativo_next_records(dativo_reader *reader, const char *stream, struct dativo_bytes *out,
+                            int64_t *rows) {
+    (void)stream; (void)out; (void)rows;
+    return fail(reader);
+}
+
+const char *dativo_last_error(const dativo_reader *reader) { return reader->error; }
+void dativo_free_reader(dativo_reader *reader) { free(reader); }
+void dativo_free_string(char *text) { free(text); }
+void dativo_free_bytes(struct dativo_bytes *bytes) { (void)bytes; }
+"""
 
 
 def _compile_c(tmp_path: Path, name: str, source: str) -> Path:
@@ -19,8 +71,24 @@ def _compile_c(tmp_path: Path, name: str, source: str) -> Path:
         pytest.skip("no C compiler (cc) to build a stand-in library")
     c_file, library = tmp_path / f"{name}.c", tmp_path / f"lib{name}.so"
     c_file.write_text(source)
-    subprocess.run([compiler, "-shared", "-fPIC", "-o", str(library), str(c_file)], check=True)
+    subprocess.run(
+        [compiler, "-std=c11", "-D_POSIX_C_SOURCE=200809L", "-Wall", "-Werror", "-shared", "-fPIC", f"-I{HEADER_PATH.parent}",
+         "-o", str(library), str(c_file)],
+        check=True,
+    )
     return library
+
+
+def test_a_reader_written_in_c_loads_and_its_errors_come_through(tmp_path: Path) -> None:
+    library = NativeLibrary(_compile_c(tmp_path, "c_reader", C_READER))
+    with pytest.raises(NativeReaderError, match="cannot create the reader: config: 'fail' is set"):
+        library.open({"fail": True})
+    with library.open({}) as reader:
+        assert reader.schema.names == []
+        with pytest.raises(NativeReaderError, match="record 7: checksum mismatch"):
+            reader.next_batch()
+        with pytest.raises(NativeReaderError, match="record 7: checksum mismatch"):
+            reader.next_records("s")
 
 
 def test_library_of_another_abi_version_is_refused(tmp_path: Path) -> None:
