@@ -17,7 +17,10 @@ Semantics, in the order things can go wrong:
   the target gets end of input to commit what it received. After `stop_timeout` seconds, or at
   a second request, both are terminated, and killed `KILL_GRACE_SECONDS` later.
 Children run in their own process groups, so a Ctrl-C in the terminal reaches only us and the
-stop above stays orderly.
+stop above stays orderly. They inherit the state lock where it is a file lock: if `dativo pipe`
+itself is killed, the lock stays held until the tap and target it left behind have exited too
+(the tap on its next write, the target after committing what it received), so a re-run can never
+overlap with them.
 """
 
 from __future__ import annotations
@@ -147,6 +150,7 @@ class Pipe:
         self._stop_requests = 0
         self._stops_applied = 0
         self._escalations: list[tuple[float, _Child, int]] = []
+        self._inherited_fds: tuple[int, ...] = ()
 
     def request_stop(self, signum: int = signal.SIGTERM) -> None:
         """Stop the run in order; a second request stops it at once.
@@ -160,7 +164,8 @@ class Pipe:
 
     def run(self) -> PipeResult:
         """Run the pipe to the end; raises StateError if the state cannot be locked or read."""
-        with self.state.lock():
+        with self.state.lock() as lock_fd:
+            self._inherited_fds = () if lock_fd is None else (lock_fd,)
             stored = self.state.read()
             if self.resume_from_target:
                 try:
@@ -275,6 +280,7 @@ class Pipe:
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             process_group=0,
+            pass_fds=self._inherited_fds,
         )
         assert process.stderr is not None
         tail = StderrTail(

@@ -7,6 +7,7 @@ from contextlib import AbstractContextManager
 from typing import Any, Protocol
 
 from dativo_core.state.backend import StateBackend, StateKey
+from dativo_core.state.local import LocalStateBackend
 
 
 class PipeState(Protocol):
@@ -18,11 +19,16 @@ class PipeState(Protocol):
 
     def clear(self) -> None: ...
 
-    def lock(self) -> AbstractContextManager[None]: ...
+    def lock(self) -> AbstractContextManager[int | None]:
+        """Held for the run; yields a lock file descriptor for the children to inherit, if any."""
+        ...
 
 
 class KeyedState:
-    """One pipeline's state inside a backend that holds many."""
+    """One pipeline's state inside a backend that holds many.
+
+    With local files the lock is the state file's own, so its descriptor reaches the children.
+    """
 
     def __init__(self, backend: StateBackend, key: StateKey) -> None:
         self.backend = backend
@@ -40,7 +46,9 @@ class KeyedState:
     def clear(self) -> None:
         self.backend.clear(self.key)
 
-    def lock(self) -> AbstractContextManager[None]:
+    def lock(self) -> AbstractContextManager[int | None]:
+        if isinstance(self.backend, LocalStateBackend):
+            return self.backend.file(self.key).lock()
         return self.backend.lock(self.key)
 
 
@@ -59,5 +67,5 @@ class NoState:
     def clear(self) -> None:
         return None
 
-    def lock(self) -> AbstractContextManager[None]:
+    def lock(self) -> AbstractContextManager[int | None]:
         return contextlib.nullcontext()

@@ -94,10 +94,12 @@ class StateFile:
             _fsync_directory(self.path.parent)
 
     @contextlib.contextmanager
-    def lock(self) -> Iterator[None]:
+    def lock(self) -> Iterator[int]:
         """Hold an exclusive `flock` on the lock file beside the state for a whole run.
 
-        The kernel drops the lock when the process dies, so a crashed run never blocks the next.
+        Yields the lock's file descriptor: child processes that inherit it keep the lock held
+        until they exit too. The kernel drops the lock when the last holder dies, so a crashed
+        run never blocks the next one.
         """
         try:
             self.lock_path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -108,7 +110,7 @@ class StateFile:
             self._acquire(descriptor)
             os.ftruncate(descriptor, 0)
             os.write(descriptor, f"{os.getpid()}\n".encode())
-            yield
+            yield descriptor
         finally:
             os.close(descriptor)
 
@@ -122,11 +124,10 @@ class StateFile:
                 if time.monotonic() >= deadline:
                     break
                 time.sleep(_LOCK_POLL_SECONDS)
-        holder = os.pread(descriptor, 32, 0).decode(errors="replace").strip() or "unknown"
         waited = f" after waiting {self.lock_timeout:g} s" if self.lock_timeout else ""
         raise StateLockedError(
-            f"state {self.path} is locked by another run (pid {holder}){waited}; wait for "
-            "that run to finish, or give a lock timeout to wait for it"
+            f"state {self.path} is locked by another run ({_describe_holder(descriptor)})"
+            f"{waited}; wait for that run to finish, or give a lock timeout to wait for it"
         )
 
 
@@ -165,6 +166,20 @@ class LocalStateBackend(StateBackend):
     def lock(self, key: StateKey) -> Iterator[None]:
         with self.file(key).lock():
             yield
+
+
+def _describe_holder(descriptor: int) -> str:
+    """Who holds the lock: the pid of the run, and whether only its children are left."""
+    text = os.pread(descriptor, 32, 0).decode(errors="replace").strip()
+    if not text.isdigit():
+        return "pid unknown"
+    try:
+        os.kill(int(text), 0)
+    except ProcessLookupError:
+        return f"pid {text}, which has exited; processes it started still hold the lock"
+    except PermissionError:
+        pass
+    return f"pid {text}"
 
 
 def _fsync_directory(directory: Path) -> None:

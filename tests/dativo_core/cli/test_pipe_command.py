@@ -17,7 +17,7 @@ from dativo_core.state.backend import StateKey
 from dativo_core.state.local import StateFile
 from dativo_core.state.sql import SqlStateBackend
 from tests.dativo_core.pipe.programs import COUNTING_TAP, write_json, write_program
-from tests.dativo_core.pipe.test_runner import csv_ids, target_csv
+from tests.dativo_core.pipe.test_runner import committing_target, csv_ids, target_csv
 
 DATIVO = Path(sys.executable).parent / "dativo"
 
@@ -164,3 +164,42 @@ def test_pipe_keeps_state_in_a_sql_backend_named_by_a_settings_file(tmp_path):
     saved = SqlStateBackend(url).get(StateKey("acme", "users"))
     assert saved == {"bookmarks": {"users": {"id": 2}}}
     assert "'acme/users' in state database sqlite:///" in result.stderr
+
+
+def test_a_killed_pipe_keeps_its_lock_until_its_children_exit_and_a_rerun_loads_each_row_once(
+    tmp_path,
+):
+    tap = write_program(tmp_path, "tap-counting", COUNTING_TAP)
+    tap_config = {"streams": {"users": 300}, "sleep": 0.005, "state_every": 7}
+    tap_config["log"] = str(tmp_path / "tap-log.json")
+    target = committing_target(tmp_path, linger=3)
+    args = [
+        "pipe",
+        "--tap", str(tap),
+        "--tap-config", str(write_json(tmp_path / "tap.json", tap_config)),
+        "--target", target.executable,
+        "--target-config", str(target.config),
+        "--state-file", str(tmp_path / "s.json"),
+        "--resume-from-target",
+        "--no-child-stderr",
+    ]  # fmt: skip
+    first = subprocess.Popen([str(DATIVO), *args], stderr=subprocess.DEVNULL)
+    _wait_for(
+        lambda: (tmp_path / "tap-log.json").exists() and len(_sent(tmp_path / "tap-log.json")) >= 50
+    )
+    first.kill()
+    first.wait()
+
+    overlapping = subprocess.run([str(DATIVO), *args], capture_output=True, text=True, check=False)
+    assert overlapping.returncode == 4
+    assert f"pid {first.pid}, which has exited; processes it started still hold the lock" in (
+        overlapping.stderr
+    )
+
+    rerun = subprocess.run(
+        [str(DATIVO), *args, "--lock-timeout", "60"], capture_output=True, text=True, check=False
+    )
+    assert rerun.returncode == 0, rerun.stderr
+    loaded = [int(n) for n in (tmp_path / "table.txt").read_text().split()]
+    assert sorted(loaded) == list(range(1, 301))
+    assert len(loaded) == 300, "no row loaded twice"

@@ -85,10 +85,12 @@ print("nothing to do", file=__import__("sys").stderr)
 """
 
 
-# A target keeping a "table" of received ids and its committed state in files named by its
-# config ({"table": path, "committed": path}); it answers --committed-state from that file.
+# A target that commits like a database: records are buffered and appended to a "table" file
+# only at a STATE, together with that state in a "committed" file; at the end of input it drops
+# what no state covers and, with "linger", takes that many seconds to exit. Config: {"table":
+# path, "committed": path, "linger": s}. It answers --committed-state from the committed file.
 COMMITTING_TARGET = r"""
-import argparse, json, sys
+import argparse, json, sys, time
 
 parser = argparse.ArgumentParser()
 parser.add_argument("--config", required=True)
@@ -101,15 +103,21 @@ if args.committed_state:
     except FileNotFoundError:
         print("{}")
     sys.exit(0)
-with open(config["table"], "a") as table:
-    for line in sys.stdin:
-        message = json.loads(line)
-        if message["type"] == "RECORD":
-            table.write(f"{message['record']['id']}\n")
-        elif message["type"] == "STATE":
-            table.flush()
-            json.dump(message["value"], open(config["committed"], "w"))
+buffered = []
+for line in sys.stdin:
+    message = json.loads(line)
+    if message["type"] == "RECORD":
+        buffered.append(f"{message['record']['id']}\n")
+    elif message["type"] == "STATE":
+        with open(config["table"], "a") as table:
+            table.writelines(buffered)
+        buffered = []
+        json.dump(message["value"], open(config["committed"], "w"))
+        try:
             print(json.dumps(message["value"]), flush=True)
+        except BrokenPipeError:  # the pipe is gone; what is committed stays committed
+            sys.stdout = open(os.devnull, "w")
+time.sleep(config.get("linger", 0))
 """
 
 

@@ -212,10 +212,14 @@ def test_a_target_that_hangs_after_a_stop_request_is_terminated(tmp_path):
     assert "committing..." in result.message
 
 
-def committing_target(tmp_path: Path) -> PluginCommand:
+def committing_target(tmp_path: Path, linger: float = 0) -> PluginCommand:
     program = write_program(tmp_path, "target-committing", COMMITTING_TARGET)
-    files = {"table": str(tmp_path / "table.txt"), "committed": str(tmp_path / "committed.json")}
-    return PluginCommand("target", str(program), write_json(tmp_path / "target.json", files))
+    config = {
+        "table": str(tmp_path / "table.txt"),
+        "committed": str(tmp_path / "committed.json"),
+        "linger": linger,
+    }
+    return PluginCommand("target", str(program), write_json(tmp_path / "target.json", config))
 
 
 def test_resume_from_the_state_the_target_committed(tmp_path):
