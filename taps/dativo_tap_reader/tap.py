@@ -46,7 +46,8 @@ class _SingerSink:
 
     def start_stream(self, stream: str) -> None:
         entry = self.entries[stream]
-        key = entry.effective_replication_key
+        incremental = entry.effective_replication_method == "INCREMENTAL"
+        key = entry.effective_replication_key if incremental else None
         self.writer.write(
             SchemaMessage(
                 stream=entry.name,
@@ -97,17 +98,21 @@ def _validate_config(spec: dict[str, Any], config: dict[str, Any], name: str) ->
 
 
 def _request(entry: CatalogEntry, state: dict[str, Any]) -> StreamRequest:
+    """What the reader gets for one catalog entry; a stream the catalog sets to FULL_TABLE
+    is read whole, without its replication key or bookmark."""
     selected = entry.selected_properties()
     all_properties = list(entry.schema.get("properties", {}))
+    incremental = entry.effective_replication_method == "INCREMENTAL"
+    bookmark = state.get("bookmarks", {}).get(entry.tap_stream_id, {})
     return StreamRequest(
         stream=Stream(
             name=entry.tap_stream_id,
             schema=entry.schema,
             key_properties=tuple(entry.key_properties),
-            replication_key=entry.effective_replication_key,
+            replication_key=entry.effective_replication_key if incremental else None,
         ),
         properties=None if selected == all_properties else selected,
-        state=state.get("bookmarks", {}).get(entry.tap_stream_id, {}),
+        state=bookmark if incremental else {},
     )
 
 

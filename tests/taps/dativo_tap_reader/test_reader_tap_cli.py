@@ -131,6 +131,34 @@ def test_catalog_selection_and_incremental_resume(
     )
 
 
+def test_full_table_in_the_catalog_reads_everything_despite_a_bookmark(
+    shop: tuple[Path, Path], tmp_path: Path
+) -> None:
+    _, config = shop
+    base = ("--reader", EXAMPLE_REFERENCE, "--config", str(config))
+    catalog = json.loads(tap(*base, "--discover").stdout)
+    for stream in catalog["streams"]:
+        top = next(m for m in stream["metadata"] if m["breadcrumb"] == [])
+        top["metadata"].update(selected=stream["tap_stream_id"] == "orders")
+        top["metadata"]["replication-method"] = "FULL_TABLE"
+    catalog_path = tmp_path / "catalog.json"
+    catalog_path.write_text(json.dumps(catalog))
+    state_path = tmp_path / "state.json"
+    bookmark = {
+        "replication_key": "updated_at",
+        "replication_key_value": "2024-03-01T00:00:20+00:00",
+    }
+    state_path.write_text(json.dumps({"bookmarks": {"orders": bookmark}}))
+    out = messages(
+        tap(*base, "--catalog", str(catalog_path), "--state", str(state_path))
+    )
+    assert [m["record"]["id"] for m in out if m["type"] == "RECORD"] == list(
+        range(1, 26)
+    )
+    schema = next(m for m in out if m["type"] == "SCHEMA")
+    assert "bookmark_properties" not in schema
+
+
 def test_registered_name_from_the_environment_with_arrow_batches(
     shop: tuple[Path, Path], tmp_path: Path
 ) -> None:
