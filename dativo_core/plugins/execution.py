@@ -20,6 +20,9 @@ RECORDS_PER_CHUNK = 10_000
 
 
 class Sink(Protocol):
+    """Where a job's output goes, in order: streams found, or per stream its start, chunks of
+    encoded RECORD lines, and bookmarks each covering the records before it."""
+
     def discovered(self, streams: list[Stream]) -> None: ...
 
     def start_stream(self, stream: str) -> None: ...

@@ -19,7 +19,7 @@ from dativo_core.plugins.loading import load_reader_class
 from dativo_core.plugins.manifest import Manifest
 from dativo_core.plugins.registry import resolve_reader
 from dativo_core.plugins.sandbox import DEFAULT_LIMITS, SandboxLimits, run_sandboxed
-from dativo_core.sdk import ReaderError, Stream, __api_version__
+from dativo_core.sdk import Stream, __api_version__
 from dativo_core.singer import Catalog, CatalogEntry, SchemaMessage, SingerWriter
 from dativo_core.singer.catalog import standard_metadata
 
@@ -117,7 +117,8 @@ def _request(entry: CatalogEntry, state: dict[str, Any]) -> StreamRequest:
 
 
 class ReaderTap:
-    """One reader, its validated config, and how it runs (sandbox limits, or in-process)."""
+    """One reader, its config (checked against spec() before each job), and how it runs:
+    in the sandbox with its limits, or in-process."""
 
     def __init__(
         self,
@@ -218,6 +219,3 @@ class ReaderTap:
         writer.write_state(final_state)
         writer.flush()
         return final_state
-
-
-__all__ = ["ConfigError", "ReaderError", "ReaderTap"]
