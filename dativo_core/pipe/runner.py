@@ -39,20 +39,20 @@ from typing import Any
 
 import orjson
 
+from dativo_core.pipe.committed_state import CommittedStateError, query_committed_state
 from dativo_core.pipe.console import Console
 from dativo_core.pipe.counting import RecordCounter
 from dativo_core.pipe.plugin import PluginCommand
 from dativo_core.pipe.progress import DEFAULT_INTERVAL_SECONDS, ProgressReporter
 from dativo_core.pipe.relay import Relay, widen_pipe
 from dativo_core.pipe.state_store import NoState, PipeState
-from dativo_core.pipe.stderr_tail import DEFAULT_TAIL_LINES, StderrTail
-from dativo_core.pipe.target_state import TargetStateReader, parse_state_line
+from dativo_core.pipe.stderr_tail import StderrTail
+from dativo_core.pipe.target_state import TargetStateReader
 
 DEFAULT_STOP_TIMEOUT_SECONDS = 30.0
 KILL_GRACE_SECONDS = 5.0
 _TICK_SECONDS = 0.2
 _STDERR_DRAIN_SECONDS = 5.0
-COMMITTED_STATE_TIMEOUT_SECONDS = 300.0
 """How long to read a child's stderr after it exited: a process it left behind may keep it open."""
 
 
@@ -82,10 +82,6 @@ class PipeResult:
         if self.outcome is Outcome.INTERRUPTED and self.stop_signal is not None:
             return 128 + self.stop_signal
         return int(self.outcome)
-
-
-class _TargetQueryError(Exception):
-    """The target could not say which state it has committed."""
 
 
 @dataclass
@@ -170,7 +166,7 @@ class Pipe:
             if self.resume_from_target:
                 try:
                     stored = self._resume_state(stored)
-                except _TargetQueryError as exc:
+                except CommittedStateError as exc:
                     return PipeResult(Outcome.TARGET_FAILED, str(exc))
             if self._stop_signal is not None:
                 text = f"interrupted by {signal.Signals(self._stop_signal).name} before the start"
@@ -185,7 +181,7 @@ class Pipe:
 
     def _resume_state(self, stored: dict[str, Any] | None) -> dict[str, Any] | None:
         """The target's committed state when it has one (then also saved), else the stored one."""
-        committed = self._committed_state()
+        committed = query_committed_state(self.target)
         if not committed:
             self.console.line(
                 f"dativo pipe: the target '{self.target.name}' has no committed state; "
@@ -199,36 +195,6 @@ class Pipe:
             )
             self.state.write(committed)
         return committed
-
-    def _committed_state(self) -> dict[str, Any] | None:
-        name = self.target.name
-        try:
-            done = subprocess.run(
-                self.target.argv("--committed-state"),
-                stdin=subprocess.DEVNULL,
-                capture_output=True,
-                timeout=COMMITTED_STATE_TIMEOUT_SECONDS,
-                check=False,
-            )
-        except subprocess.TimeoutExpired:
-            raise _TargetQueryError(
-                f"the target '{name}' did not report its committed state within "
-                f"{COMMITTED_STATE_TIMEOUT_SECONDS:g} s"
-            ) from None
-        lines = done.stderr.decode("utf-8", "replace").splitlines()[-DEFAULT_TAIL_LINES:]
-        tail = "".join(f"\n    {line}" for line in lines)
-        if done.returncode != 0:
-            raise _TargetQueryError(
-                f"the target '{name}' could not report its committed state (--committed-state "
-                f"exited with code {done.returncode}); does it support that option?{tail}"
-            )
-        states = [parse_state_line(line) for line in done.stdout.splitlines() if line.strip()]
-        found = [state for state in states if state is not None]
-        if not found:
-            raise _TargetQueryError(
-                f"the target '{name}' printed no state for --committed-state{tail}"
-            )
-        return found[-1]
 
     def _run_children(self, tap_argv: list[str], target_argv: list[str]) -> PipeResult:
         target = self._target = self._start(self.target, target_argv, stdin=subprocess.PIPE)
