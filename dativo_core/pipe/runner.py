@@ -103,9 +103,7 @@ class _Child:
     def describe_failure(self) -> str:
         code = self.process.returncode
         how = (
-            f"was killed by {signal.Signals(-code).name}"
-            if code < 0
-            else f"failed with exit code {code}"
+            f"was killed by {_signal_name(-code)}" if code < 0 else f"failed with exit code {code}"
         )
         text = f"the {self.command.role} '{self.command.name}' {how}"
         lines = self.stderr.last_lines
@@ -169,7 +167,7 @@ class Pipe:
                 except CommittedStateError as exc:
                     return PipeResult(Outcome.TARGET_FAILED, str(exc))
             if self._stop_signal is not None:
-                text = f"interrupted by {signal.Signals(self._stop_signal).name} before the start"
+                text = f"interrupted by {_signal_name(self._stop_signal)} before the start"
                 return PipeResult(Outcome.INTERRUPTED, text, stop_signal=self._stop_signal)
             with tempfile.TemporaryDirectory(prefix="dativo-pipe-") as private_dir:
                 tap_args = []
@@ -320,7 +318,7 @@ class Pipe:
         saved = self._describe_saved_state(states)
         tap_code, target_code = tap.process.returncode, target.process.returncode
         if self._stop_signal is not None:
-            text = f"interrupted by {signal.Signals(self._stop_signal).name}; {saved}"
+            text = f"interrupted by {_signal_name(self._stop_signal)}; {saved}"
             if target_code != 0:
                 text += "\n" + target.describe_failure()
             return Outcome.INTERRUPTED, text
@@ -351,6 +349,13 @@ class Pipe:
         if states.last_state is None:
             return f"the target emitted no state, so the stored state ({self.state}) is unchanged"
         return f"the last state the target emitted is saved ({self.state})"
+
+
+def _signal_name(number: int) -> str:
+    try:
+        return signal.Signals(number).name
+    except ValueError:
+        return f"signal {number}"
 
 
 def _close_quietly(stream: Any) -> None:

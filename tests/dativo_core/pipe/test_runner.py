@@ -261,3 +261,16 @@ def test_resume_from_a_target_without_the_option_fails_before_the_tap_starts(tmp
     assert "the target 'target-csv' could not report its committed state" in result.message
     assert "--committed-state" in result.message
     assert not (tmp_path / "tap-log.json").exists()
+
+
+def test_a_stop_requested_before_the_start_starts_nothing(tmp_path, csv_target):
+    tap = counting_tap(tmp_path, streams={"users": 5})
+    stderr = io.StringIO()
+    pipe = Pipe(tap, csv_target, StateFile(tmp_path / "s.json"), console=Console(stderr))
+    pipe.request_stop(signal.SIGTERM)
+
+    result = pipe.run()
+
+    assert result.outcome is Outcome.INTERRUPTED and result.exit_code == 143
+    assert result.message == "interrupted by SIGTERM before the start"
+    assert not (tmp_path / "tap-log.json").exists()
