@@ -111,23 +111,31 @@ def _where(path: Path, spec: FileSpec, row: int | None) -> str:
     return f"file '{path}', line {line if line is not None else row}"
 
 
+def _wrong_encoding(path: Path, spec: FileSpec, cause: Exception) -> CSVFileError:
+    return CSVFileError(
+        f"file '{path}' is not valid {spec.encoding} ({cause}); "
+        "set the stream's `encoding` to the file's encoding, e.g. \"latin-1\""
+    )
+
+
 def read_header(path: Path, spec: FileSpec) -> list[str]:
     """The column names of a file's first row."""
     try:
-        reader = pacsv.open_csv(
-            path,
-            read_options=pacsv.ReadOptions(
-                block_size=64 * 1024, encoding="utf8" if spec.is_utf8 else spec.encoding
-            ),
-            parse_options=_parse_options(spec),
-            convert_options=pacsv.ConvertOptions(include_columns=[]),
-        )
-    except pa.ArrowInvalid as exc:
-        if "Empty CSV file" in str(exc):
-            raise CSVFileError(f"file '{path}' is empty: a CSV file needs a header row") from exc
+        with open(path, newline="", encoding=_python_encoding(spec)) as fh:
+            reader = csv.reader(
+                fh,
+                delimiter=spec.delimiter,
+                quotechar=spec.quotechar,
+                escapechar=spec.escapechar,
+                doublequote=spec.doublequote,
+            )
+            names = next((row for row in reader if row), None)
+    except UnicodeDecodeError as exc:
+        raise _wrong_encoding(path, spec, exc) from exc
+    except csv.Error as exc:
         raise CSVFileError(f"file '{path}': cannot read the header row: {exc}") from exc
-    names = list(reader.schema.names)
-    reader.close()
+    if names is None:
+        raise CSVFileError(f"file '{path}' is empty: a CSV file needs a header row")
     duplicates = sorted({n for n in names if names.count(n) > 1})
     if duplicates:
         raise CSVFileError(f"file '{path}': duplicate column names in the header: {duplicates}")
@@ -202,11 +210,13 @@ def _batches(
                 f"{where}: expected {problem.expected} fields like the header, "
                 f"got {problem.actual}: {problem.text[:200]!r}"
             ) from exc
-        if "invalid UTF8" in str(exc):
+        if "straddling object" in str(exc):
             raise CSVFileError(
-                f"file '{path}' is not valid {spec.encoding} ({exc}); "
-                "set the stream's `encoding` to the file's encoding, e.g. \"latin-1\""
+                f"file '{path}' has a row longer than block_size_bytes ({block_size}); "
+                "raise the `block_size_bytes` setting above the longest row"
             ) from exc
+        if "invalid UTF8" in str(exc):
+            raise _wrong_encoding(path, spec, exc) from exc
         raise
 
 

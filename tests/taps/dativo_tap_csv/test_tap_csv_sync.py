@@ -316,3 +316,14 @@ def test_command_line_state_round_trip(tap_command, tmp_path: Path) -> None:
     state.write_text(json.dumps(states(first)[-1]))
     second = tap_command("--config", str(config), "--state", str(state)).stdout.splitlines()
     assert records([json.loads(line) for line in second]) == []
+
+
+def test_row_longer_than_the_block_size_names_the_setting(run_tap, tmp_path: Path) -> None:
+    path = tmp_path / "long.csv"
+    path.write_text('id,text\n1,"' + "line\n" * 2000 + '"\n2,short\n')
+    config = {"files": [{"entity": "long", "path": str(path)}], "block_size_bytes": 4096}
+    with pytest.raises(CSVFileError, match="has a row longer than block_size_bytes .*raise the"):
+        run_tap(config)
+    config["block_size_bytes"] = 64 * 1024
+    rows = records(run_tap(config))
+    assert rows[0]["text"] == "line\n" * 2000 and rows[1] == {"id": 2, "text": "short"}
