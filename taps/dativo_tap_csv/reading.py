@@ -6,6 +6,7 @@ import csv
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, TextIO
 
 import pyarrow as pa
 import pyarrow.csv as pacsv
@@ -77,6 +78,17 @@ def _python_encoding(spec: FileSpec) -> str:
     return "utf-8-sig" if spec.is_utf8 else spec.encoding
 
 
+def _python_csv_reader(fh: TextIO, spec: FileSpec) -> Any:
+    """Python's csv reader with the stream's dialect, for the header and for error locations."""
+    return csv.reader(
+        fh,
+        delimiter=spec.delimiter,
+        quotechar=spec.quotechar,
+        escapechar=spec.escapechar,
+        doublequote=spec.doublequote,
+    )
+
+
 def physical_line(path: Path, spec: FileSpec, row: int) -> int | None:
     """The line where CSV row `row` (header = 1, blank lines not counted) starts.
 
@@ -84,13 +96,7 @@ def physical_line(path: Path, spec: FileSpec, row: int) -> int | None:
     """
     try:
         with open(path, newline="", encoding=_python_encoding(spec), errors="replace") as fh:
-            reader = csv.reader(
-                fh,
-                delimiter=spec.delimiter,
-                quotechar=spec.quotechar,
-                escapechar=spec.escapechar,
-                doublequote=spec.doublequote,
-            )
+            reader = _python_csv_reader(fh, spec)
             seen, previous_end = 0, 0
             for fields in reader:
                 start = previous_end + 1
@@ -122,13 +128,7 @@ def read_header(path: Path, spec: FileSpec) -> list[str]:
     """The column names of a file's first row."""
     try:
         with open(path, newline="", encoding=_python_encoding(spec)) as fh:
-            reader = csv.reader(
-                fh,
-                delimiter=spec.delimiter,
-                quotechar=spec.quotechar,
-                escapechar=spec.escapechar,
-                doublequote=spec.doublequote,
-            )
+            reader = _python_csv_reader(fh, spec)
             names = next((row for row in reader if row), None)
     except UnicodeDecodeError as exc:
         raise _wrong_encoding(path, spec, exc) from exc
