@@ -130,14 +130,11 @@ class Bench:
         self.record("dativo-pipe", m, note="dativo pipe tap-csv -> target-iceberg")
 
     def rust_tap(self) -> None:
-        from dativo_core.native.build import library_path  # the built reader, if any
-
-        lib = library_path()
-        config = self.write_json(
-            "rust-tap.json",
-            {"reader": str(lib), "reader_config": {"path": str(self.csv), "stream": "bench"}},
+        config = self.write_json("rust-tap.json", {"stream": "bench", "path": str(self.csv)})
+        reader = "dativo_core.native.reader:RustCSVReader"
+        m = run_pipeline(
+            [[self.tool("tap-reader"), "--reader", reader, "--config", str(config)]]
         )
-        m = run_pipeline([[self.tool("tap-reader"), "--config", str(config)]])
         self.record("rust-tap", m, note="Rust CSV reader tap > /dev/null")
 
     def singer_sdk(self, sdk_rows: int) -> None:
