@@ -14,7 +14,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 import pytest
 
-from conftest import DATA, REPO, states
+from tap_csv_helpers import DATA, REPO, states
 
 CUSTOMERS = REPO / "examples" / "csv" / "customers.csv"
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import DATA, records
+from tap_csv_helpers import DATA, records
 from dativo_tap_csv.reading import CSVFileError
 from dativo_tap_csv.tap import TapCSV
 

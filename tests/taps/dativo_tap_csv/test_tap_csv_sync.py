@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from jsonschema import Draft7Validator
 
-from conftest import DATA, records, states
+from tap_csv_helpers import DATA, records, states
 from dativo_tap_csv.reading import CSVFileError
 from dativo_tap_csv.settings import TapCSVConfigError
 from dativo_tap_csv.tap import TapCSV

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pyarrow.csv as pacsv
 
-from conftest import DATA, REPO
+from tap_csv_helpers import DATA, REPO
 
 TARGET_CSV = Path(sys.executable).with_name("target-csv")
 
