@@ -18,7 +18,7 @@ use std::sync::Arc;
 use arrow_array::RecordBatch;
 use arrow_schema::{Field, Schema, SchemaRef};
 use csv::{ByteRecord, ErrorKind};
-use dativo_reader::{export_reader, BatchReader};
+use dativo_reader::{export_reader, BatchReader, ReadAhead};
 
 use crate::columns::{ColumnBuilder, FieldError};
 use crate::kinds::{Kind, KindInference};
@@ -232,4 +232,5 @@ impl BatchReader for CsvReader {
     }
 }
 
-export_reader!(CsvReader);
+// Parsing the next batch overlaps with the consumer's work on the current one.
+export_reader!(ReadAhead<CsvReader>);

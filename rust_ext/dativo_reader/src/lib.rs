@@ -19,7 +19,9 @@ use arrow_schema::SchemaRef;
 
 pub use serde_json;
 
+mod read_ahead;
 mod records;
+pub use read_ahead::ReadAhead;
 pub use records::encode_records;
 
 /// Version of the C ABI this crate implements; the loader refuses any other.

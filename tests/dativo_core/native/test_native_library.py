@@ -154,3 +154,18 @@ def test_many_create_read_free_cycles_do_not_grow_memory(
     grown = process.memory_info().rss - before
     # 2000 leaked readers with their batches would hold well over 100 MB.
     assert grown < 8 * 1024 * 1024, f"RSS grew by {grown / 1e6:.1f} MB over 2000 cycles"
+
+
+def test_closing_a_reader_mid_file_stops_its_read_ahead_thread(
+    tmp_path: Path, reader_libraries: dict[str, Path]
+) -> None:
+    csv_path = tmp_path / "longer.csv"
+    csv_path.write_text("id\n" + "".join(f"{i}\n" for i in range(10_000)))
+    library = load_library(reader_libraries["dativo_csv_reader"])
+    process = psutil.Process()
+    threads = process.num_threads()
+    for _ in range(200):
+        with library.open({"path": str(csv_path), "batch_size": 10}) as reader:
+            first = reader.next_batch()
+            assert first is not None and first.column("id").to_pylist() == list(range(10))
+    assert process.num_threads() == threads
