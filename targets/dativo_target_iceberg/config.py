@@ -11,6 +11,12 @@ import jsonschema
 
 LOAD_METHODS = ("append-only", "upsert", "overwrite")
 
+TABLE_PROPERTIES_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "description": 'Iceberg table properties for new tables, e.g. {"write.target-file-size-bytes": "134217728"}.',
+    "additionalProperties": {"type": "string"},
+}
+
 SETTINGS_SCHEMA: dict[str, Any] = {
     "type": "object",
     "properties": {
@@ -39,13 +45,13 @@ SETTINGS_SCHEMA: dict[str, Any] = {
         "max_batch_rows": {
             "type": "integer",
             "minimum": 1,
-            "default": 1_000_000,
+            "default": 500_000,
             "description": "Commit buffered records once this many are held.",
         },
         "max_batch_bytes": {
             "type": "integer",
             "minimum": 1,
-            "default": 256 * 1024 * 1024,
+            "default": 128 * 1024 * 1024,
             "description": "Commit once buffered records take this many bytes (as Arrow data).",
         },
         "max_batch_age_seconds": {
@@ -68,6 +74,7 @@ SETTINGS_SCHEMA: dict[str, Any] = {
             "default": "append-only",
             "description": "How records reach a table; upsert matches on key_properties.",
         },
+        "table_properties": TABLE_PROPERTIES_SCHEMA,
         "streams": {
             "type": "object",
             "description": "Per-stream options, keyed by stream name.",
@@ -75,15 +82,25 @@ SETTINGS_SCHEMA: dict[str, Any] = {
                 "type": "object",
                 "properties": {
                     "table": {"type": "string", "description": "Table name instead of the derived one."},
-                    "exactly_once": {
-            "type": "boolean",
-            "default": False,
-            "description": (
-                "The tap is resumed from `target-iceberg --committed-state` (as `dativo pipe` "
-                "does): rows committed beyond that state are skipped when the tap sends them again."
-            ),
-        },
-        "load_method": {"type": "string", "enum": list(LOAD_METHODS)},
+                    "load_method": {"type": "string", "enum": list(LOAD_METHODS)},
+                    "partition_by": {
+                        "type": "array",
+                        "description": "Partition fields of a new table, in order.",
+                        "items": {
+                            "type": "object",
+                            "properties": {
+                                "column": {"type": "string"},
+                                "transform": {
+                                    "type": "string",
+                                    "pattern": r"^(identity|year|month|day|hour|bucket\[\d+\]|truncate\[\d+\])$",
+                                    "default": "identity",
+                                },
+                            },
+                            "required": ["column"],
+                            "additionalProperties": False,
+                        },
+                    },
+                    "table_properties": TABLE_PROPERTIES_SCHEMA,
                 },
                 "additionalProperties": False,
             },
@@ -99,9 +116,17 @@ class ConfigError(ValueError):
 
 
 @dataclass(frozen=True)
+class PartitionField:
+    column: str
+    transform: str = "identity"
+
+
+@dataclass(frozen=True)
 class StreamOptions:
     table: str | None = None
     load_method: str | None = None
+    partition_by: tuple[PartitionField, ...] = ()
+    table_properties: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -114,6 +139,7 @@ class TargetConfig:
     max_batch_age_seconds: float = SETTINGS_SCHEMA["properties"]["max_batch_age_seconds"]["default"]
     exactly_once: bool = False
     load_method: str = "append-only"
+    table_properties: dict[str, str] = field(default_factory=dict)
     streams: dict[str, StreamOptions] = field(default_factory=dict)
 
     def for_stream(self, stream: str) -> StreamOptions:
@@ -121,6 +147,9 @@ class TargetConfig:
 
     def load_method_for(self, stream: str) -> str:
         return self.for_stream(stream).load_method or self.load_method
+
+    def table_properties_for(self, stream: str) -> dict[str, str]:
+        return {**self.table_properties, **self.for_stream(stream).table_properties}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> TargetConfig:
@@ -130,7 +159,13 @@ class TargetConfig:
             where = "/".join(str(p) for p in first.absolute_path) or "(top level)"
             raise ConfigError(f"invalid config at {where}: {first.message}")
         streams = {
-            name: StreamOptions(**options) for name, options in (data.get("streams") or {}).items()
+            name: StreamOptions(
+                **{
+                    **options,
+                    "partition_by": tuple(PartitionField(**p) for p in options.get("partition_by", [])),
+                }
+            )
+            for name, options in (data.get("streams") or {}).items()
         }
         return cls(**{**data, "streams": streams})
 

@@ -227,6 +227,8 @@ class Loader:
             self.catalog, identifier, schema, line,
             load_method=self.config.load_method_for(message.stream),
             rows_already_committed=self._skip_rows.get(message.stream, 0),
+            partition_by=options.partition_by,
+            table_properties=self.config.table_properties_for(message.stream),
         )
 
     # -- committing ---------------------------------------------------------------------------

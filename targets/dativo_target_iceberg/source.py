@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import BinaryIO
 
-BLOCK_BYTES = 8 * 1024 * 1024
+BLOCK_BYTES = 4 * 1024 * 1024  # larger blocks cost memory in the JSON parser, not time
 
 
 class AvailableReader(io.RawIOBase):

@@ -9,12 +9,14 @@ import pyarrow.compute as pc
 from pyiceberg.catalog import Catalog
 from pyiceberg.exceptions import NoSuchTableError, TableAlreadyExistsError, ValidationError
 from pyiceberg.expressions import IsNull, LessThan, Or
+from pyiceberg.transforms import parse_transform
 from pyiceberg.types import LongType
 from pyiceberg.table import Table
 from pyiceberg.table.upsert_util import create_match_filter
 
 from dativo_core.singer import SingerProtocolError
 from dativo_target_iceberg import batch_files
+from dativo_target_iceberg.config import PartitionField
 from dativo_target_iceberg.records import VERSION_COLUMN, RecordConverter
 from dativo_target_iceberg.stream_schema import StreamSchema
 
@@ -53,7 +55,10 @@ class TableWriter:
         line: int,
         load_method: str = "append-only",
         rows_already_committed: int = 0,
+        partition_by: tuple[PartitionField, ...] = (),
+        table_properties: dict[str, str] | None = None,
     ):
+        """`partition_by` and `table_properties` shape a table this creates; existing ones keep theirs."""
         if load_method == "upsert" and not schema.key_properties:
             raise SingerProtocolError(
                 "load_method upsert needs key_properties", line=line, stream=schema.stream,
@@ -65,6 +70,8 @@ class TableWriter:
         self.identifier = identifier
         self.stream = schema.stream
         self.schema = schema
+        self._partition_by = partition_by
+        self._table_properties = table_properties or {}
         self.table = self._create_or_evolve(schema, line)
         self.converter = self._converter()
         self.versions_loaded: set[int] = set()  # table versions whose rows this run has read
@@ -108,12 +115,22 @@ class TableWriter:
 
     def _create(self, schema: StreamSchema) -> Table:
         transaction = self.catalog.create_table_transaction(
-            self.identifier, schema=schema.arrow, properties={STREAM_PROPERTY: schema.stream}
+            self.identifier, schema=schema.arrow, properties={**self._table_properties, STREAM_PROPERTY: schema.stream}
         )
         keys = [k for k in schema.key_properties if _identifier_capable(schema.arrow.field(k))]
         if keys:
             with transaction.update_schema() as update:
                 update.set_identifier_fields(*keys)
+        if self._partition_by:
+            with transaction.update_spec() as spec:
+                for partition in self._partition_by:
+                    if partition.column not in schema.arrow.names:
+                        raise SingerProtocolError(
+                            f"partition column '{partition.column}' is not in the schema",
+                            stream=schema.stream, field=partition.column,
+                            hint="Fix streams.<stream>.partition_by in the target's config",
+                        )
+                    spec.add_field(partition.column, parse_transform(partition.transform))
         transaction.commit_transaction()
         return self.catalog.load_table(self.identifier)
 

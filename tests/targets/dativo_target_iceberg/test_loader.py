@@ -126,3 +126,35 @@ def test_any_pyiceberg_catalog_through_properties(tmp_path):
     catalog = open_catalog(config)
     assert catalog.name == "mine"
     assert catalog.load_table(("default", "a")).scan().to_arrow().column("id").to_pylist() == [7]
+
+
+def test_partitioning_and_table_properties_from_config(tmp_path):
+    stream = {
+        "type": "SCHEMA", "stream": "events", "key_properties": ["id"],
+        "schema": {"type": "object", "properties": {
+            "id": {"type": "integer"}, "at": {"type": "string", "format": "date-time"},
+            "kind": {"type": "string"}, "code": {"type": "string"},
+        }},
+    }
+    records = [
+        {"type": "RECORD", "stream": "events",
+         "record": {"id": i, "at": f"2024-05-0{1 + i % 3}T10:00:00Z", "kind": "ab"[i % 2], "code": f"c{i}"}}
+        for i in range(12)
+    ]
+    settings = {
+        "table_properties": {"write.target-file-size-bytes": "134217728"},
+        "streams": {"events": {
+            "partition_by": [{"column": "at", "transform": "day"}, {"column": "kind"},
+                             {"column": "id", "transform": "bucket[4]"}, {"column": "code", "transform": "truncate[1]"}],
+            "table_properties": {"commit.retry.num-retries": "10"},
+        }},
+    }
+    catalog, summary, _ = run(tmp_path, [stream, *records], **settings)
+    table = catalog.load_table(("default", "events"))
+    assert [str(f.transform) for f in table.spec().fields] == ["day", "identity", "bucket[4]", "truncate[1]"]
+    assert table.properties["write.target-file-size-bytes"] == "134217728"
+    assert table.properties["commit.retry.num-retries"] == "10"
+    assert len(list(table.scan().plan_files())) > 1
+    assert sorted(table.scan().to_arrow().column("id").to_pylist()) == list(range(12))
+    day_two = table.scan(row_filter="at >= '2024-05-02T00:00:00+00:00' and at < '2024-05-03T00:00:00+00:00'")
+    assert sorted(day_two.to_arrow().column("id").to_pylist()) == [1, 4, 7, 10]
