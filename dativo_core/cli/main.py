@@ -12,7 +12,9 @@ from dativo_core.cli.lazy_group import LazyGroup
 
 COMMANDS = {
     "pipe": "dativo_core.cli.pipe:pipe",
+    "plugins": "dativo_core.plugins.cli:plugins",
     "state": "dativo_core.cli.state:state",
+    "validate": "dativo_core.contracts.cli:validate",
     "version": "dativo_core.cli.version:version",
 }
 

@@ -26,6 +26,13 @@ def test_help_lists_every_registered_command():
         assert f"  {name} " in result.output
 
 
+def test_every_registered_command_loads_and_has_help():
+    for name in COMMANDS:
+        result = CliRunner().invoke(cli, [name, "--help"])
+        assert result.exit_code == 0, (name, result.output)
+        assert result.output.startswith(f"Usage: cli {name} ")
+
+
 def test_version_command_and_option():
     assert CliRunner().invoke(cli, ["version"]).output.startswith(f"dativo {__version__} (Python ")
     assert CliRunner().invoke(cli, ["--version"]).output == f"dativo, version {__version__}\n"
