@@ -4,7 +4,6 @@
 //! (Arrow import, RECORD encoding, writing to stdout). At most three batches exist at once:
 //! one being read, one waiting, one with the caller.
 
-use std::any::Any;
 use std::sync::mpsc::{sync_channel, Receiver};
 use std::thread::JoinHandle;
 
@@ -23,14 +22,6 @@ pub struct ReadAhead<R> {
     _reader: std::marker::PhantomData<R>,
 }
 
-fn panic_text(payload: &(dyn Any + Send)) -> String {
-    payload
-        .downcast_ref::<&str>()
-        .map(|s| s.to_string())
-        .or_else(|| payload.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "unknown panic".to_string())
-}
-
 impl<R: BatchReader + Send + 'static> BatchReader for ReadAhead<R> {
     fn create(config: &serde_json::Value) -> Result<Self, String> {
         let mut reader = R::create(config)?;
@@ -40,7 +31,7 @@ impl<R: BatchReader + Send + 'static> BatchReader for ReadAhead<R> {
             .name("dativo-read-ahead".into())
             .spawn(move || loop {
                 let item = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| reader.next_batch()))
-                    .unwrap_or_else(|payload| Err(format!("reader panicked: {}", panic_text(&*payload))));
+                    .unwrap_or_else(|payload| Err(crate::panic_message(payload)));
                 let more = matches!(item, Ok(Some(_)));
                 // A failed send means the consumer is gone: stop reading.
                 if sender.send(item).is_err() || !more {
