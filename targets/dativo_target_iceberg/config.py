@@ -74,6 +74,14 @@ SETTINGS_SCHEMA: dict[str, Any] = {
             "default": "append-only",
             "description": "How records reach a table; upsert matches on key_properties.",
         },
+        "hard_delete": {
+            "type": "boolean",
+            "default": False,
+            "description": (
+                "Records whose `_sdc_deleted_at` is set delete their key's rows instead of being "
+                "written (streams with key_properties). Otherwise the column is kept: soft delete."
+            ),
+        },
         "table_properties": TABLE_PROPERTIES_SCHEMA,
         "streams": {
             "type": "object",
@@ -139,6 +147,7 @@ class TargetConfig:
     max_batch_age_seconds: float = SETTINGS_SCHEMA["properties"]["max_batch_age_seconds"]["default"]
     exactly_once: bool = False
     load_method: str = "append-only"
+    hard_delete: bool = False
     table_properties: dict[str, str] = field(default_factory=dict)
     streams: dict[str, StreamOptions] = field(default_factory=dict)
 

@@ -229,6 +229,7 @@ class Loader:
             rows_already_committed=self._skip_rows.get(message.stream, 0),
             partition_by=options.partition_by,
             table_properties=self.config.table_properties_for(message.stream),
+            hard_delete=self.config.hard_delete,
         )
 
     # -- committing ---------------------------------------------------------------------------

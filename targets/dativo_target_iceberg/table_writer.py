@@ -20,6 +20,7 @@ from dativo_target_iceberg.config import PartitionField
 from dativo_target_iceberg.records import VERSION_COLUMN, RecordConverter
 from dativo_target_iceberg.stream_schema import StreamSchema
 
+DELETED_AT_COLUMN = "_sdc_deleted_at"
 STATE_PROPERTY = "dativo.state"
 STREAM_PROPERTY = "dativo.stream"
 ROWS_AFTER_STATE_PROPERTY = "dativo.rows-after-state"
@@ -34,6 +35,14 @@ def last_per_key(data: pa.Table, keys: list[str]) -> pa.Table:
         return data
     positions = last.column(f"{position}_max")
     return data.take(pc.take(positions, pc.sort_indices(positions)))
+
+
+def _key_column(data: pa.Table, keys: list[str]) -> pa.ChunkedArray:
+    """One comparable column for possibly composite keys: the key values joined as text."""
+    if len(keys) == 1:
+        return data.column(keys[0])
+    parts = [pc.cast(data.column(k), pa.string()) for k in keys]
+    return pc.binary_join_element_wise(*parts, "\x1f")
 
 
 def _identifier_capable(field: pa.Field) -> bool:
@@ -57,6 +66,7 @@ class TableWriter:
         rows_already_committed: int = 0,
         partition_by: tuple[PartitionField, ...] = (),
         table_properties: dict[str, str] | None = None,
+        hard_delete: bool = False,
     ):
         """`partition_by` and `table_properties` shape a table this creates; existing ones keep theirs."""
         if load_method == "upsert" and not schema.key_properties:
@@ -66,6 +76,7 @@ class TableWriter:
             )
         self.catalog = catalog
         self.load_method = load_method
+        self.hard_delete = hard_delete and bool(schema.key_properties)
         self._replaced = False  # overwrite: the first commit of the run replaces the table
         self.identifier = identifier
         self.stream = schema.stream
@@ -220,7 +231,9 @@ class TableWriter:
             return 0
         data = pa.concat_tables(self._batches)
         properties = self._snapshot_properties(state)
-        if self.load_method == "upsert":
+        if self.hard_delete and DELETED_AT_COLUMN in data.column_names:
+            self._delete_and_write(data, properties)
+        elif self.load_method == "upsert":
             self._upsert(data, properties)
         elif self.load_method == "overwrite" and not self._replaced:
             if self.table.current_snapshot() is None:
@@ -249,6 +262,28 @@ class TableWriter:
         self._batches.clear()
         self.buffered_rows = 0
         self.buffered_bytes = 0
+
+    def _delete_and_write(self, data: pa.Table, properties: dict[str, str]) -> None:
+        """Hard delete: keys whose last record has `_sdc_deleted_at` leave the table, in one commit.
+
+        Their rows are removed from the table and from this batch; the other records are
+        written as the load method says (appended, or upserted).
+        """
+        keys = list(self.schema.key_properties)
+        last = last_per_key(data, keys)
+        gone = last.filter(pc.is_valid(last.column(DELETED_AT_COLUMN))).select(keys)
+        kept = data
+        if gone.num_rows:
+            gone_mask = pc.is_in(_key_column(data, keys), value_set=_key_column(gone, keys).combine_chunks())
+            kept = data.filter(pc.invert(gone_mask))
+        kept = kept.filter(pc.is_null(kept.column(DELETED_AT_COLUMN)))
+        if self.load_method == "upsert":
+            kept = last_per_key(kept, keys)
+        doomed = pa.concat_tables([gone, kept.select(keys)]) if self.load_method == "upsert" else gone
+        with self.table.transaction() as transaction:
+            if doomed.num_rows and self.table.current_snapshot() is not None:
+                transaction.delete(create_match_filter(doomed, keys), snapshot_properties=properties)
+            transaction.append(kept, snapshot_properties=properties)
 
     def _upsert(self, data: pa.Table, properties: dict[str, str]) -> None:
         """Replace rows whose keys arrive again, in one atomic commit (delete, then append).

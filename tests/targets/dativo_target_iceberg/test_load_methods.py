@@ -72,3 +72,32 @@ def test_overwrite_replaces_the_table_with_this_run(tmp_path):
     load(tmp_path, [schema(), rec(id=1), rec(id=2)], load_method="overwrite")
     rows = load(tmp_path, [schema(), rec(id=7), rec(id=8), rec(id=9)], load_method="overwrite", max_batch_rows=2)
     assert [r["id"] for r in rows] == [7, 8, 9]
+
+
+def deletable(**values) -> dict:
+    return {"type": "RECORD", "stream": "users", "record": {"_sdc_deleted_at": None, **values}}
+
+
+DELETABLE = {"type": "SCHEMA", "stream": "users", "key_properties": ["id"], "schema": {"type": "object", "properties": {
+    "id": {"type": "integer"}, "name": {"type": ["string", "null"]},
+    "_sdc_deleted_at": {"type": ["string", "null"], "format": "date-time"},
+}}}
+GONE = "2024-06-01T00:00:00Z"
+
+
+@pytest.mark.parametrize("method", ["append-only", "upsert"])
+def test_hard_delete_removes_keys_whose_last_record_is_a_deletion(tmp_path, method):
+    load(tmp_path, [DELETABLE, deletable(id=1, name="a"), deletable(id=2, name="b"), deletable(id=3, name="c")],
+         hard_delete=True, load_method=method)
+    rows = load(tmp_path, [DELETABLE, deletable(id=1, _sdc_deleted_at=GONE), deletable(id=4, name="d"),
+                           deletable(id=4, _sdc_deleted_at=GONE), deletable(id=2, _sdc_deleted_at=GONE),
+                           deletable(id=2, name="b2")],
+                hard_delete=True, load_method=method)
+    assert [(r["id"], r["name"]) for r in rows] == [(2, "b2"), (3, "c")] if method == "upsert" else [
+        (2, "b"), (2, "b2"), (3, "c")
+    ]
+
+
+def test_soft_delete_keeps_the_column(tmp_path):
+    rows = load(tmp_path, [DELETABLE, deletable(id=1, name="a"), deletable(id=1, _sdc_deleted_at=GONE)])
+    assert [(r["id"], r["_sdc_deleted_at"] is not None) for r in rows] == [(1, False), (1, True)]
