@@ -27,6 +27,8 @@ class ConnectorUse:
     streams: list[str] | None = None
     fields: dict[str, list[str]] = field(default_factory=dict)
     replication: dict[str, str] = field(default_factory=dict)
+    docker: dict[str, Any] = field(default_factory=dict)
+    reader: dict[str, Any] | None = None
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ConnectorUse:
@@ -36,6 +38,8 @@ class ConnectorUse:
             streams=data.get("streams"),
             fields=data.get("fields", {}),
             replication=data.get("replication", {}),
+            docker=data.get("docker", {}),
+            reader=data.get("reader"),
         )
 
 
