@@ -146,11 +146,22 @@ class TableWriter:
         return self.catalog.load_table(self.identifier)
 
     def _evolve(self, table: Table, schema: StreamSchema, line: int) -> Table:
-        """Add new columns and widen types; columns the new schema lacks become optional."""
+        """Add new columns and widen types; columns the new schema lacks become optional.
+
+        Changed key_properties become the identifier fields where Iceberg allows it: a key
+        column the table holds as optional cannot be one, and rows keep their old identity.
+        """
         current = table.schema()
         wanted = set(schema.arrow.names)
+        required_now = {f.name for f in current.fields if f.required}
+        keys = [
+            k for k in schema.key_properties
+            if _identifier_capable(schema.arrow.field(k)) and k in required_now
+        ]
         try:
             with table.update_schema() as update:
+                if set(keys) != current.identifier_field_names():
+                    update.set_identifier_fields(*keys)
                 update.union_by_name(schema.arrow)
                 for field in current.fields:
                     if field.required and field.name not in wanted:

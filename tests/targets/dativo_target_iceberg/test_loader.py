@@ -158,3 +158,16 @@ def test_partitioning_and_table_properties_from_config(tmp_path):
     assert sorted(table.scan().to_arrow().column("id").to_pylist()) == list(range(12))
     day_two = table.scan(row_filter="at >= '2024-05-02T00:00:00+00:00' and at < '2024-05-03T00:00:00+00:00'")
     assert sorted(day_two.to_arrow().column("id").to_pylist()) == [1, 4, 7, 10]
+
+
+def test_changed_key_properties_become_the_identifier_fields(tmp_path):
+    first = schema("a")
+    second = schema("a", key_properties=["id", "name"])
+    second["schema"]["required"] = ["name"]
+    catalog, summary, _ = run(tmp_path, [first, rec("a", 1), second, rec("a", 2)])
+    table = catalog.load_table(("default", "a"))
+    # `name` was optional in the table, so Iceberg keeps `id` alone as the identifier.
+    assert table.schema().identifier_field_names() == {"id"}
+    assert sorted(table.scan().to_arrow().column("id").to_pylist()) == [1, 2]
+    catalog, _, _ = run(tmp_path, [schema("a", key_properties=[]), rec("a", 3)])
+    assert catalog.load_table(("default", "a")).schema().identifier_field_names() == set()
