@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import sys
 from pathlib import Path
 from typing import Any
+
+from dativo_core.pipe.plugin import PluginCommand
+
+TARGET_CSV = str(Path(sys.executable).parent / "target-csv")
 
 # A tap driven by its config: {"streams": {"name": count}, "sleep": s, "state_every": n,
 # "fail_after": n, "log": path}. Records have ids 1..count; the bookmark is the last id sent,
@@ -132,3 +137,26 @@ def write_program(folder: Path, name: str, source: str) -> Path:
 def write_json(path: Path, value: Any) -> Path:
     path.write_text(json.dumps(value))
     return path
+
+
+def target_csv(tmp_path: Path, folder: str = "csv") -> PluginCommand:
+    """meltanolabs-target-csv writing one CSV file per stream into tmp_path/folder."""
+    output = tmp_path / folder
+    output.mkdir()
+    config = write_json(tmp_path / f"{folder}.json", {"output_path": str(output)})
+    return PluginCommand("target", TARGET_CSV, config)
+
+
+def csv_ids(tmp_path: Path, stream: str, folder: str = "csv") -> list[int]:
+    with open(tmp_path / folder / f"{stream}.csv", newline="") as rows:
+        return [int(row["id"]) for row in csv.DictReader(rows)]
+
+
+def committing_target(tmp_path: Path, linger: float = 0) -> PluginCommand:
+    program = write_program(tmp_path, "target-committing", COMMITTING_TARGET)
+    config = {
+        "table": str(tmp_path / "table.txt"),
+        "committed": str(tmp_path / "committed.json"),
+        "linger": linger,
+    }
+    return PluginCommand("target", str(program), write_json(tmp_path / "target.json", config))

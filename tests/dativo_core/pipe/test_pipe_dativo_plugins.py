@@ -16,7 +16,7 @@ from dativo_core.pipe.runner import Outcome, Pipe
 from dativo_core.pipe.state_store import KeyedState
 from dativo_core.state.backend import StateKey
 from dativo_core.state.local import LocalStateBackend
-from tests.dativo_core.pipe.programs import write_json
+from tests.dativo_core.pipe.pipe_programs import write_json
 
 BIN = Path(sys.executable).parent
 

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 import os
 import signal
 import stat
-import sys
 import threading
 import time
 from pathlib import Path
@@ -22,25 +20,17 @@ from dativo_core.pipe.state_store import KeyedState
 from dativo_core.state.backend import StateKey
 from dativo_core.state.errors import StateLockedError
 from dativo_core.state.local import LocalStateBackend, StateFile
-from tests.dativo_core.pipe.programs import (
-    COMMITTING_TARGET,
+from tests.dativo_core.pipe.pipe_programs import (
     COUNTING_TAP,
     HANGING_TARGET,
     IMPATIENT_TARGET,
     RECORD_BEFORE_SCHEMA_TAP,
+    committing_target,
+    csv_ids,
+    target_csv,
     write_json,
     write_program,
 )
-
-TARGET_CSV = str(Path(sys.executable).parent / "target-csv")
-
-
-def target_csv(tmp_path: Path, folder: str = "csv") -> PluginCommand:
-    """meltanolabs-target-csv writing one CSV file per stream into tmp_path/folder."""
-    output = tmp_path / folder
-    output.mkdir()
-    config = write_json(tmp_path / f"{folder}.json", {"output_path": str(output)})
-    return PluginCommand("target", TARGET_CSV, config)
 
 
 @pytest.fixture
@@ -52,11 +42,6 @@ def counting_tap(tmp_path: Path, **config: object) -> PluginCommand:
     program = write_program(tmp_path, "tap-counting", COUNTING_TAP)
     config.setdefault("log", str(tmp_path / "tap-log.json"))
     return PluginCommand("tap", str(program), write_json(tmp_path / "tap.json", config))
-
-
-def csv_ids(tmp_path: Path, stream: str, folder: str = "csv") -> list[int]:
-    with open(tmp_path / folder / f"{stream}.csv", newline="") as rows:
-        return [int(row["id"]) for row in csv.DictReader(rows)]
 
 
 def tap_log(tmp_path: Path) -> dict:
@@ -210,16 +195,6 @@ def test_a_target_that_hangs_after_a_stop_request_is_terminated(tmp_path):
     assert "interrupted by SIGINT" in result.message
     assert "the target 'target-hanging' was killed by SIGTERM" in result.message
     assert "committing..." in result.message
-
-
-def committing_target(tmp_path: Path, linger: float = 0) -> PluginCommand:
-    program = write_program(tmp_path, "target-committing", COMMITTING_TARGET)
-    config = {
-        "table": str(tmp_path / "table.txt"),
-        "committed": str(tmp_path / "committed.json"),
-        "linger": linger,
-    }
-    return PluginCommand("target", str(program), write_json(tmp_path / "target.json", config))
 
 
 def test_resume_from_the_state_the_target_committed(tmp_path):

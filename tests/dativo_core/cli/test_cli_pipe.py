@@ -16,8 +16,14 @@ from dativo_core.cli.main import cli
 from dativo_core.state.backend import StateKey
 from dativo_core.state.local import StateFile
 from dativo_core.state.sql import SqlStateBackend
-from tests.dativo_core.pipe.programs import COUNTING_TAP, write_json, write_program
-from tests.dativo_core.pipe.test_runner import committing_target, csv_ids, target_csv
+from tests.dativo_core.pipe.pipe_programs import (
+    COUNTING_TAP,
+    committing_target,
+    csv_ids,
+    target_csv,
+    write_json,
+    write_program,
+)
 
 DATIVO = Path(sys.executable).parent / "dativo"
 
