@@ -6,7 +6,7 @@ use serde_json::{Map, Value};
 
 use crate::kinds::Kind;
 
-pub const DEFAULT_BATCH_SIZE: usize = 65_536;
+pub const DEFAULT_BATCH_SIZE: usize = 16_384;
 
 #[derive(Debug)]
 pub struct CsvOptions {
