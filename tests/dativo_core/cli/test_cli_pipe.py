@@ -209,3 +209,16 @@ def test_a_killed_pipe_keeps_its_lock_until_its_children_exit_and_a_rerun_loads_
     loaded = [int(n) for n in (tmp_path / "table.txt").read_text().split()]
     assert sorted(loaded) == list(range(1, 301))
     assert len(loaded) == 300, "no row loaded twice"
+
+
+def test_an_unreadable_state_stops_the_pipe_before_it_starts(tmp_path):
+    state = tmp_path / "s.json"
+    state.write_text("{not json")
+    args = [*pipe_args(tmp_path, streams={"users": 1}), "--state-file", str(state)]
+
+    result = CliRunner().invoke(cli, args)
+
+    assert result.exit_code == 4
+    assert f"dativo pipe: state file {state} is not valid JSON" in result.stderr
+    assert "remove it to start the pipeline from the beginning" in result.stderr
+    assert not (tmp_path / "tap-log.json").exists()
