@@ -217,3 +217,18 @@ def test_bad_config_is_refused_with_the_key(tmp_path: Path, reader_libraries: di
     (tmp_path / "empty.csv").write_bytes(b"")
     with pytest.raises(NativeReaderError, match="is empty"):
         library.open({"path": str(tmp_path / "empty.csv")})
+    (tmp_path / "twice.csv").write_bytes(b"a,b,a\n1,2,3\n")
+    with pytest.raises(NativeReaderError, match=r'duplicate column names in the header: \["a"\]'):
+        library.open({"path": str(tmp_path / "twice.csv")})
+
+
+def test_invalid_utf8_and_header_only_files(tmp_path: Path, reader_libraries: dict[str, Path]) -> None:
+    library = load_library(reader_libraries["dativo_csv_reader"])
+    (tmp_path / "latin1.csv").write_bytes(b"id,name\n1,ok\n2,Jos\xe9\n")
+    with library.open({"path": str(tmp_path / "latin1.csv")}) as reader:
+        with pytest.raises(NativeReaderError, match="line 3, column 'name' .*not valid UTF-8"):
+            list(reader)
+    (tmp_path / "header.csv").write_bytes(b"id,name\n")
+    with library.open({"path": str(tmp_path / "header.csv")}) as reader:
+        assert reader.schema == pa.schema([("id", pa.string()), ("name", pa.string())])
+        assert list(reader) == []

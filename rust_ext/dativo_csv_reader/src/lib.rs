@@ -165,11 +165,28 @@ impl CsvReader {
     }
 }
 
+/// Records are JSON objects keyed by column name, so a name may appear once only.
+fn refuse_duplicates(path: &str, names: &[String]) -> Result<(), String> {
+    let mut seen = HashSet::new();
+    let mut duplicates: Vec<&str> = names
+        .iter()
+        .filter(|name| !seen.insert(name.as_str()))
+        .map(String::as_str)
+        .collect();
+    if duplicates.is_empty() {
+        return Ok(());
+    }
+    duplicates.sort_unstable();
+    duplicates.dedup();
+    Err(format!("file '{path}': duplicate column names in the header: {duplicates:?}"))
+}
+
 impl BatchReader for CsvReader {
     fn create(config: &serde_json::Value) -> Result<Self, String> {
         let options = CsvOptions::from_json(config)?;
         let mut records = open_records(&options)?;
         let names = column_names(&options, &mut records)?;
+        refuse_duplicates(&options.path, &names)?;
         let max_null_len = options.null_values.iter().map(Vec::len).max().unwrap_or(0);
         let kinds = Self::decide_kinds(&options, &names, max_null_len)?;
         let fields: Vec<Field> = names
