@@ -11,6 +11,8 @@ from dativo_target_iceberg.config import SETTINGS_SCHEMA
 NAME = "target-iceberg"
 DESCRIPTION = "Singer target writing Apache Iceberg tables through pyiceberg, columnar on the hot path."
 
+# Named as singer-sdk names target capabilities.
+CAPABILITIES = ["about", "activate-version", "batch", "soft-delete", "hard-delete"]
 
 
 def about_info() -> dict[str, Any]:
@@ -18,9 +20,8 @@ def about_info() -> dict[str, Any]:
         "name": NAME,
         "description": DESCRIPTION,
         "version": __version__,
-        "sdk_version": None,
         "supported_python_versions": ["3.11", "3.12", "3.13"],
-        "capabilities": ["about"],
+        "capabilities": CAPABILITIES,
         "settings": SETTINGS_SCHEMA,
     }
 
