@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
-import os
-import sys
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -14,7 +13,7 @@ import click
 
 from dativo_core.documents import load_document
 from dativo_core.jobs.model import ConnectorUse, Job
-from dativo_core.jobs.recipes import Recipe, find_recipe, list_recipes
+from dativo_core.jobs.recipes import find_recipe, list_recipes
 from dativo_core.jobs.run import (
     USER_ERRORS,
     Plugin,
@@ -39,7 +38,7 @@ _audit_option = click.option(
     show_default=True,
     help="JSON lines file recording which job and plugin resolved which secret names, and each run.",
 )
-_existing_file = click.Path(exists=True, dir_okay=False, path_type=Path)
+_existing_file = click.Path(exists=True, dir_okay=False, resolve_path=True, path_type=Path)
 
 
 def _connector_or_job(job_help: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -97,11 +96,7 @@ def connectors() -> None:
 @connectors.command("list")
 def list_connectors() -> None:
     """One line per recipe: name, kind, engine, install source, version."""
-    try:
-        recipes = list_recipes()
-    except USER_ERRORS as exc:
-        raise click.ClickException(str(exc)) from None
-    for recipe in recipes:
+    for recipe in _or_fail(list_recipes):
         click.echo(
             f"{recipe.name:<22} {recipe.kind:<7} {recipe.engine:<8} {recipe.install['source']:<8} "
             f"{recipe.version or '-':<10} {recipe.description}"
@@ -112,7 +107,7 @@ def list_connectors() -> None:
 @click.argument("name")
 def show_connector(name: str) -> None:
     """The recipe as JSON, with the file it came from."""
-    recipe = _recipe(name)
+    recipe = _or_fail(lambda: find_recipe(name))
     data = {key: value for key, value in vars(recipe).items() if key != "source_file"}
     click.echo(json.dumps({"file": str(recipe.source_file), **data}, indent=2))
 
@@ -124,9 +119,9 @@ def check(name: str | None, job_path: Path | None, config_path: Path | None, aud
 
     Taps whose recipe lists the `test` capability run `--test`; other plugins run `--about`.
     """
-    plugins = _plugins(name, job_path, config_path, audit_log, both=True)
-    with tempfile.TemporaryDirectory(prefix="dativo-check-") as tmp:
-        for plugin in plugins:
+    job = _or_fail(lambda: Job.load(job_path)) if job_path else None
+    with _workdir(job, config_path), tempfile.TemporaryDirectory(prefix="dativo-check-") as tmp:
+        for plugin in _plugins(name, job, config_path, audit_log, both=True):
             mode = "--test" if "test" in plugin.recipe.capabilities else "--about"
             with write_private_config(plugin.config, directory=tmp) as config_file:
                 _or_fail(lambda: run_plugin_command(plugin, config_file, mode))
@@ -137,55 +132,52 @@ def check(name: str | None, job_path: Path | None, config_path: Path | None, aud
 @_connector_or_job("Discover the job's source, with its stream selection.")
 def discover(name: str | None, job_path: Path | None, config_path: Path | None, audit_log: Path) -> None:
     """Print a tap's Singer catalog (with a job's selection applied when --job is given)."""
-    (plugin,) = _plugins(name, job_path, config_path, audit_log, both=False)
-    use = Job.load(job_path).source if job_path else ConnectorUse(plugin.recipe.name)
-    with tempfile.TemporaryDirectory(prefix="dativo-discover-") as tmp:
+    job = _or_fail(lambda: Job.load(job_path)) if job_path else None
+    with _workdir(job, config_path), tempfile.TemporaryDirectory(prefix="dativo-discover-") as tmp:
+        (plugin,) = _plugins(name, job, config_path, audit_log, both=False)
+        use = job.source if job else ConnectorUse(plugin.recipe.name)
         catalog = _or_fail(lambda: discover_catalog(plugin, use, Path(tmp)))
-    json.dump(catalog, sys.stdout, indent=2)
-    sys.stdout.write("\n")
+    click.echo(json.dumps(catalog, indent=2))
 
 
-def _recipe(name: str) -> Recipe:
-    try:
-        return find_recipe(name)
-    except USER_ERRORS as exc:
-        raise click.ClickException(str(exc)) from None
-
-
-def _or_fail(action: Any) -> Any:
+def _or_fail(action: Callable[[], Any]) -> Any:
     try:
         return action()
     except USER_ERRORS as exc:
         raise click.ClickException(str(exc)) from None
 
 
-def _plugins(name: str | None, job_path: Path | None, config_path: Path | None, audit_log: Path,
+def _workdir(job: Job | None, config_path: Path | None) -> contextlib.chdir[Path]:
+    """Plugins run where their config's relative paths point: beside the job or config file."""
+    if job is not None:
+        return contextlib.chdir(job.source_file.parent)
+    return contextlib.chdir(config_path.resolve().parent if config_path else Path.cwd())
+
+
+def _plugins(name: str | None, job: Job | None, config_path: Path | None, audit_log: Path,
              both: bool) -> list[Plugin]:
     """The plugins to check or discover: a named recipe with a config file, or a job's."""
-    if (name is None) == (job_path is None):
+    if (name is None) == (job is None):
         raise click.UsageError("give a connector NAME or --job JOB, not both")
     audit = AuditLog(audit_log.resolve())
-    if job_path is not None:
+    if job is not None:
         if config_path is not None:
             raise click.UsageError("--config goes with a connector NAME; a job carries its own config")
-        job = _or_fail(lambda: Job.load(job_path))
-        os.chdir(job.source_file.parent)  # plugin paths are relative to the job file
         plugins = [_or_fail(lambda: prepare_job_plugin(job, job.source, "tap", audit))]
         if both:
             plugins.append(_or_fail(lambda: prepare_job_plugin(job, job.target, "target", audit)))
         return plugins
     assert name is not None
-    recipe = _recipe(name)
+    recipe = _or_fail(lambda: find_recipe(name))
     if not both and recipe.kind != "tap":
         raise click.UsageError(f"{name} is a {recipe.kind}; only taps discover streams")
     raw = _or_fail(lambda: load_document(config_path)) if config_path else {}
     source = str(config_path or f"recipe {name}")
-    base_dir = config_path.parent if config_path else Path.cwd()
 
     def prepare() -> Plugin:
         config = connector_config(recipe, raw or {}, source)
         # Without a job there is no tenant: references resolve from the environment backend.
         return prepare_plugin(recipe, ConnectorUse(name), config, tenant="default", secrets={},
-                              base_dir=base_dir, audit=audit)
+                              base_dir=Path.cwd(), audit=audit)
 
     return [_or_fail(prepare)]
