@@ -19,16 +19,24 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
+import subprocess
 import sys
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from datagen import write_csv  # noqa: E402
 from measure import Measurement, run_pipeline  # noqa: E402
 
 BIN = Path(sys.executable).parent
+DATAGEN = Path(__file__).with_name("datagen.py")
+
+
+def write_csv(path: Path, rows: int) -> Path:
+    """In a child process: a child's peak RSS counts the parent's memory at fork time,
+    so this process stays small (no polars, no data) to keep the figures true."""
+    subprocess.run([sys.executable, str(DATAGEN), str(path), "--rows", str(rows)], check=True)
+    return path
 FLOOR_SCRIPT = (
     "import sys, pyarrow.csv as c, pyarrow.parquet as p;"
     "p.write_table(c.read_csv(sys.argv[1]), sys.argv[2])"
