@@ -11,8 +11,12 @@ from dativo_core import __version__
 from dativo_core.cli.lazy_group import LazyGroup
 
 COMMANDS = {
+    "check": "dativo_core.jobs.cli:check",
+    "connectors": "dativo_core.jobs.cli:connectors",
+    "discover": "dativo_core.jobs.cli:discover",
     "pipe": "dativo_core.cli.pipe:pipe",
     "plugins": "dativo_core.plugins.cli:plugins",
+    "run": "dativo_core.jobs.cli:run",
     "state": "dativo_core.cli.state:state",
     "validate": "dativo_core.contracts.cli:validate",
     "version": "dativo_core.cli.version:version",

@@ -18,7 +18,7 @@ from pyiceberg.catalog.sql import SqlCatalog
 pytestmark = pytest.mark.slow
 
 EXAMPLES = Path(__file__).resolve().parents[3] / "examples"
-RUN = [sys.executable, "-c", "from dativo_core.jobs.cli import run; run()"]
+RUN = [sys.executable, "-m", "dativo_core.cli.main", "run"]
 TENANTS = ("acme", "globex")
 BROKEN_JOB = """
 tenant: globex
