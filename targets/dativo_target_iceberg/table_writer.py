@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import logging
+import random
+import time
 import uuid
+from collections.abc import Callable
 
 import pyarrow as pa
 import pyarrow.compute as pc
 from pyiceberg.catalog import Catalog
-from pyiceberg.exceptions import NoSuchTableError, TableAlreadyExistsError, ValidationError
+from pyiceberg.exceptions import CommitFailedException, NoSuchTableError, TableAlreadyExistsError, ValidationError
 from pyiceberg.expressions import IsNull, LessThan, Or
 from pyiceberg.transforms import parse_transform
 from pyiceberg.types import LongType
@@ -20,6 +24,9 @@ from dativo_target_iceberg.config import PartitionField
 from dativo_target_iceberg.records import VERSION_COLUMN, RecordConverter
 from dativo_target_iceberg.stream_schema import StreamSchema
 
+log = logging.getLogger("target-iceberg")
+
+COMMIT_ATTEMPTS = 8
 DELETED_AT_COLUMN = "_sdc_deleted_at"
 STATE_PROPERTY = "dativo.state"
 STREAM_PROPERTY = "dativo.stream"
@@ -120,7 +127,8 @@ class TableWriter:
         except NoSuchTableError:
             try:
                 return self._create(schema)
-            except TableAlreadyExistsError:  # another writer created it meanwhile
+            except (TableAlreadyExistsError, CommitFailedException):
+                # Another writer created it meanwhile (SqlCatalog reports that as a failed commit).
                 table = self.catalog.load_table(self.identifier)
         return self._evolve(table, schema, line)
 
@@ -227,12 +235,32 @@ class TableWriter:
         rows = self.buffered_rows
         properties = self._snapshot_properties(state)
         older = Or(LessThan(VERSION_COLUMN, version), IsNull(VERSION_COLUMN))
-        with self.table.transaction() as transaction:
-            if self._batches:
-                transaction.append(pa.concat_tables(self._batches), snapshot_properties=properties)
-            transaction.delete(older, snapshot_properties=properties)
+
+        def write() -> None:
+            with self.table.transaction() as transaction:
+                if self._batches:
+                    transaction.append(pa.concat_tables(self._batches), snapshot_properties=properties)
+                transaction.delete(older, snapshot_properties=properties)
+
+        self._retrying(write)
         self._clear()
         return rows
+
+    def _retrying(self, write: Callable[[], None]) -> None:
+        """Commit, and when another writer committed first, reload the table and commit again.
+
+        The buffered data is still in memory, so a retry writes it anew: nothing is lost.
+        """
+        for attempt in range(COMMIT_ATTEMPTS):
+            try:
+                write()
+                return
+            except CommitFailedException:
+                if attempt == COMMIT_ATTEMPTS - 1:
+                    raise
+                log.info("%s changed under this commit (another writer): retrying", self.name)
+                time.sleep(0.05 * 2**attempt * (1 + random.random()))
+                self.table = self.table.refresh()
 
     def commit(self, state: bytes | None) -> int:
         """Append the buffered batches in one snapshot that records the state they are covered by."""
@@ -242,6 +270,12 @@ class TableWriter:
             return 0
         data = pa.concat_tables(self._batches)
         properties = self._snapshot_properties(state)
+        self._retrying(lambda: self._write(data, properties))
+        rows = self.buffered_rows
+        self._clear()
+        return rows
+
+    def _write(self, data: pa.Table, properties: dict[str, str]) -> None:
         if self.hard_delete and DELETED_AT_COLUMN in data.column_names:
             self._delete_and_write(data, properties)
         elif self.load_method == "upsert":
@@ -254,16 +288,17 @@ class TableWriter:
             self._replaced = True
         else:
             self.table.append(data, snapshot_properties=properties)
-        rows = self.buffered_rows
-        self._clear()
-        return rows
 
     def _commit_with_files(self, state: bytes | None) -> int:
         properties = self._snapshot_properties(state)
-        with self.table.transaction() as transaction:
-            if self._batches:
-                transaction.append(pa.concat_tables(self._batches), snapshot_properties=properties)
-            transaction.add_files(self._files, snapshot_properties=properties, check_duplicate_files=False)
+
+        def write() -> None:
+            with self.table.transaction() as transaction:
+                if self._batches:
+                    transaction.append(pa.concat_tables(self._batches), snapshot_properties=properties)
+                transaction.add_files(self._files, snapshot_properties=properties, check_duplicate_files=False)
+
+        self._retrying(write)
         rows = self.buffered_rows
         self._clear()
         return rows
