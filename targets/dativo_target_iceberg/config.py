@@ -82,6 +82,14 @@ SETTINGS_SCHEMA: dict[str, Any] = {
                 "written (streams with key_properties). Otherwise the column is kept: soft delete."
             ),
         },
+        "keep_changed_types": {
+            "type": "boolean",
+            "default": False,
+            "description": (
+                "When a field's type changes incompatibly (e.g. string -> integer), keep the old "
+                "column and write the field to a new column `<name>__<type>` instead of failing."
+            ),
+        },
         "table_properties": TABLE_PROPERTIES_SCHEMA,
         "streams": {
             "type": "object",
@@ -148,6 +156,7 @@ class TargetConfig:
     exactly_once: bool = False
     load_method: str = "append-only"
     hard_delete: bool = False
+    keep_changed_types: bool = False
     table_properties: dict[str, str] = field(default_factory=dict)
     streams: dict[str, StreamOptions] = field(default_factory=dict)
 

@@ -208,8 +208,8 @@ class Loader:
         schema = stream_schema(message, line)
         writer = self.writers.get(message.stream)
         if writer is not None:
-            if writer.schema == schema:
-                return
+            if writer.schema.with_columns({}) == schema:
+                return  # the same SCHEMA again, as taps often send it
             self.flush()  # records read under the old schema are committed under it
             writer.change_schema(schema, line)
             return
@@ -230,6 +230,7 @@ class Loader:
             partition_by=options.partition_by,
             table_properties=self.config.table_properties_for(message.stream),
             hard_delete=self.config.hard_delete,
+            keep_changed_types=self.config.keep_changed_types,
         )
 
     # -- committing ---------------------------------------------------------------------------

@@ -63,12 +63,21 @@ class RecordConverter:
     """Converts batches of one stream's RECORD lines to Arrow tables of its table schema."""
 
     def __init__(
-        self, stream: str, schema: pa.Schema, key_properties: Sequence[str] = (), versioned: bool = False
+        self,
+        stream: str,
+        schema: pa.Schema,
+        key_properties: Sequence[str] = (),
+        versioned: bool = False,
+        columns: dict[str, str] | None = None,
     ) -> None:
-        """With `versioned`, each row also gets its message's `version` in `_sdc_table_version`."""
+        """`schema` is named as the record's keys; `columns` renames some for the table.
+
+        With `versioned`, each row also gets its message's `version` in `_sdc_table_version`.
+        """
         self.stream = stream
         self.versioned = versioned
-        self.schema = schema.append(_VERSION_FIELD) if versioned else schema
+        renamed = pa.schema([f.with_name((columns or {}).get(f.name, f.name)) for f in schema])
+        self.schema = renamed.append(_VERSION_FIELD) if versioned else renamed
         self._record_schema = schema
         self.key_properties = set(key_properties)
         self._wire_fields = [f.with_type(wire_type(f.type)).with_nullable(True) for f in schema]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 import jsonschema
 import pyarrow as pa
@@ -14,8 +14,18 @@ from dativo_core.singer import SchemaMessage, SingerProtocolError
 @dataclass(frozen=True)
 class StreamSchema:
     stream: str
-    arrow: pa.Schema
+    arrow: pa.Schema  # named as the record's JSON keys
     key_properties: tuple[str, ...]
+    # Record fields written to a column of another name (a type change kept beside the old one).
+    columns: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def table_arrow(self) -> pa.Schema:
+        """The Arrow schema as the table names its columns."""
+        return pa.schema([f.with_name(self.columns.get(f.name, f.name)) for f in self.arrow])
+
+    def with_columns(self, columns: dict[str, str]) -> StreamSchema:
+        return replace(self, columns=columns)
 
 
 def stream_schema(message: SchemaMessage, line: int) -> StreamSchema:

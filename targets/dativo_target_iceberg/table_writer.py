@@ -52,6 +52,39 @@ def _key_column(data: pa.Table, keys: list[str]) -> pa.ChunkedArray:
     return pc.binary_join_element_wise(*parts, "\x1f")
 
 
+def _compatible(old: pa.DataType, new: pa.DataType) -> bool:
+    """Whether Iceberg can turn a column of type `old` into `new` (nested types: checked inside)."""
+    if old == new or (pa.types.is_struct(old) and pa.types.is_struct(new)):
+        return True
+    if pa.types.is_list(old) or pa.types.is_large_list(old):
+        return pa.types.is_list(new) or pa.types.is_large_list(new)
+    if pa.types.is_integer(old) and pa.types.is_integer(new):
+        return old.bit_width <= new.bit_width
+    if pa.types.is_floating(old) and pa.types.is_floating(new):
+        return old.bit_width <= new.bit_width
+    if pa.types.is_string(old) or pa.types.is_large_string(old):
+        return pa.types.is_string(new) or pa.types.is_large_string(new)
+    return False
+
+
+def _type_suffix(arrow_type: pa.DataType) -> str:
+    if pa.types.is_timestamp(arrow_type):
+        return "timestamptz"
+    return {pa.int64(): "long", pa.float64(): "double", pa.bool_(): "boolean", pa.string(): "string",
+            pa.date32(): "date", pa.time64("us"): "time"}.get(arrow_type) or (
+        "struct" if pa.types.is_struct(arrow_type) else "list"
+    )
+
+
+def _changed_type_columns(table: pa.Schema, record: pa.Schema) -> dict[str, str]:
+    """Record fields whose type the table's column cannot take, mapped to `<name>__<type>`."""
+    return {
+        f.name: f"{f.name}__{_type_suffix(f.type)}"
+        for f in record
+        if f.name in table.names and not _compatible(table.field(f.name).type, f.type)
+    }
+
+
 def _identifier_capable(field: pa.Field) -> bool:
     """Iceberg identifier fields must be required primitives other than float and double."""
     kind = field.type
@@ -74,6 +107,7 @@ class TableWriter:
         partition_by: tuple[PartitionField, ...] = (),
         table_properties: dict[str, str] | None = None,
         hard_delete: bool = False,
+        keep_changed_types: bool = False,
     ):
         """`partition_by` and `table_properties` shape a table this creates; existing ones keep theirs."""
         if load_method == "upsert" and not schema.key_properties:
@@ -87,10 +121,10 @@ class TableWriter:
         self._replaced = False  # overwrite: the first commit of the run replaces the table
         self.identifier = identifier
         self.stream = schema.stream
-        self.schema = schema
+        self.keep_changed_types = keep_changed_types
         self._partition_by = partition_by
         self._table_properties = table_properties or {}
-        self.table = self._create_or_evolve(schema, line)
+        self.table, self.schema = self._create_or_evolve(schema, line)
         self.converter = self._converter()
         self.versions_loaded: set[int] = set()  # table versions whose rows this run has read
         self._batches: list[pa.Table] = []
@@ -107,7 +141,9 @@ class TableWriter:
 
     def _converter(self) -> RecordConverter:
         schema = self.schema
-        return RecordConverter(schema.stream, schema.arrow, schema.key_properties, versioned=self.versioned)
+        return RecordConverter(
+            schema.stream, schema.arrow, schema.key_properties, versioned=self.versioned, columns=schema.columns
+        )
 
     def keep_versions(self) -> None:
         """Add the `_sdc_table_version` column; the caller has committed what was buffered."""
@@ -121,12 +157,12 @@ class TableWriter:
     def name(self) -> str:
         return ".".join(self.identifier)
 
-    def _create_or_evolve(self, schema: StreamSchema, line: int) -> Table:
+    def _create_or_evolve(self, schema: StreamSchema, line: int) -> tuple[Table, StreamSchema]:
         try:
             table = self.catalog.load_table(self.identifier)
         except NoSuchTableError:
             try:
-                return self._create(schema)
+                return self._create(schema), schema
             except (TableAlreadyExistsError, CommitFailedException):
                 # Another writer created it meanwhile (SqlCatalog reports that as a failed commit).
                 table = self.catalog.load_table(self.identifier)
@@ -153,14 +189,18 @@ class TableWriter:
         transaction.commit_transaction()
         return self.catalog.load_table(self.identifier)
 
-    def _evolve(self, table: Table, schema: StreamSchema, line: int) -> Table:
+    def _evolve(self, table: Table, schema: StreamSchema, line: int) -> tuple[Table, StreamSchema]:
         """Add new columns and widen types; columns the new schema lacks become optional.
 
         Changed key_properties become the identifier fields where Iceberg allows it: a key
         column the table holds as optional cannot be one, and rows keep their old identity.
+        With `keep_changed_types`, a field whose type changed incompatibly is written to a
+        new column `<name>__<type>` beside the old one instead of failing.
         """
+        if self.keep_changed_types:
+            schema = schema.with_columns(_changed_type_columns(table.schema().as_arrow(), schema.arrow))
         current = table.schema()
-        wanted = set(schema.arrow.names)
+        wanted = set(schema.table_arrow.names)
         required_now = {f.name for f in current.fields if f.required}
         keys = [
             k for k in schema.key_properties
@@ -170,7 +210,7 @@ class TableWriter:
             with table.update_schema() as update:
                 if set(keys) != current.identifier_field_names():
                     update.set_identifier_fields(*keys)
-                update.union_by_name(schema.arrow)
+                update.union_by_name(schema.table_arrow)
                 for field in current.fields:
                     if field.required and field.name not in wanted:
                         update.make_column_optional(field.name)
@@ -178,15 +218,15 @@ class TableWriter:
             raise SingerProtocolError(
                 f"the new schema is incompatible with table {self.name}: {exc}",
                 line=line, stream=schema.stream,
-                hint="Only added columns and widened types can be applied to an existing table",
+                hint="Only added columns and widened types can be applied to an existing table "
+                "(or set keep_changed_types to write a changed field to a new column)",
             ) from None
-        return table
+        return table, schema
 
     def change_schema(self, schema: StreamSchema, line: int) -> None:
         """Apply a new SCHEMA; the caller has committed every batch read under the old one."""
         assert not self._batches, "flush before changing a stream's schema"
-        self.table = self._evolve(self.table, schema, line)
-        self.schema = schema
+        self.table, self.schema = self._evolve(self.table, schema, line)
         self.converter = self._converter()
 
     def add(self, batch: pa.Table) -> None:

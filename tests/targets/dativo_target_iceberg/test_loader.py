@@ -171,3 +171,25 @@ def test_changed_key_properties_become_the_identifier_fields(tmp_path):
     assert sorted(table.scan().to_arrow().column("id").to_pylist()) == [1, 2]
     catalog, _, _ = run(tmp_path, [schema("a", key_properties=[]), rec("a", 3)])
     assert catalog.load_table(("default", "a")).schema().identifier_field_names() == set()
+
+
+def test_a_changed_type_can_go_to_a_new_column_beside_the_old(tmp_path):
+    changed = schema("a")
+    changed["schema"]["properties"]["name"] = {"type": ["integer", "null"]}
+    messages = [schema("a"), rec("a", 1), changed,
+                {"type": "RECORD", "stream": "a", "record": {"id": 2, "name": 42}}, changed,
+                {"type": "RECORD", "stream": "a", "record": {"id": 3, "name": 43}}]
+    catalog, summary, _ = run(tmp_path, messages, keep_changed_types=True)
+    assert summary.commits == 2  # the repeated SCHEMA changed nothing
+    table = catalog.load_table(("default", "a"))
+    rows = table.scan().to_arrow().sort_by("id").to_pylist()
+    assert rows == [
+        {"id": 1, "name": "n1", "name__long": None},
+        {"id": 2, "name": None, "name__long": 42},
+        {"id": 3, "name": None, "name__long": 43},
+    ]
+    # The next run finds the column again.
+    catalog, _, _ = run(tmp_path, [changed, {"type": "RECORD", "stream": "a", "record": {"id": 4, "name": 44}}],
+                        keep_changed_types=True)
+    last = catalog.load_table(("default", "a")).scan().to_arrow().sort_by("id").to_pylist()[-1]
+    assert last == {"id": 4, "name": None, "name__long": 44}
