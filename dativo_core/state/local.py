@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
-import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,6 +17,7 @@ from typing import Any
 
 import orjson
 
+from dativo_core.atomic_write import fsync_directory, write_atomically
 from dativo_core.state.backend import StateBackend, StateKey
 from dativo_core.state.errors import StateError, StateLockedError
 
@@ -66,32 +66,16 @@ class StateFile:
     def write(self, value: dict[str, Any]) -> None:
         """Replace the file atomically and durably: a crash leaves the old state or the new."""
         data = orjson.dumps(value, option=orjson.OPT_APPEND_NEWLINE)
-        directory = self.path.parent
         try:
-            directory.mkdir(parents=True, exist_ok=True, mode=0o700)
-            descriptor, temp_name = tempfile.mkstemp(
-                dir=directory, prefix=f".{self.path.name}.", suffix=".tmp"
-            )
+            self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            write_atomically(self.path, data)
         except OSError as exc:
             raise StateError(f"cannot write state file {self.path}: {exc.strerror}") from None
-        try:
-            with os.fdopen(descriptor, "wb") as temp:
-                temp.write(data)
-                temp.flush()
-                os.fsync(temp.fileno())
-            os.replace(temp_name, self.path)
-        except BaseException as exc:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(temp_name)
-            if isinstance(exc, OSError):
-                raise StateError(f"cannot write state file {self.path}: {exc.strerror}") from None
-            raise
-        _fsync_directory(directory)
 
     def clear(self) -> None:
         with contextlib.suppress(FileNotFoundError):
             self.path.unlink()
-            _fsync_directory(self.path.parent)
+            fsync_directory(self.path.parent)
 
     @contextlib.contextmanager
     def lock(self) -> Iterator[int]:
@@ -180,12 +164,3 @@ def _describe_holder(descriptor: int) -> str:
     except PermissionError:
         pass
     return f"pid {text}"
-
-
-def _fsync_directory(directory: Path) -> None:
-    """Make a rename or unlink in `directory` survive a power loss."""
-    descriptor = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)

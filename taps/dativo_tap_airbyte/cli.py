@@ -13,8 +13,8 @@ import json
 import logging
 import os
 import signal
+import stat
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -25,6 +25,7 @@ from dativo_core.airbyte.catalog import select_streams
 from dativo_core.airbyte.connector import AirbyteConnector
 from dativo_core.airbyte.errors import ConnectorError
 from dativo_core.airbyte.sources import ConnectorSource
+from dativo_core.atomic_write import write_atomically
 from dativo_core.singer.catalog import Catalog
 from dativo_core.singer.writer import SingerWriter
 
@@ -71,26 +72,16 @@ def _load_json(path: str, what: str) -> Any:
         _fail(f"the {what} file {path} is not valid JSON: {exc}")
 
 
-def _config_persister(config_path: str, tap_config: dict[str, Any]) -> Any:
-    """Writes a connector's CONTROL config update into the config file, atomically,
+def _save_connector_config(
+    config_path: str, tap_config: dict[str, Any], connector_config: dict[str, Any]
+) -> None:
+    """Write a connector's CONTROL config update into the tap's config file, atomically,
     keeping the file's permissions (it holds secrets)."""
-
-    def persist(new_config: dict[str, Any]) -> None:
-        tap_config["airbyte_config"] = new_config
-        target = Path(config_path)
-        mode = target.stat().st_mode & 0o777
-        fd, temp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
-        try:
-            os.fchmod(fd, mode)
-            with os.fdopen(fd, "wb") as fp:
-                fp.write(orjson.dumps(tap_config, option=orjson.OPT_INDENT_2))
-            os.replace(temp, target)
-        except BaseException:
-            Path(temp).unlink(missing_ok=True)
-            raise
-        log.info("saved the connector's updated config to %s", config_path)
-
-    return persist
+    tap_config["airbyte_config"] = connector_config
+    path = Path(config_path)
+    data = orjson.dumps(tap_config, option=orjson.OPT_INDENT_2)
+    write_atomically(path, data, mode=stat.S_IMODE(path.stat().st_mode))
+    log.info("saved the connector's updated config to %s", config_path)
 
 
 def _about(connector: AirbyteConnector | None) -> dict[str, Any]:
@@ -123,7 +114,7 @@ def _run(options: dict[str, Any]) -> None:
     def on_config_update(new_config: dict[str, Any]) -> None:
         nonlocal connector_config
         connector_config = new_config
-        _config_persister(config_path, tap_config)(new_config)
+        _save_connector_config(config_path, tap_config, new_config)
 
     connector = AirbyteConnector(source.runner(), on_config_update=on_config_update)
     if about:
