@@ -21,11 +21,11 @@ from singer_sdk.helpers._batch import BaseBatchFileEncoding, BatchConfig
 from singer_sdk.mapper import SameRecordTransform
 from singer_sdk.streams import Stream
 
+from dativo_core.record_lines import record_lines
 from dativo_core.singer import SingerWriter
 from dativo_tap_csv.batches import BatchFileWriter
 from dativo_tap_csv.column_kinds import Kind, json_schema_of, kind_from_json_schema
 from dativo_tap_csv.discovery import infer_kinds, shared_header
-from dativo_tap_csv.encoding import record_lines
 from dativo_tap_csv.reading import DEFAULT_BLOCK_SIZE, CSVFileError, read_batches
 from dativo_tap_csv.settings import FileSpec, TapCSVConfigError
 

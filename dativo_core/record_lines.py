@@ -1,5 +1,6 @@
 """RECORD lines for a whole frame at once: the envelope and the record are built by polars in
-native code, so no Python dict or `dumps` call is made per record."""
+native code, so no Python dict or `dumps` call is made per record. Shared by the columnar taps
+(tap-csv, and the reader plugins' Arrow batches)."""
 
 from __future__ import annotations
 
