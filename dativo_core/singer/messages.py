@@ -99,14 +99,23 @@ class BatchMessage:
 Message = Union[SchemaMessage, RecordMessage, StateMessage, ActivateVersionMessage, BatchMessage]
 
 
-def _require(obj: dict[str, Any], key: str, kind: type | tuple[type, ...], line: int | None) -> Any:
+def _stream_of(obj: dict[str, Any]) -> str | None:
+    """The message's stream name for an error, when it has a usable one."""
+    stream = obj.get("stream")
+    return stream if isinstance(stream, str) else None
+
+
+def _require(
+    obj: dict[str, Any], key: str, kind: type, line: int | None, optional: bool = False
+) -> Any:
     value = obj.get(key)
+    if optional and value is None:
+        return None
     if not isinstance(value, kind) or isinstance(value, bool) and kind is int:
-        names = kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
         raise SingerProtocolError(
-            f"{obj.get('type')} message needs '{key}' as {names}, got {value!r}",
+            f"{obj.get('type')} message needs '{key}' as {kind.__name__}, got {value!r}",
             line=line,
-            stream=obj.get("stream") if isinstance(obj.get("stream"), str) else None,
+            stream=_stream_of(obj),
         )
     return value
 
@@ -120,8 +129,8 @@ def message_from_dict(obj: Any, line: int | None = None) -> Message:
         return RecordMessage(
             stream=_require(obj, "stream", str, line),
             record=_require(obj, "record", dict, line),
-            version=obj.get("version"),
-            time_extracted=obj.get("time_extracted"),
+            version=_require(obj, "version", int, line, optional=True),
+            time_extracted=_require(obj, "time_extracted", str, line, optional=True),
         )
     if kind == "SCHEMA":
         keys = obj.get("key_properties") or []
@@ -129,7 +138,7 @@ def message_from_dict(obj: Any, line: int | None = None) -> Message:
             raise SingerProtocolError(
                 f"key_properties must be a list of strings, got {keys!r}",
                 line=line,
-                stream=obj.get("stream"),
+                stream=_stream_of(obj),
             )
         return SchemaMessage(
             stream=_require(obj, "stream", str, line),

@@ -52,6 +52,10 @@ def test_typed_fields():
         ([1, 2], "line 7: expected a JSON object, got list"),
         ({"type": "ACTIVATE_VERSION", "stream": "s", "version": True}, "needs 'version' as int"),
         ({"type": "SCHEMA", "stream": "s", "schema": {}, "key_properties": "id"}, "key_properties must be a list"),
+        ({"type": "SCHEMA", "stream": 5, "schema": {}, "key_properties": "id"}, "line 7: key_properties must be"),
+        ({"type": "RECORD", "stream": "s", "record": {}, "version": "3"}, "line 7, stream 's': RECORD message needs 'version' as int"),
+        ({"type": "RECORD", "stream": "s", "record": {}, "version": 2.5}, "needs 'version' as int, got 2.5"),
+        ({"type": "RECORD", "stream": "s", "record": {}, "time_extracted": 1}, "stream 's': RECORD message needs 'time_extracted' as str"),
     ],
 )
 def test_bad_messages_say_what_and_where(raw, expected):
