@@ -91,6 +91,8 @@ def measure(command: list[str]) -> tuple[float, float, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--with-target-csv", action="store_true",
+                        help="also time meltanolabs-target-csv, a singer-sdk target, on the same input")
     parser.add_argument("--write-inputs-to", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.write_inputs_to:
@@ -107,11 +109,21 @@ def main() -> None:
         target = measure(
             [sys.executable, "-m", "dativo_target_iceberg.cli", "--config", str(config), "--input", str(singer_path)]
         )
+        results = [("pyarrow CSV -> Parquet (floor)", floor), ("target-iceberg --input", target)]
+        if args.with_target_csv:
+            csv_config = folder / "target-csv.json"
+            csv_config.write_text(json.dumps({"output_path": str(folder / "csv-out"), "validate_records": True}))
+            target_csv = Path(sys.executable).parent / "target-csv"
+            results.append(("target-csv (singer-sdk)", measure([str(target_csv), "--config", str(csv_config),
+                                                                "--input", str(singer_path)])))
         size_mb = singer_path.stat().st_size / 1e6
     print(f"rows: {args.rows:,}   RECORD input: {size_mb:.0f} MB")
-    for label, (wall, cpu, rss) in (("pyarrow CSV -> Parquet (floor)", floor), ("target-iceberg --input", target)):
+    for label, (wall, cpu, rss) in results:
         print(f"{label:31}: wall {wall:6.2f} s   cpu {cpu:6.2f} s   peak RSS {rss:5.0f} MB")
     print(f"ratio target / floor           : wall {target[0] / floor[0]:5.2f}x   cpu {target[1] / floor[1]:5.2f}x")
+    if args.with_target_csv:
+        sdk = results[-1][1]
+        print(f"ratio target-csv / target      : wall {sdk[0] / target[0]:5.2f}x   cpu {sdk[1] / target[1]:5.2f}x")
 
 
 if __name__ == "__main__":
