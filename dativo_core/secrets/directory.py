@@ -41,5 +41,8 @@ class DirectorySecretBackend(SecretBackend):
                     f"secret file {path} has mode {stat.S_IMODE(mode):04o}: group or others may access it; "
                     f"run `chmod 600 {path}` (and rotate the secret if others could read it)"
                 )
-            value = file.read().decode()
+            try:
+                value = file.read().decode()
+            except UnicodeDecodeError:
+                raise SecretError(f"secret file {path} is not UTF-8 text; write the value as UTF-8") from None
         return value.removesuffix("\n").removesuffix("\r")

@@ -51,3 +51,11 @@ def test_a_symlink_into_another_tenant_is_refused(tmp_path: Path) -> None:
     with pytest.raises(SecretError, match="cannot read secret file") as caught:
         DirectorySecretBackend(tmp_path).get("acme", "db_password")
     assert "globex-only-value" not in str(caught.value)
+
+
+def test_a_file_that_is_not_utf8_text_is_named_without_its_content(tmp_path: Path) -> None:
+    path = write_secret(tmp_path, "acme", "db_password", "x")
+    path.write_bytes(b"s3cr3t\xff\xfe")
+    with pytest.raises(SecretError) as caught:
+        DirectorySecretBackend(tmp_path).get("acme", "db_password")
+    assert str(caught.value) == f"secret file {path} is not UTF-8 text; write the value as UTF-8"

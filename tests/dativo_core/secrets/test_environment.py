@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from dativo_core.secrets.backend import SecretNotFoundError
+from dativo_core.secrets.backend import SecretError, SecretNotFoundError
 from dativo_core.secrets.environment import EnvironmentSecretBackend, variable_name
 
 
@@ -21,3 +21,14 @@ def test_missing_variable_names_the_variable_to_export(monkeypatch: pytest.Monke
     monkeypatch.delenv("DATIVO_SECRET_ACME__TOKEN", raising=False)
     with pytest.raises(SecretNotFoundError, match="export environment variable DATIVO_SECRET_ACME__TOKEN"):
         EnvironmentSecretBackend().get("acme", "token")
+
+
+@pytest.mark.parametrize("tenant", ["acme__x", "acme_-x", "acme._x", "acme--x"])
+def test_a_tenant_cannot_reach_another_tenants_variable_through_a_double_underscore(tenant: str) -> None:
+    # Tenant `acme`'s secret `x__y` is DATIVO_SECRET_ACME__X__Y; tenant `acme__x`'s secret `y`
+    # would be the same variable, so that tenant name is refused here.
+    backend = EnvironmentSecretBackend({"DATIVO_SECRET_ACME__X__Y": "acme-value"})
+    assert backend.get("acme", "x__y") == "acme-value"
+    with pytest.raises(SecretError, match=f"tenant {tenant!r} .* '__'") as caught:
+        backend.get(tenant, "y")
+    assert "acme-value" not in str(caught.value)
