@@ -3,7 +3,10 @@
     tap-reader --reader dativo_core.native.reader:RustCSVReader --config csv.json
     tap-reader --reader dativo_core.native.reader:NativeReader --config native.json
 
-A library yields one stream of Arrow batches; its JSON Schema comes from the Arrow schema.
+A library yields one stream; its JSON Schema comes from the Arrow schema. When the library's
+columns are exactly the selected properties, `read` hands over the library's own RECORD lines
+(RecordLines), so the tap only copies bytes; otherwise it yields Arrow batches, which the tap
+cuts down to the selection and encodes.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ import pyarrow as pa
 
 from dativo_core.native.library import NativeLibrary, built_library_path, load_library
 from dativo_core.schema.arrow import arrow_to_json_schema, json_schema_to_arrow_type
-from dativo_core.sdk import Capabilities, ReadItem, Reader, Stream
+from dativo_core.sdk import Capabilities, ReadItem, Reader, RecordLines, Stream
 
 _STREAM_SETTINGS: dict[str, Any] = {
     "stream": {"type": "string", "minLength": 1, "description": "Name of the one stream."},
@@ -72,7 +75,11 @@ class NativeReader(Reader):
 
     def read(self, stream: Stream, state: dict[str, Any]) -> Iterator[ReadItem]:
         with self.library().open(self.reader_config(stream)) as reader:
-            yield from reader
+            if reader.schema.names != list(stream.schema.get("properties") or {}):
+                yield from reader
+                return
+            while (encoded := reader.next_records(stream.name)) is not None:
+                yield RecordLines(*encoded)
 
 
 class RustCSVReader(NativeReader):
@@ -81,7 +88,8 @@ class RustCSVReader(NativeReader):
     Config: `stream`, `path`, optional `keys`, and the CSV options of docs/rust-readers.md
     (`delimiter`, `quote_char`, `escape_char`, `has_header`, `column_names`, `column_types`,
     `infer_types`, `infer_max_rows`, `null_values`, `strings_can_be_null`, `batch_size`).
-    `library` overrides where the built library is looked for.
+    `library` overrides where the built library is looked for. A sync reads only the
+    catalog's selected columns, with the catalog's types, in one pass over the file.
     """
 
     @classmethod
@@ -119,9 +127,10 @@ class RustCSVReader(NativeReader):
     def reader_config(self, stream: Stream | None = None) -> dict[str, Any]:
         config = {k: v for k, v in self.config.items() if k not in ("stream", "keys", "library")}
         if stream is not None:
-            # Read with the types discovery found (or the catalog set), so the file is not
-            # scanned a second time to infer them.
+            # Read the selected columns only, with the types discovery found (or the catalog
+            # set), so the file is not scanned a second time to infer them.
             properties = stream.schema.get("properties") or {}
+            config["columns"] = list(properties)
             config["column_types"] = {name: _csv_type(prop) for name, prop in properties.items()}
         return config
 

@@ -8,12 +8,17 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Literal, Protocol
 
-from dativo_core.plugins.encode import encode_batch, encode_records, wrap_json_lines
+from dativo_core.plugins.encode import (
+    check_record_lines,
+    encode_batch,
+    encode_records,
+    wrap_json_lines,
+)
 from dativo_core.plugins.loading import load_reader_class
-from dativo_core.sdk import Bookmark, JsonLines, ReaderError, Stream
+from dativo_core.sdk import Bookmark, JsonLines, ReaderError, RecordLines, Stream
 
 Action = Literal["check", "discover", "read"]
 RECORDS_PER_CHUNK = 10_000
@@ -91,16 +96,15 @@ def streams_from_dicts(items: list[dict[str, Any]]) -> list[Stream]:
 def _size(item: Any) -> int:
     if isinstance(item, dict):
         return 1
-    if isinstance(item, JsonLines):
+    if isinstance(item, (JsonLines, RecordLines)):
         return item.count
     return int(item.num_rows)
 
 
 def _head(item: Any, rows: int) -> Any:
-    if isinstance(item, JsonLines):
-        return JsonLines(
-            b"".join(line + b"\n" for line in item.data.split(b"\n", rows)[:rows]), rows
-        )
+    if isinstance(item, (JsonLines, RecordLines)):
+        lines = item.data.split(b"\n", rows)[:rows]
+        return type(item)(b"".join(line + b"\n" for line in lines), rows)
     return item.slice(0, rows)
 
 
@@ -125,6 +129,17 @@ def _limited(items: Iterator[Any], limit: int | None) -> Iterator[Any]:
         yield item
 
 
+def _selected_stream(request: StreamRequest) -> Stream:
+    """The stream as `read` gets it: its schema holds the selected properties only, so a
+    reader can skip the others (and must, for RecordLines)."""
+    if request.properties is None:
+        return request.stream
+    schema = request.stream.schema
+    properties = schema.get("properties", {})
+    kept = {name: properties[name] for name in request.properties if name in properties}
+    return replace(request.stream, schema={**schema, "properties": kept})
+
+
 def _read_stream(
     reader: Any, request: StreamRequest, sink: Sink, limit: int | None
 ) -> None:
@@ -139,7 +154,7 @@ def _read_stream(
             pending.clear()
 
     sink.start_stream(name)
-    items = reader.read(request.stream, dict(request.state))
+    items = reader.read(_selected_stream(request), dict(request.state))
     try:
         for item in _limited(items, limit):
             if isinstance(item, dict):
@@ -149,6 +164,10 @@ def _read_stream(
             elif isinstance(item, Bookmark):
                 flush()
                 sink.bookmark(name, item.value)
+            elif isinstance(item, RecordLines):
+                flush()
+                check_record_lines(name, item.data, item.count)
+                sink.records(item.data, item.count)
             elif isinstance(item, JsonLines):
                 flush()
                 data = wrap_json_lines(name, item.data, item.count, request.properties)
@@ -161,7 +180,7 @@ def _read_stream(
             else:
                 raise ReaderError(
                     f"stream {name!r}: read() yielded a {type(item).__name__}; "
-                    "expected a dict, a pyarrow.RecordBatch, JsonLines or a Bookmark"
+                    "expected a dict, a pyarrow.RecordBatch, JsonLines, RecordLines or a Bookmark"
                 )
         flush()
     finally:

@@ -14,10 +14,11 @@ from dativo_core.sdk.reader import (
     Reader,
     ReaderError,
     ReadItem,
+    RecordLines,
     Stream,
 )
 
-__api_version__ = "1.0"
+__api_version__ = "1.1"
 
 __all__ = [
     "Bookmark",
@@ -26,6 +27,7 @@ __all__ = [
     "ReadItem",
     "Reader",
     "ReaderError",
+    "RecordLines",
     "Stream",
     "__api_version__",
 ]

@@ -22,7 +22,7 @@ class Capabilities:
 
     `incremental`: streams may have a replication key and `read` yields Bookmarks.
     `discovery`: `discover()` inspects the source, rather than returning streams fixed in code.
-    `batch_output`: `read` may yield pyarrow RecordBatches or JsonLines.
+    `batch_output`: `read` may yield pyarrow RecordBatches, JsonLines or RecordLines.
     `secrets` names the environment variables the reader reads its secrets from; in the sandbox
     they are the only variables (with a few harmless ones like PATH) it can see.
     """
@@ -64,7 +64,18 @@ class JsonLines:
     count: int
 
 
-ReadItem = Union[dict[str, Any], "pyarrow.RecordBatch", JsonLines, Bookmark]
+@dataclass(frozen=True)
+class RecordLines:
+    """Complete Singer RECORD lines of the stream being read, `count` of them, each ending in
+    a newline, holding exactly the properties of the `stream.schema` that `read` was given
+    (the catalog's selection). The tap writes them as they are: the fastest path, for native
+    readers that encode whole batches (see docs/rust-readers.md)."""
+
+    data: bytes
+    count: int
+
+
+ReadItem = Union[dict[str, Any], "pyarrow.RecordBatch", JsonLines, RecordLines, Bookmark]
 """What `Reader.read` yields."""
 
 
@@ -105,10 +116,12 @@ class Reader(ABC):
 
     @abstractmethod
     def read(self, stream: Stream, state: dict[str, Any]) -> Iterator[ReadItem]:
-        """Yield the stream's records (dicts; or, when `batch_output`, pyarrow RecordBatches
-        or JsonLines), and a Bookmark after the records it covers.
+        """Yield the stream's records (dicts; or, when `batch_output`, pyarrow RecordBatches,
+        JsonLines or RecordLines), and a Bookmark after the records it covers.
 
-        `state` is the value of this stream's last Bookmark from a previous run, or {}.
+        `stream.schema` holds the properties the catalog selected (the tap drops any other
+        key of dicts, batches and JsonLines; RecordLines must hold these only). `state` is the
+        value of this stream's last Bookmark from a previous run, or {}.
         """
 
     def secret(self, name: str) -> str:

@@ -21,7 +21,14 @@ from typing import Any
 import jsonschema
 import orjson
 
-from dativo_core.sdk.reader import Bookmark, Capabilities, JsonLines, Reader, Stream
+from dativo_core.sdk.reader import (
+    Bookmark,
+    Capabilities,
+    JsonLines,
+    Reader,
+    RecordLines,
+    Stream,
+)
 
 
 class ContractError(AssertionError):
@@ -90,7 +97,24 @@ def _rows(item: Any) -> list[Any]:
         return [item]
     if isinstance(item, JsonLines):
         return [orjson.loads(line) for line in item.data.splitlines()]
+    if isinstance(item, RecordLines):
+        return [orjson.loads(line)["record"] for line in item.data.splitlines()]
     return list(item.to_pylist())
+
+
+def _record_lines_problem(where: str, stream: Stream, item: RecordLines) -> str | None:
+    """What is wrong with RecordLines' envelopes or keys, which the tap will not check."""
+    properties = list(stream.schema.get("properties", {}))
+    for number, line in enumerate(item.data.splitlines(), start=1):
+        message = orjson.loads(line)
+        if message.get("type") != "RECORD" or message.get("stream") != stream.name:
+            return f"{where}: RecordLines line {number} is not a RECORD of this stream: {line[:80]!r}"
+        if list(message["record"]) != properties:
+            return (
+                f"{where}: RecordLines line {number} holds properties {list(message['record'])}, "
+                f"not the stream's selected {properties}"
+            )
+    return None
 
 
 def _is_record_batch(item: Any) -> bool:
@@ -129,7 +153,7 @@ def _read_problems(
             else:
                 report.bookmarks[stream.name] = value
             continue
-        is_batch = _is_record_batch(item) or isinstance(item, JsonLines)
+        is_batch = _is_record_batch(item) or isinstance(item, (JsonLines, RecordLines))
         if is_batch and not caps.batch_output:
             problems.append(
                 f"{where}: read() yielded a {type(item).__name__} but the reader does not "
@@ -138,16 +162,23 @@ def _read_problems(
             continue
         if not isinstance(item, dict) and not is_batch:
             problems.append(
-                f"{where}: read() must yield dicts, RecordBatches, JsonLines or Bookmarks, "
+                f"{where}: read() must yield dicts, RecordBatches, JsonLines, RecordLines or "
+                "Bookmarks, "
                 f"got {type(item).__name__}"
             )
             continue
-        lines = item.data.count(b"\n") if isinstance(item, JsonLines) else None
+        lines_item = isinstance(item, (JsonLines, RecordLines))
+        lines = item.data.count(b"\n") if lines_item else None
         if lines is not None and lines != item.count:
             problems.append(
-                f"{where}: JsonLines says {item.count} records but holds {lines} lines"
+                f"{where}: {type(item).__name__} says {item.count} records but holds {lines} lines"
             )
             continue
+        if isinstance(item, RecordLines):
+            problem = _record_lines_problem(where, stream, item)
+            if problem:
+                problems.append(problem)
+                continue
         for row in _rows(item):
             count += 1
             try:

@@ -1,12 +1,18 @@
 """The Rust CSV reader against pyarrow and tap-csv on the benchmark data (N rows x 10 columns).
 
-    nice .venv/bin/python rust_ext/benchmarks/csv_reader.py --rows 1000000
+    nice .venv/bin/python rust_ext/benchmarks/csv_reader.py --rows 1000000 --repeat 3
 
-Each scenario runs in its own process, so its peak RSS is its own; rows/s are for the whole
-process (start-up included). CPU seconds (user + system) are shown beside wall time because a
-shared machine's load moves wall time a lot more. The data is generated in a child process too:
-a large parent would count in every forked child's peak RSS.
-Build the reader first: `python -m dativo_core.native.build`.
+Each scenario runs in its own process, so its peak RSS is its own (for a sandboxed tap-reader
+it is the larger of the tap and its reader child); rows/s are for the whole process (start-up
+included). CPU seconds (user + system, children included) are shown beside wall time because
+a shared machine's load moves wall time a lot more. With --repeat, each figure is the median
+of the runs. The data and the catalogs are made in child processes too: a large parent would
+count in every forked child's peak RSS.
+
+"tap-csv" and "tap-reader" without a catalog discover first (a full pass to infer types) and
+then read; "+ catalog" runs get the catalog `--discover` wrote, so they read once with its
+types, as a pipeline with a saved catalog does. The ratios compare each scenario with tap-csv
+in the same mode. Build the reader first: `python -m dativo_core.native.build`.
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -33,48 +40,73 @@ RUST_READ = (
     "r = load_library(built_library_path('dativo_csv_reader')).open({'path': sys.argv[1]});"
     "print(sum(b.num_rows for b in r), file=sys.stderr)"
 )
-
+# The bare encoder: the types a catalog gives (one pass), RECORD lines straight to stdout.
 RUST_RECORDS = (
-    "import sys; from dativo_core.native import load_library, built_library_path;"
-    "r = load_library(built_library_path('dativo_csv_reader')).open({'path': sys.argv[1]});"
+    "import sys, json; from dativo_core.native import load_library, built_library_path;"
+    "from dativo_core.native.reader import _csv_type;"
+    "props = json.load(open(sys.argv[2]))['streams'][0]['schema']['properties'];"
+    "config = {'path': sys.argv[1], 'column_types': {k: _csv_type(v) for k, v in props.items()}};"
+    "r = load_library(built_library_path('dativo_csv_reader')).open(config);"
     "out = sys.stdout.buffer\n"
     "while (encoded := r.next_records('bench')) is not None: out.write(encoded[0])"
 )
+TAP_CSV = "from dativo_tap_csv.tap import TapCSV; TapCSV.cli()"
+TAP_READER = ["-m", "dativo_tap_reader.cli", "--reader", "dativo_core.native.reader:RustCSVReader"]
 
 
 def measure(command: list[str]) -> tuple[float, float, float]:
-    """Wall seconds, CPU seconds and peak RSS (MB) of one command, its stdout discarded."""
+    """Wall seconds, CPU seconds and peak RSS (MB) of one command (children it waited for
+    included, as wait4 reports them), its stdout discarded."""
     started = time.perf_counter()
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    assert process.stderr is not None
+    stderr = process.stderr.read()
     _, status, usage = os.wait4(process.pid, 0)
     wall = time.perf_counter() - started
-    if os.waitstatus_to_exitcode(status) != 0:
-        assert process.stderr is not None
-        raise RuntimeError(f"{' '.join(command)} failed:\n{process.stderr.read().decode()[-2000:]}")
+    process.returncode = os.waitstatus_to_exitcode(status)
+    if process.returncode != 0:
+        raise RuntimeError(f"{' '.join(command)} failed:\n{stderr.decode()[-2000:]}")
     return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
 
 
-def scenarios(csv: Path, work: Path) -> dict[str, list[str]]:
+def write_catalog(command: list[str], path: Path) -> Path:
+    path.write_bytes(subprocess.run([*command, "--discover"], capture_output=True, check=True).stdout)
+    return path
+
+
+def scenarios(csv: Path, work: Path) -> dict[str, tuple[list[str], str]]:
+    """Name -> (command, the tap-csv scenario it is compared with)."""
     python = sys.executable
-    rust_tap = work / "rust-tap.json"
-    rust_tap.write_text(json.dumps({"stream": "bench", "path": str(csv), "keys": ["id"]}))
-    tap_csv = work / "tap-csv.json"
-    tap_csv.write_text(json.dumps({"files": [{"entity": "bench", "path": str(csv), "keys": ["id"]}]}))
-    tap_reader = [python, "-m", "dativo_tap_reader.cli", "--reader", "dativo_core.native.reader:RustCSVReader"]
+    rust_config = work / "rust-tap.json"
+    rust_config.write_text(json.dumps({"stream": "bench", "path": str(csv), "keys": ["id"]}))
+    csv_config = work / "tap-csv.json"
+    csv_config.write_text(json.dumps({"files": [{"entity": "bench", "path": str(csv), "keys": ["id"]}]}))
+    tap_csv = [python, "-c", TAP_CSV, "--config", str(csv_config)]
+    tap_reader = [python, *TAP_READER, "--config", str(rust_config)]
+    csv_catalog = write_catalog(tap_csv, work / "tap-csv-catalog.json")
+    rust_catalog = write_catalog(tap_reader, work / "rust-catalog.json")
+    base, cataloged = "tap-csv", "tap-csv + catalog"
     return {
-        "pyarrow read_csv (whole table)": [python, "-c", PYARROW_READ, str(csv)],
-        "pyarrow open_csv (streaming)": [python, "-c", PYARROW_STREAM, str(csv)],
-        "rust reader -> Arrow batches": [python, "-c", RUST_READ, str(csv)],
-        "rust reader -> RECORD lines > /dev/null": [python, "-c", RUST_RECORDS, str(csv)],
-        "tap-csv RECORDs > /dev/null": [python, "-c", "from dativo_tap_csv.tap import TapCSV; TapCSV.cli()", "--config", str(tap_csv)],
-        "tap-reader rust-csv RECORDs > /dev/null": [*tap_reader, "--config", str(rust_tap)],
-        "tap-reader rust-csv --no-sandbox": [*tap_reader, "--no-sandbox", "--config", str(rust_tap)],
+        base: (tap_csv, base),
+        cataloged: ([*tap_csv, "--catalog", str(csv_catalog)], cataloged),
+        "pyarrow read_csv (whole table)": ([python, "-c", PYARROW_READ, str(csv)], base),
+        "pyarrow open_csv (streaming)": ([python, "-c", PYARROW_STREAM, str(csv)], base),
+        "rust reader -> Arrow batches": ([python, "-c", RUST_READ, str(csv)], base),
+        "rust RECORD encoder (typed, 1 pass)": ([python, "-c", RUST_RECORDS, str(csv), str(rust_catalog)], cataloged),
+        "tap-reader rust (sandbox)": (tap_reader, base),
+        "tap-reader rust --no-sandbox": ([*tap_reader, "--no-sandbox"], base),
+        "tap-reader rust + catalog (sandbox)": ([*tap_reader, "--catalog", str(rust_catalog)], cataloged),
+        "tap-reader rust + catalog --no-sandbox": (
+            [*tap_reader, "--no-sandbox", "--catalog", str(rust_catalog)],
+            cataloged,
+        ),
     }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--repeat", type=int, default=1, help="runs per scenario; figures are medians")
     parser.add_argument("--only", action="append", help="run only scenarios whose name contains this")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="dativo-rust-bench-") as folder:
@@ -82,13 +114,26 @@ def main() -> None:
         csv = work / "data.csv"
         datagen = [sys.executable, str(REPO / "benchmarks" / "datagen.py"), str(csv), "--rows", str(args.rows)]
         subprocess.run(datagen, check=True)
-        print(f"{args.rows} rows x 10 columns, {csv.stat().st_size / 1e6:.0f} MB", flush=True)
-        print(f"  {'scenario':42s} {'wall s':>7s} {'rows/s':>11s} {'CPU s':>7s} {'peak RSS':>9s}")
-        for name, command in scenarios(csv, work).items():
-            if args.only and not any(part in name for part in args.only):
+        print(f"{args.rows} rows x 10 columns, {csv.stat().st_size / 1e6:.0f} MB, median of {args.repeat}", flush=True)
+        print(
+            f"  {'scenario':40s} {'wall s':>7s} {'rows/s':>11s} {'CPU s':>7s} {'peak RSS':>9s}"
+            f" {'x tap-csv wall':>15s} {'x tap-csv CPU':>14s}"
+        )
+        figures: dict[str, tuple[float, float, float]] = {}
+        for name, (command, baseline) in scenarios(csv, work).items():
+            if args.only and not any(part in name for part in args.only) and name != baseline:
                 continue
-            wall, cpu, rss = measure(command)
-            print(f"  {name:42s} {wall:7.2f} {args.rows / wall:>11,.0f} {cpu:7.2f} {rss:6.0f} MB", flush=True)
+            runs = [measure(command) for _ in range(args.repeat)]
+            wall, cpu, rss = (statistics.median(run[i] for run in runs) for i in range(3))
+            figures[name] = (wall, cpu, rss)
+            ratios = ""
+            if baseline in figures:
+                base_wall, base_cpu, _ = figures[baseline]
+                ratios = f" {base_wall / wall:14.2f}x {base_cpu / cpu:13.2f}x"
+            print(
+                f"  {name:40s} {wall:7.2f} {args.rows / wall:>11,.0f} {cpu:7.2f} {rss:6.0f} MB{ratios}",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

@@ -232,3 +232,25 @@ def test_invalid_utf8_and_header_only_files(tmp_path: Path, reader_libraries: di
     with library.open({"path": str(tmp_path / "header.csv")}) as reader:
         assert reader.schema == pa.schema([("id", pa.string()), ("name", pa.string())])
         assert list(reader) == []
+
+
+def test_columns_reads_only_those_in_their_order(tmp_path: Path, reader_libraries: dict[str, Path]) -> None:
+    path = tmp_path / "pick.csv"
+    # 'junk' is never parsed: an unselected column cannot fail a typed read.
+    path.write_bytes(b"\xef\xbb\xbfid,junk,amount\n1,\xff,2.5\n2,x,\n")
+    library = load_library(reader_libraries["dativo_csv_reader"])
+    config = {"path": str(path), "columns": ["amount", "id"], "column_types": {"id": "integer"}}
+    with library.open(config) as reader:
+        assert reader.schema.names == ["amount", "id"]
+        assert pa.Table.from_batches(list(reader)).to_pydict() == {"amount": [2.5, None], "id": [1, 2]}
+    with library.open(config) as reader:
+        lines, count = reader.next_records("s")
+    assert count == 2
+    assert [orjson.loads(line)["record"] for line in lines.splitlines()] == [
+        {"amount": 2.5, "id": 1},
+        {"amount": None, "id": 2},
+    ]
+    with pytest.raises(NativeReaderError, match="'columns' names column 'nope' which the file does not have"):
+        library.open({"path": str(path), "columns": ["id", "nope"]})
+    with pytest.raises(NativeReaderError, match="'columns' names a column twice"):
+        library.open({"path": str(path), "columns": ["id", "id"]})

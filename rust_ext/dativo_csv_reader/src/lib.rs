@@ -2,7 +2,9 @@
 //!
 //! Types are inferred with tap-csv's rules from the whole file (or its first `infer_max_rows`
 //! rows) in a first pass that only parses CSV, then the file is read again in batches of
-//! `batch_size` rows, so memory stays bounded by the batch whatever the file size.
+//! `batch_size` rows, so memory stays bounded by the batch whatever the file size. Only the
+//! `columns` asked for are inferred and parsed; with every column's type in `column_types`
+//! there is no inference pass at all.
 //! Config keys: see `options.rs` and docs/rust-readers.md.
 
 mod columns;
@@ -30,6 +32,8 @@ const READ_BUFFER_BYTES: usize = 1 << 20;
 pub struct CsvReader {
     options: CsvOptions,
     schema: SchemaRef,
+    /// Per column of the schema: its field index in the file and its kind.
+    positions: Vec<usize>,
     kinds: Vec<Kind>,
     records: csv::Reader<BufReader<File>>,
     record: ByteRecord,
@@ -123,11 +127,17 @@ impl CsvReader {
     }
 
 
-    /// Kind of every column: configured, inferred from a full pass over the file, or string.
-    fn decide_kinds(options: &CsvOptions, names: &[String], max_null_len: usize) -> Result<Vec<Kind>, String> {
-        let mut kinds: Vec<Option<Kind>> = names
+    /// Kind of every read column (`positions` in the file): configured, inferred from a pass
+    /// over the file, or string.
+    fn decide_kinds(
+        options: &CsvOptions,
+        names: &[String],
+        positions: &[usize],
+        max_null_len: usize,
+    ) -> Result<Vec<Kind>, String> {
+        let mut kinds: Vec<Option<Kind>> = positions
             .iter()
-            .map(|name| options.column_types.get(name).copied())
+            .map(|&p| options.column_types.get(&names[p]).copied())
             .collect();
         if let Some(missing) = options.column_types.keys().find(|k| !names.contains(k)) {
             return Err(format!(
@@ -144,14 +154,15 @@ impl CsvReader {
         if options.has_header {
             read_record(&mut records, &mut record, &options.path)?;
         }
-        let mut inference = vec![KindInference::default(); names.len()];
+        let mut inference = vec![KindInference::default(); positions.len()];
         let mut first = !options.has_header;
         let nulls: &HashSet<Vec<u8>> = &options.null_values;
         let mut rows_left = options.infer_max_rows.unwrap_or(u64::MAX);
         while rows_left > 0 && read_record(&mut records, &mut record, &options.path)? {
             rows_left -= 1;
-            for (i, field) in record.iter().enumerate() {
-                let field = if first && i == 0 { strip_bom(field) } else { field };
+            for (i, &position) in positions.iter().enumerate() {
+                let field = &record[position];
+                let field = if first && position == 0 { strip_bom(field) } else { field };
                 if kinds[i].is_none() && !(field.len() <= max_null_len && nulls.contains(field)) {
                     inference[i].observe(field);
                 }
@@ -181,6 +192,28 @@ fn refuse_duplicates(path: &str, names: &[String]) -> Result<(), String> {
     Err(format!("file '{path}': duplicate column names in the header: {duplicates:?}"))
 }
 
+/// Field index in the file of each column to read: the `columns` config, or all of them.
+fn column_positions(options: &CsvOptions, names: &[String]) -> Result<Vec<usize>, String> {
+    let Some(columns) = &options.columns else {
+        return Ok((0..names.len()).collect());
+    };
+    refuse_duplicates(&options.path, columns).map_err(|_| {
+        format!("file '{}': config 'columns' names a column twice: {columns:?}", options.path)
+    })?;
+    columns
+        .iter()
+        .map(|column| {
+            names.iter().position(|name| name == column).ok_or_else(|| {
+                format!(
+                    "file '{}': config 'columns' names column '{column}' which the file does not have; its columns are: {}",
+                    options.path,
+                    names.join(", ")
+                )
+            })
+        })
+        .collect()
+}
+
 impl BatchReader for CsvReader {
     fn create(config: &serde_json::Value) -> Result<Self, String> {
         let options = CsvOptions::from_json(config)?;
@@ -188,15 +221,17 @@ impl BatchReader for CsvReader {
         let names = column_names(&options, &mut records)?;
         refuse_duplicates(&options.path, &names)?;
         let max_null_len = options.null_values.iter().map(Vec::len).max().unwrap_or(0);
-        let kinds = Self::decide_kinds(&options, &names, max_null_len)?;
-        let fields: Vec<Field> = names
+        let positions = column_positions(&options, &names)?;
+        let kinds = Self::decide_kinds(&options, &names, &positions, max_null_len)?;
+        let fields: Vec<Field> = positions
             .iter()
             .zip(&kinds)
-            .map(|(name, kind)| Field::new(name, kind.data_type(), true))
+            .map(|(&p, kind)| Field::new(&names[p], kind.data_type(), true))
             .collect();
         Ok(CsvReader {
             options,
             schema: Arc::new(Schema::new(fields)),
+            positions,
             kinds,
             records,
             record: ByteRecord::new(),
@@ -216,8 +251,9 @@ impl BatchReader for CsvReader {
         let mut record = std::mem::take(&mut self.record);
         while rows < batch_size && read_record(&mut self.records, &mut record, &self.options.path)? {
             let first_line = line_of(&record) == 1;
-            for (i, field) in record.iter().enumerate() {
-                let field = if first_line && i == 0 { strip_bom(field) } else { field };
+            for (i, &position) in self.positions.iter().enumerate() {
+                let field = &record[position];
+                let field = if first_line && position == 0 { strip_bom(field) } else { field };
                 let kind = self.kinds[i];
                 if self.is_null(field, kind) {
                     builders[i].append_null();
@@ -225,7 +261,7 @@ impl BatchReader for CsvReader {
                 }
                 builders[i].append(field).map_err(|error| {
                     let name = self.schema.field(i).name();
-                    let place = locate(&self.options.path, line_of(&record), name, i);
+                    let place = locate(&self.options.path, line_of(&record), name, position);
                     let text = String::from_utf8_lossy(field);
                     match error {
                         FieldError::InvalidUtf8 => format!("{place}: the text is not valid UTF-8: {text:?}"),

@@ -18,6 +18,9 @@ pub struct CsvOptions {
     pub has_header: bool,
     /// Names for a file without a header row (default `f0`, `f1`, ... as pyarrow does).
     pub column_names: Option<Vec<String>>,
+    /// The columns to read, in this order (default: all, in file order); the others are
+    /// neither parsed nor inferred.
+    pub columns: Option<Vec<String>>,
     /// Column name -> kind, skipping inference for that column.
     pub column_types: HashMap<String, Kind>,
     /// Infer the other columns' types (true) or read them as strings.
@@ -91,7 +94,7 @@ impl CsvOptions {
     pub fn from_json(config: &Value) -> Result<Self, String> {
         let config = config.as_object().ok_or("config must be a JSON object")?;
         let known = [
-            "path", "delimiter", "quote_char", "escape_char", "has_header", "column_names",
+            "path", "delimiter", "quote_char", "escape_char", "has_header", "column_names", "columns",
             "column_types", "infer_types", "infer_max_rows", "null_values", "strings_can_be_null", "batch_size",
         ];
         if let Some(unknown) = config.keys().find(|k| !known.contains(&k.as_str())) {
@@ -129,6 +132,7 @@ impl CsvOptions {
             escape: single_byte(config, "escape_char", None)?,
             has_header: boolean(config, "has_header", true)?,
             column_names: string_list(config, "column_names")?,
+            columns: string_list(config, "columns")?,
             column_types: column_types(config)?,
             infer_types: boolean(config, "infer_types", true)?,
             infer_max_rows,

@@ -131,3 +131,33 @@ def test_rust_csv_tap_loads_into_iceberg(tmp_path: Path, reader_libraries: dict[
     assert [str(r["day"]) for r in first] == ["2024-01-31", "None", "2024-03-01"]
     assert str(first[1]["seen_at"]) == "2024-02-01 08:30:00+00:00"
     assert table.column("amount")[999].as_py() == 1000.25
+
+
+@pytest.mark.parametrize("sandbox", [[], ["--no-sandbox"]])
+def test_catalog_selection_reaches_the_rust_reader(
+    tmp_path: Path, reader_libraries: dict[str, Path], sandbox: list[str]
+) -> None:
+    path = tmp_path / "people.csv"
+    path.write_text(AWKWARD_CSV, encoding="utf-8")
+    config = tmp_path / "rust.json"
+    config.write_text(json.dumps({"stream": "people", "path": str(path), "keys": ["id"]}))
+    base = [sys.executable, "-m", "dativo_tap_reader.cli", "--reader",
+            "dativo_core.native.reader:RustCSVReader", "--config", str(config)]
+    catalog = json.loads(subprocess.run([*base, "--discover"], capture_output=True, check=True).stdout)
+    for entry in catalog["streams"][0]["metadata"]:
+        if entry["breadcrumb"] in (["properties", "name"], ["properties", "day"]):
+            entry["metadata"]["selected"] = False
+    catalog_path = tmp_path / "catalog.json"
+    catalog_path.write_text(json.dumps(catalog))
+    # The CSV changes after discovery: a sync reads with the catalog's types and does not
+    # infer again, so a later misfit in a selected column is an error naming its line...
+    path.write_text(AWKWARD_CSV + "4,x,y,true,2024-01-01,\n", encoding="utf-8")
+    failed = subprocess.run([*base, *sandbox, "--catalog", str(catalog_path)], capture_output=True)
+    assert failed.returncode != 0
+    assert b"line 6, column 'amount'" in failed.stderr
+    # ...while the deselected columns are not read at all.
+    path.write_text(AWKWARD_CSV + "4,x,8,true,not a date,\n", encoding="utf-8")
+    schema, records = _tap_records([*base, *sandbox, "--catalog", str(catalog_path)])
+    assert list(schema["schema"]["properties"]) == ["id", "amount", "active", "seen_at"]
+    assert [list(r) for r in records] == [["id", "amount", "active", "seen_at"]] * 4
+    assert [r["amount"] for r in records] == [10.5, None, 7.0, 8.0]

@@ -1,5 +1,5 @@
-"""A reader yielding every kind of item (dicts, an Arrow batch, JsonLines, bookmarks), run by
-the execution tests as `this_file.py:Mixed`."""
+"""A reader yielding every kind of item (dicts, an Arrow batch, JsonLines, RecordLines,
+bookmarks), run by the execution tests as `this_file.py:Mixed`."""
 
 from __future__ import annotations
 
@@ -9,7 +9,15 @@ from typing import Any
 import orjson
 import pyarrow as pa
 
-from dativo_core.sdk import Bookmark, Capabilities, JsonLines, Reader, ReadItem, Stream
+from dativo_core.sdk import (
+    Bookmark,
+    Capabilities,
+    JsonLines,
+    Reader,
+    ReadItem,
+    RecordLines,
+    Stream,
+)
 
 SCHEMA = {
     "type": "object",
@@ -36,3 +44,13 @@ class Mixed(Reader):
         lines = [orjson.dumps({"n": n, "text": f"line {n}"}) + b"\n" for n in (6, 7, 8)]
         yield JsonLines(b"".join(lines), 3)
         yield Bookmark({"replication_key_value": 8})
+        # RecordLines hold exactly the selected properties, which the stream's schema lists.
+        selected = list(stream.schema["properties"])
+        envelopes = [
+            {"type": "RECORD", "stream": stream.name, "record": {"n": n, "text": f"rl {n}"}}
+            for n in (9, 10)
+        ]
+        for envelope in envelopes:
+            envelope["record"] = {k: envelope["record"][k] for k in selected}
+        yield RecordLines(b"".join(orjson.dumps(e) + b"\n" for e in envelopes), 2)
+        yield Bookmark({"replication_key_value": 10})

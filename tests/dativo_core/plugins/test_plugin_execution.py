@@ -8,6 +8,7 @@ from typing import Any
 import orjson
 import pytest
 
+from dativo_core.plugins.encode import EncodeError, check_record_lines
 from dativo_core.plugins.execution import ReaderJob, StreamRequest, run_job
 from dativo_core.plugins.frames import TruncatedFrame, read_frames, write_frame
 from dativo_core.plugins.sandbox import SandboxLimits, run_sandboxed
@@ -70,6 +71,8 @@ def test_every_item_kind_becomes_record_lines_with_bookmarks_after_them(
         "bookmark",
         "records",
         "bookmark",
+        "records",
+        "bookmark",
     ]
     assert all(
         m["type"] == "RECORD" and m["stream"] == "mixed"
@@ -86,6 +89,8 @@ def test_every_item_kind_becomes_record_lines_with_bookmarks_after_them(
         {"n": 6, "text": "line 6"},
         {"n": 7, "text": "line 7"},
         {"n": 8, "text": "line 8"},
+        {"n": 9, "text": "rl 9"},
+        {"n": 10, "text": "rl 10"},
     ]
 
 
@@ -94,11 +99,12 @@ def test_deselected_properties_are_dropped_from_every_item_kind(
     sandboxed: bool,
 ) -> None:
     job = ReaderJob("read", READER, {}, [StreamRequest(STREAM, properties=["n"])])
-    assert records(run(job, sandboxed)) == [{"n": n} for n in range(1, 9)]
+    assert records(run(job, sandboxed)) == [{"n": n} for n in range(1, 11)]
 
 
 @pytest.mark.parametrize(
-    "limit, expected_bookmarks", [(2, [2]), (4, [2]), (5, [2, 5]), (7, [2, 5])]
+    "limit, expected_bookmarks",
+    [(2, [2]), (4, [2]), (5, [2, 5]), (7, [2, 5]), (9, [2, 5, 8]), (10, [2, 5, 8, 10])],
 )
 def test_record_limit_never_lets_a_bookmark_cover_unwritten_records(
     limit: int, expected_bookmarks: list[int]
@@ -109,6 +115,12 @@ def test_record_limit_never_lets_a_bookmark_cover_unwritten_records(
     )
     assert [r["n"] for r in records(events)] == list(range(1, limit + 1))
     assert [v for kind, v in events if kind == "bookmark"] == expected_bookmarks
+
+
+def test_record_lines_of_another_stream_are_refused() -> None:
+    with pytest.raises(EncodeError, match="RecordLines must be 1 newline-terminated RECORD lines"):
+        check_record_lines("mixed", b'{"type":"RECORD","stream":"other","record":{}}\n', 1)
+    check_record_lines("mixed", b'{"type":"RECORD","stream":"mixed","record":{}}\n', 1)
 
 
 def test_discovery_travels_through_the_sandbox() -> None:

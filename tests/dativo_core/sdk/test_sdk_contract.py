@@ -20,6 +20,7 @@ from dativo_core.sdk import (
     Reader,
     ReaderError,
     ReadItem,
+    RecordLines,
     Stream,
 )
 from dativo_core.sdk.testing import ContractError, check_reader
@@ -58,7 +59,7 @@ def test_sdk_imports_without_heavy_dependencies() -> None:
     out = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
-    assert out.stdout.strip() == "1.0"
+    assert out.stdout.strip() == "1.1"
 
 
 @pytest.mark.parametrize("output", ["records", "arrow"])
@@ -108,6 +109,9 @@ class _BrokenBatches(_Broken):
         yield JsonLines(b'{"id": 1}\n', 2)
         yield JsonLines(b'{"id": "x"}\n', 1)
         yield pa.record_batch({"id": [1.5]})
+        yield RecordLines(b'{"type":"RECORD","stream":"other","record":{"id":1}}\n', 1)
+        yield RecordLines(b'{"type":"RECORD","stream":"things","record":{"id":1,"x":2}}\n', 1)
+        yield RecordLines(b'{"type":"RECORD","stream":"things","record":{"id":"y"}}\n', 1)
 
 
 def test_contract_errors_name_every_broken_rule() -> None:
@@ -126,7 +130,7 @@ def test_contract_errors_name_every_broken_rule() -> None:
     )
     assert any("Bookmark value is not JSON-serializable" in p for p in problems)
     assert any(
-        "must yield dicts, RecordBatches, JsonLines or Bookmarks, got list" in p
+        "must yield dicts, RecordBatches, JsonLines, RecordLines or Bookmarks, got list" in p
         for p in problems
     )
 
@@ -138,6 +142,11 @@ def test_contract_checks_batches_and_json_lines() -> None:
         "stream 'things': JsonLines says 2 records but holds 1 lines",
         "stream 'things': record 1, field id: 'x' is not of type 'integer'",
         "stream 'things': record 2, field id: 1.5 is not of type 'integer'",
+        "stream 'things': RecordLines line 1 is not a RECORD of this stream: "
+        + repr(b'{"type":"RECORD","stream":"other","record":{"id":1}}'),
+        "stream 'things': RecordLines line 1 holds properties ['id', 'x'], "
+        "not the stream's selected ['id']",
+        "stream 'things': record 3, field id: 'y' is not of type 'integer'",
     ]
 
 
