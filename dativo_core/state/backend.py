@@ -9,6 +9,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
+
+from dativo_core.state.errors import StateError
+
 _SAFE_PART = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 
 
@@ -34,6 +38,20 @@ class StateKey:
     def parse(cls, text: str, default_tenant: str = "default") -> StateKey:
         tenant, _, pipeline = text.rpartition("/")
         return cls(tenant or default_tenant, pipeline)
+
+
+def decode_state(data: bytes | str, where: str, reset: str = "clear it") -> dict[str, Any]:
+    """A stored state value, decoded; a StateError naming `where` it is stored and what to do
+    (fix it, or `reset` it) when it is not a JSON object."""
+    try:
+        value = orjson.loads(data)
+    except orjson.JSONDecodeError as exc:
+        problem = f"is not valid JSON ({exc})"
+    else:
+        if isinstance(value, dict):
+            return value
+        problem = f"holds a JSON {type(value).__name__}, but a Singer state is a JSON object"
+    raise StateError(f"{where} {problem}; fix it, or {reset} to start the pipeline from the beginning")
 
 
 class StateBackend(abc.ABC):

@@ -18,7 +18,7 @@ from typing import Any
 import orjson
 
 from dativo_core.atomic_write import fsync_directory, write_atomically
-from dativo_core.state.backend import StateBackend, StateKey
+from dativo_core.state.backend import StateBackend, StateKey, decode_state
 from dativo_core.state.errors import StateError, StateLockedError
 
 _LOCK_POLL_SECONDS = 0.1
@@ -49,19 +49,7 @@ class StateFile:
             raise StateError(f"cannot read state file {self.path}: {exc.strerror}") from None
         if not data.strip():
             return None
-        try:
-            value = orjson.loads(data)
-        except orjson.JSONDecodeError as exc:
-            raise StateError(
-                f"state file {self.path} is not valid JSON ({exc}); fix it, or remove it "
-                "to start the pipeline from the beginning"
-            ) from None
-        if not isinstance(value, dict):
-            raise StateError(
-                f"state file {self.path} holds a JSON {type(value).__name__}, "
-                "but a Singer state is a JSON object"
-            )
-        return value
+        return decode_state(data, f"state file {self.path}", reset="remove it")
 
     def write(self, value: dict[str, Any]) -> None:
         """Replace the file atomically and durably: a crash leaves the old state or the new."""

@@ -19,7 +19,7 @@ from typing import Any
 
 import orjson
 
-from dativo_core.state.backend import StateBackend, StateKey
+from dativo_core.state.backend import StateBackend, StateKey, decode_state
 from dativo_core.state.errors import StateError
 from dativo_core.state.lease import hold_lease
 
@@ -90,10 +90,7 @@ class S3StateBackend(StateBackend):
             found = self._read(self._object("state", key))
         if found is None:
             return None
-        value = orjson.loads(found[0])
-        if not isinstance(value, dict):
-            raise StateError(f"state of {key} in {self} is not a JSON object; clear it to start over")
-        return value
+        return decode_state(found[0], f"state of {key} in {self}")
 
     def set(self, key: StateKey, value: dict[str, Any]) -> None:
         with self._storage(f"write the state of {key}"):

@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
-from dativo_core.state.backend import StateBackend, StateKey
+from dativo_core.state.backend import StateBackend, StateKey, decode_state
 from dativo_core.state.errors import StateError, StateLockedError
 from dativo_core.state.lease import hold_lease
 
@@ -85,10 +85,7 @@ class SqlStateBackend(StateBackend):
             stored = connection.execute(query).scalar_one_or_none()
         if stored is None:
             return None
-        value = orjson.loads(stored)
-        if not isinstance(value, dict):
-            raise StateError(f"state of {key} in {self} is not a JSON object; clear it to start over")
-        return value
+        return decode_state(stored, f"state of {key} in {self}")
 
     def set(self, key: StateKey, value: dict[str, Any]) -> None:
         row = {"tenant": key.tenant, "pipeline": key.pipeline, "value": orjson.dumps(value).decode(),

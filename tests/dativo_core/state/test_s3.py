@@ -81,3 +81,15 @@ def test_missing_bucket_error_names_the_bucket_and_what_to_check(s3_spec: dict) 
     backend = S3StateBackend(**{**s3_spec, "bucket": "no-such-bucket-here"})
     with pytest.raises(StateError, match="s3://no-such-bucket-here/dativo/prod .*check the bucket exists"):
         backend.set(ORDERS, {"a": 1})
+
+
+def test_a_stored_object_that_is_not_json_is_named_with_what_to_do(s3_spec: dict) -> None:
+    backend = S3StateBackend(**s3_spec)
+    boto3.client("s3", endpoint_url=s3_spec["endpoint_url"]).put_object(
+        Bucket=s3_spec["bucket"], Key="dativo/prod/state/acme/orders.json", Body=b"{not json"
+    )
+    with pytest.raises(StateError) as caught:
+        backend.get(ORDERS)
+    message = str(caught.value)
+    assert message.startswith(f"state of acme/orders in {backend} is not valid JSON (")
+    assert message.endswith("; fix it, or clear it to start the pipeline from the beginning")

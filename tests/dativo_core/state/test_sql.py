@@ -129,3 +129,22 @@ def test_a_run_whose_lease_was_taken_over_fails_at_the_end(tmp_path) -> None:
             time.sleep(0.5)  # past the next renewal
     with backend.engine.connect() as connection:
         assert connection.execute(sa.select(lock_table.c.owner)).scalars().all() == ["other-host:pid 1:abcd"]
+
+
+@pytest.mark.parametrize(("stored", "problem"), [("{not json", "is not valid JSON"), ("[1]", "holds a JSON list")])
+def test_a_stored_value_that_is_not_a_json_object_is_named_with_what_to_do(
+    state_url: str, stored: str, problem: str
+) -> None:
+    import sqlalchemy as sa
+
+    from dativo_core.state.sql import state_table
+
+    backend = SqlStateBackend(state_url)
+    backend.set(ORDERS, {"bookmarks": {}})
+    with backend.engine.begin() as connection:
+        connection.execute(sa.update(state_table).values(value=stored))
+    with pytest.raises(StateError) as caught:
+        backend.get(ORDERS)
+    message = str(caught.value)
+    assert message.startswith(f"state of acme/orders in {backend} {problem}")
+    assert message.endswith("; fix it, or clear it to start the pipeline from the beginning")
