@@ -17,7 +17,7 @@ The mapping (documented in docs/type-mapping.md):
 | properties, unions of several non-null types) | field metadata json=true   |              |
 
 `null` in a type list, or in an anyOf/oneOf, makes the field optional; integer with number
-widens to number. Fields are nullable unless named in `required`.
+widens to number; several string alternatives are one string (formatted only if all agree). Fields are nullable unless named in `required`.
 """
 
 from __future__ import annotations
@@ -57,16 +57,21 @@ def is_nullable(schema: dict[str, Any]) -> bool:
     return _type_names(schema)[1]
 
 
-def _merge_numeric(alternatives: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _merge_alternatives(alternatives: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """integer|number is a number; alternatives that are all strings are one string, keeping a
+    format only when they all agree on it (Salesforce-style date-time-or-string fields)."""
     names = {a.get("type") for a in alternatives}
     if names == {"integer", "number"}:
         return [{"type": "number"}]
+    if names == {"string"} and len(alternatives) > 1:
+        formats = {a.get("format") for a in alternatives}
+        return [{"type": "string", "format": formats.pop()} if len(formats) == 1 else {"type": "string"}]
     return alternatives
 
 
 def json_schema_to_arrow_type(schema: dict[str, Any]) -> tuple[pa.DataType, bool]:
     """The Arrow type of one property, and whether it holds JSON text."""
-    alternatives = _merge_numeric(_type_names(schema)[0])
+    alternatives = _merge_alternatives(_type_names(schema)[0])
     if len(alternatives) != 1:
         return pa.string(), True
     sub = alternatives[0]

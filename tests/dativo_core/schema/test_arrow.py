@@ -29,6 +29,8 @@ from dativo_core.schema.arrow import (
         ({"type": "array"}, pa.string(), True),
         ({}, pa.string(), True),
         ({"type": ["string", "integer"]}, pa.string(), True),
+        ({"anyOf": [{"type": "string", "format": "date-time"}, {"type": ["string", "null"]}]}, pa.string(), False),
+        ({"anyOf": [{"type": "string", "format": "date"}, {"type": "string", "format": "date"}]}, pa.date32(), False),
     ],
 )
 def test_json_schema_to_arrow_type(schema, arrow_type, as_json):
