@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import os
 import shutil
 import signal
@@ -13,6 +12,7 @@ from pathlib import Path
 
 from dativo_core.airbyte.errors import ConnectorError
 from dativo_core.airbyte.runner import Invocation, Runner, RunningConnector, private_run_dir
+from dativo_core.pipe.relay import widen_pipe
 from dativo_core.singer.reader import read_line_chunks
 
 READ_BYTES = 1 << 20
@@ -77,9 +77,8 @@ class ExecutableRunner(Runner):
                 # its workers together.
                 start_new_session=True,
             )
-            with contextlib.suppress(OSError, AttributeError):
-                # A larger pipe lets the connector write on while we wait for the CPU (Linux).
-                fcntl.fcntl(process.stdout.fileno(), fcntl.F_SETPIPE_SZ, PIPE_BYTES)  # type: ignore[union-attr]
+            # A larger pipe lets the connector write on while we wait for the CPU (Linux).
+            widen_pipe(process.stdout.fileno(), PIPE_BYTES)  # type: ignore[union-attr]
             running = _Process(process)
             try:
                 yield running
