@@ -27,6 +27,17 @@ _config_path = click.Path(exists=True, dir_okay=False, path_type=Path)
     "--target-config", type=_config_path, help="Config file passed to the target's --config."
 )
 @click.option("--catalog", type=_config_path, help="Catalog file passed to the tap's --catalog.")
+@click.option(
+    "--mapper",
+    multiple=True,
+    help="Mapper executable between tap and target (repeatable; in order), e.g. dativo-validate.",
+)
+@click.option(
+    "--mapper-config",
+    multiple=True,
+    type=_config_path,
+    help="Config file for the mapper at the same position (repeatable).",
+)
 @state_location_options
 @click.option("--tap-arg", multiple=True, help="Extra argument for the tap (repeatable).")
 @click.option("--target-arg", multiple=True, help="Extra argument for the target (repeatable).")
@@ -62,6 +73,8 @@ def pipe(
     target: str,
     target_config: Path | None,
     catalog: Path | None,
+    mapper: tuple[str, ...],
+    mapper_config: tuple[Path, ...],
     state_location: StateLocation,
     tap_arg: tuple[str, ...],
     target_arg: tuple[str, ...],
@@ -74,14 +87,18 @@ def pipe(
 
     The stored state goes to the tap's --state; each state the target emits is saved at once.
     Exit codes: 0 done, 1 the tap failed, 2 usage error, 3 the target failed, 4 the state could
-    not be locked, read or saved, 128+N stopped by signal N.
+    not be locked, read or saved, 5 a mapper failed, 128+N stopped by signal N.
     """
+    if len(mapper_config) > len(mapper):
+        raise click.UsageError("each --mapper-config belongs to the --mapper at the same position")
+    configs = list(mapper_config) + [None] * (len(mapper) - len(mapper_config))
     store = state_location.store(required=False)
     runner = Pipe(
         PluginCommand("tap", tap, tap_config, tap_arg),
         PluginCommand("target", target, target_config, target_arg),
         store,
         catalog=catalog,
+        mappers=[PluginCommand("mapper", exe, config) for exe, config in zip(mapper, configs, strict=True)],
         progress_interval=progress_interval,
         stop_timeout=stop_timeout,
         forward_stderr=child_stderr,

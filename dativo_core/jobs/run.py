@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shlex
 import subprocess
 import sys
 import tempfile
@@ -35,7 +34,7 @@ from dativo_core.jobs.selection import select
 from dativo_core.jobs.settings import effective_config
 from dativo_core.pip_install import InstallError
 from dativo_core.pipe.console import Console
-from dativo_core.pipe.plugin import PluginCommand, PluginNotFoundError, resolve_executable
+from dativo_core.pipe.plugin import PluginCommand, PluginNotFoundError
 from dativo_core.pipe.runner import Pipe
 from dativo_core.pipe.state_store import KeyedState
 from dativo_core.secrets import AuditLog, SecretError, backend_from_settings, resolve_config, write_private_config
@@ -181,8 +180,8 @@ def quarantine_path(job: Job) -> Path:
     return job.source_file.parent / "quarantine" / f"{job.name}.jsonl"
 
 
-def _contract_mapper_config(job: Job, directory: Path) -> Path:
-    """The config of `dativo validate` between tap and target, from the job's `contract:`."""
+def _contract_mapper(job: Job, directory: Path) -> PluginCommand:
+    """`dativo validate` between tap and target, configured from the job's `contract:`."""
     assert job.contract is not None
     policy = job.contract.get("policy", "fail")
     settings: dict[str, Any] = {"contract": str(job.resolve_path(job.contract["path"])), "policy": policy}
@@ -190,24 +189,7 @@ def _contract_mapper_config(job: Job, directory: Path) -> Path:
         path = quarantine_path(job)
         path.parent.mkdir(parents=True, exist_ok=True)
         settings["quarantine_file"] = str(path)
-    return _write_json(directory, "contract.json", settings)
-
-
-def _tap_through_mapper(directory: Path, tap_executable: str, mapper_config: Path) -> str:
-    """A 0700 script that is the tap as the pipe sees it: `TAP "$@" | dativo-validate`.
-
-    The pipe appends --config/--catalog/--state for the tap; `pipefail` makes the script fail
-    when either side fails, and the pipe's stop signals reach both (one process group).
-    """
-    tap = resolve_executable(tap_executable, "tap")
-    mapper = resolve_executable(VALIDATE_MAPPER, "tap")
-    script = directory / f"{Path(tap).name}+validate"
-    script.write_text(
-        "#!/bin/bash\nset -o pipefail\n"
-        f"{shlex.quote(tap)} \"$@\" | {shlex.quote(mapper)} --config {shlex.quote(str(mapper_config))}\n"
-    )
-    script.chmod(0o700)
-    return str(script)
+    return PluginCommand("mapper", VALIDATE_MAPPER, _write_json(directory, "contract.json", settings))
 
 
 def run_job(path: Path, audit: AuditLog, *, progress_interval: float = 0, stderr: TextIO | None = None) -> JobReport:
@@ -234,18 +216,17 @@ def _run_loaded(job: Job, audit: AuditLog, progress_interval: float, stderr: Tex
         catalog = None
         if "discover" in tap.recipe.capabilities:
             catalog = _write_json(directory, "catalog.json", discover(tap, job.source, directory))
-        tap_executable = tap.executable
-        if job.contract is not None:
-            tap_executable = _tap_through_mapper(directory, tap.executable, _contract_mapper_config(job, directory))
+        mappers = [_contract_mapper(job, directory)] if job.contract is not None else []
         with write_private_config(tap.config, directory) as tap_config, write_private_config(
             target.config, directory
         ) as target_config:
             target_command = PluginCommand("target", target.executable, target_config, target.args)
             pipe = Pipe(
-                PluginCommand("tap", tap_executable, tap_config, tap.args),
+                PluginCommand("tap", tap.executable, tap_config, tap.args),
                 target_command,
                 state,
                 catalog=catalog,
+                mappers=mappers,
                 console=Console(RedactingStream(stderr)),  # type: ignore[arg-type]
                 progress_interval=progress_interval,
                 resume_from_target=COMMITTED_STATE in target.recipe.capabilities,

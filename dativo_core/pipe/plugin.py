@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-Role = Literal["tap", "target"]
+Role = Literal["tap", "mapper", "target"]
 
 
 class PluginNotFoundError(Exception):

@@ -9,6 +9,9 @@ Semantics, in the order things can go wrong:
   what it has committed. The run still fails, naming the tap.
 - When the target fails (or exits before reading all input), the tap is stopped, since its
   output has nowhere to go. The saved state is the last one the target emitted before failing.
+- Mappers (`dativo validate`, any Singer mapper) run between tap and target, each reading the
+  previous one's stdout directly; the relay reads the last one. A mapper that fails ends the run
+  as MAPPER_FAILED, and the tap it stopped reading from is not blamed for the broken pipe.
 - With `resume_from_target`, the target is first asked which state its tables' last commits
   reached (`TARGET --config FILE --committed-state`, as target-iceberg answers); when it names
   one, the tap resumes from it and it is saved. That closes the one gap left above: a crash
@@ -33,9 +36,10 @@ import subprocess
 import tempfile
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import orjson
 
@@ -66,6 +70,7 @@ class Outcome(enum.IntEnum):
     TAP_FAILED = 1
     TARGET_FAILED = 3
     STATE_FAILED = 4
+    MAPPER_FAILED = 5
     INTERRUPTED = 130
 
 
@@ -127,9 +132,11 @@ class Pipe:
         stop_timeout: float = DEFAULT_STOP_TIMEOUT_SECONDS,
         forward_stderr: bool = True,
         resume_from_target: bool = False,
+        mappers: Sequence[PluginCommand] = (),
     ) -> None:
         self.tap = tap
         self.target = target
+        self.mappers = tuple(mappers)
         self.state = state
         self.catalog = catalog
         self.console = console or Console()
@@ -140,6 +147,7 @@ class Pipe:
         self.counter = RecordCounter()
         self._tap: _Child | None = None
         self._target: _Child | None = None
+        self._mappers: list[_Child] = []
         self._stop_signal: int | None = None
         self._stop_requests = 0
         self._stops_applied = 0
@@ -198,16 +206,24 @@ class Pipe:
         target = self._target = self._start(self.target, target_argv, stdin=subprocess.PIPE)
         try:
             tap = self._tap = self._start(self.tap, tap_argv, stdin=subprocess.DEVNULL)
+            for mapper in self.mappers:
+                upstream = self._producers[-1].process.stdout
+                assert upstream is not None
+                self._mappers.append(self._start(mapper, mapper.argv(), stdin=upstream))
+                upstream.close()  # the mapper holds it now; the upstream sees EOF/EPIPE through it
         except OSError:
-            _close_quietly(target.process.stdin)
-            target.process.kill()
-            target.process.wait()
+            for child in [target, *([self._tap] if self._tap else []), *self._mappers]:
+                if child.process.stdin is not None:
+                    _close_quietly(child.process.stdin)
+                child.process.kill()
+                child.process.wait()
             raise
-        assert tap.process.stdout is not None and target.process.stdin is not None
+        source = self._producers[-1].process.stdout
+        assert source is not None and target.process.stdin is not None
         assert target.process.stdout is not None
-        widen_pipe(tap.process.stdout.fileno())
+        widen_pipe(source.fileno())
         widen_pipe(target.process.stdin.fileno())
-        relay = Relay(tap.process.stdout.fileno(), target.process.stdin.fileno(), self.counter)
+        relay = Relay(source.fileno(), target.process.stdin.fileno(), self.counter)
         states = TargetStateReader(
             target.process.stdout.fileno(), self.state, self.console, self.target.name
         )
@@ -219,13 +235,14 @@ class Pipe:
         while relay_thread.is_alive():
             relay_thread.join(_TICK_SECONDS)
             self._tick(progress)
-            if target.process.poll() is not None and tap.process.poll() is None:
-                self._stop_now(tap)
-        tap.process.stdout.close()
+            self._stop_producers_without_reader()
+        source.close()
         if relay.sink_broken:
-            self._stop_now(tap)
-        self._wait(tap.process, progress)
-        if tap.process.returncode == 0:
+            for producer in self._producers:
+                self._stop_now(producer)
+        for producer in self._producers:
+            self._wait(producer.process, progress)
+        if self._producers[-1].process.returncode == 0:
             relay.write_tail()
         _close_quietly(target.process.stdin)
         self._wait(target.process, progress)
@@ -237,7 +254,21 @@ class Pipe:
             self.console.line(line)
         return self._result(tap, target, relay, states)
 
-    def _start(self, command: PluginCommand, argv: list[str], stdin: int) -> _Child:
+    @property
+    def _producers(self) -> list[_Child]:
+        """The tap, then each mapper: each writes into the next one, the last into the relay."""
+        assert self._tap is not None
+        return [self._tap, *self._mappers]
+
+    def _stop_producers_without_reader(self) -> None:
+        """Stop a tap or mapper whose reader (the next mapper, or the target) has exited."""
+        readers = [*self._mappers, self._target]
+        for producer, reader in zip(self._producers, readers, strict=True):
+            assert reader is not None
+            if reader.process.poll() is not None and producer.process.poll() is None:
+                self._stop_now(producer)
+
+    def _start(self, command: PluginCommand, argv: list[str], stdin: int | IO[bytes]) -> _Child:
         process = subprocess.Popen(
             argv,
             stdin=stdin,
@@ -289,12 +320,14 @@ class Pipe:
             tap.signal(signal.SIGTERM)
             self._escalations += [
                 (now + self.stop_timeout, tap, signal.SIGKILL),
+                *[(now + self.stop_timeout, mapper, signal.SIGTERM) for mapper in self._mappers],
+                *[(now + self.stop_timeout + KILL_GRACE_SECONDS, m, signal.SIGKILL) for m in self._mappers],
                 (now + self.stop_timeout, target, signal.SIGTERM),
                 (now + self.stop_timeout + KILL_GRACE_SECONDS, target, signal.SIGKILL),
             ]
         else:
             self.console.line("dativo pipe: stopping both processes now")
-            for child in (tap, target):
+            for child in (*self._producers, target):
                 self._terminate(child)
 
     def _escalate(self) -> None:
@@ -331,6 +364,15 @@ class Pipe:
             if tap_code != 0 and not tap.stopped_by_us:
                 text += "\nThe tap failed too: " + tap.describe_failure()
             return Outcome.TARGET_FAILED, f"{text}\n{saved}"
+        failed_mapper = next(
+            (m for m in self._mappers if m.process.returncode != 0 and not m.stopped_by_us), None
+        )
+        if failed_mapper is not None:
+            text = (
+                f"{failed_mapper.describe_failure()}\nThe target committed every complete message "
+                f"the mapper wrote before it failed; {saved}"
+            )
+            return Outcome.MAPPER_FAILED, text
         if tap_code != 0:
             text = (
                 f"{tap.describe_failure()}\nThe target committed every complete message the "
