@@ -103,15 +103,16 @@ def test_the_lock_of_a_killed_run_is_free_at_once(tmp_path):
 
 def test_a_lock_timeout_waits_for_the_holder(tmp_path):
     first = StateFile(tmp_path / "s.json")
-    released = threading.Event()
+    locked = threading.Event()
 
     def hold_briefly() -> None:
         with first.lock():
-            released.wait(0.5)
+            locked.set()
+            time.sleep(0.5)
 
     holder = threading.Thread(target=hold_briefly)
     holder.start()
-    time.sleep(0.1)
+    assert locked.wait(30)
     with LocalStateBackend(tmp_path / "unused", lock_timeout=5).lock(StateKey("a", "b")):
         pass
     with StateFile(tmp_path / "s.json", lock_timeout=5).lock():

@@ -116,7 +116,9 @@ def test_unsupported_database_is_refused_with_the_choices() -> None:
         SqlStateBackend("mysql://root@127.0.0.1/state")
 
 
-def test_a_run_whose_lease_was_taken_over_fails_at_the_end(tmp_path) -> None:
+def test_a_run_whose_lease_was_taken_over_fails_at_the_end(
+    tmp_path, caplog: pytest.LogCaptureFixture
+) -> None:
     import sqlalchemy as sa
 
     from dativo_core.state.sql import lock_table
@@ -126,7 +128,7 @@ def test_a_run_whose_lease_was_taken_over_fails_at_the_end(tmp_path) -> None:
         with backend.lock(ORDERS):
             with backend.engine.begin() as connection:  # what a run taking over an expired lease does
                 connection.execute(sa.update(lock_table).values(owner="other-host:pid 1:abcd"))
-            time.sleep(0.5)  # past the next renewal
+            _wait_for_log(caplog, "expired and was taken by another run")  # the next renewal saw it
     with backend.engine.connect() as connection:
         assert connection.execute(sa.select(lock_table.c.owner)).scalars().all() == ["other-host:pid 1:abcd"]
 
@@ -148,3 +150,11 @@ def test_a_stored_value_that_is_not_a_json_object_is_named_with_what_to_do(
     message = str(caught.value)
     assert message.startswith(f"state of acme/orders in {backend} {problem}")
     assert message.endswith("; fix it, or clear it to start the pipeline from the beginning")
+
+
+def _wait_for_log(caplog: pytest.LogCaptureFixture, text: str, timeout: float = 30.0) -> None:
+    """Wait until a background thread has logged `text`, however loaded the machine is."""
+    deadline = time.monotonic() + timeout
+    while not any(text in record.getMessage() for record in caplog.records):
+        assert time.monotonic() < deadline, f"nothing logged {text!r} within {timeout:g} s"
+        time.sleep(0.05)
