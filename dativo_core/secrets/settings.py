@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
+from dativo_core.backend_settings import backend_options, path_setting
 from dativo_core.secrets.aws import AwsSecretsManagerBackend
 from dativo_core.secrets.backend import SecretBackend, SecretError
 from dativo_core.secrets.directory import DirectorySecretBackend
@@ -32,21 +32,11 @@ _OPTIONS = {
 
 def backend_from_settings(settings: Mapping[str, Any] | None, base_dir: str | os.PathLike[str]) -> SecretBackend:
     """The backend the settings describe; `base_dir` anchors a relative directory path."""
-    settings = dict(settings or {})
-    kind = settings.pop("backend", "env")
-    if kind not in _OPTIONS:
-        raise SecretError(f"secrets backend {kind!r} is unknown; choose one of {', '.join(_OPTIONS)}")
-    unknown = set(settings) - _OPTIONS[kind]
-    if unknown:
-        raise SecretError(
-            f"secrets backend {kind!r} has no option {', '.join(sorted(unknown))}; "
-            f"its options are {', '.join(sorted(_OPTIONS[kind])) or 'none'}"
-        )
+    kind, settings = backend_options(settings, "env", _OPTIONS, "secrets backend", SecretError)
     if kind == "env":
         return EnvironmentSecretBackend()
     if kind == "directory":
-        path = Path(settings.get("path", "secrets")).expanduser()
-        return DirectorySecretBackend(path if path.is_absolute() else Path(base_dir) / path)
+        return DirectorySecretBackend(path_setting(settings.get("path", "secrets"), base_dir))
     if kind == "vault":
         if "url" not in settings and "VAULT_ADDR" not in os.environ:
             raise SecretError("secrets backend 'vault' needs a `url` (or VAULT_ADDR in the environment)")

@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
+from dativo_core.backend_settings import backend_options, path_setting
 from dativo_core.state.backend import StateBackend
 from dativo_core.state.errors import StateError
 from dativo_core.state.local import LocalStateBackend
@@ -30,19 +30,9 @@ _OPTIONS = {
 
 def state_backend_from_settings(settings: Mapping[str, Any] | None, base_dir: str | os.PathLike[str]) -> StateBackend:
     """The backend the settings describe; `base_dir` anchors relative paths (the job file's folder)."""
-    settings = dict(settings or {})
-    kind = settings.pop("backend", "local")
-    if kind not in _OPTIONS:
-        raise StateError(f"state backend {kind!r} is unknown; choose one of {', '.join(_OPTIONS)}")
-    unknown = set(settings) - _OPTIONS[kind]
-    if unknown:
-        raise StateError(
-            f"state backend {kind!r} has no option {', '.join(sorted(unknown))}; "
-            f"its options are {', '.join(sorted(_OPTIONS[kind]))}"
-        )
+    kind, settings = backend_options(settings, "local", _OPTIONS, "state backend", StateError)
     if kind == "local":
-        path = Path(settings.pop("path", "state")).expanduser()
-        return LocalStateBackend(path if path.is_absolute() else Path(base_dir) / path, **settings)
+        return LocalStateBackend(path_setting(settings.pop("path", "state"), base_dir), **settings)
     if kind == "sql":
         from dativo_core.state.sql import SqlStateBackend
 
