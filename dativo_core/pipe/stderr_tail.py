@@ -9,6 +9,9 @@ from typing import BinaryIO
 from dativo_core.pipe.console import Console
 
 DEFAULT_TAIL_LINES = 20
+MAX_LINE_BYTES = 64 * 1024
+"""A longer stderr line is passed on, and kept, in pieces of this size: memory stays bounded
+however much a child writes without a newline."""
 
 
 class StderrTail:
@@ -39,7 +42,7 @@ class StderrTail:
 
     def _run(self) -> None:
         with self._stream:
-            for raw in self._stream:
+            while raw := self._stream.readline(MAX_LINE_BYTES):
                 line = raw.decode("utf-8", "replace").rstrip("\r\n")
                 self._last.append(line)
                 if self._forward:
