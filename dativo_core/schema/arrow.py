@@ -53,10 +53,6 @@ def _type_names(schema: dict[str, Any]) -> tuple[list[dict[str, Any]], bool]:
     return alternatives, nullable
 
 
-def is_nullable(schema: dict[str, Any]) -> bool:
-    return _type_names(schema)[1]
-
-
 def _merge_alternatives(alternatives: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """integer|number is a number; alternatives that are all strings are one string, keeping a
     format only when they all agree on it (Salesforce-style date-time-or-string fields)."""

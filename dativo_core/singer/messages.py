@@ -2,21 +2,12 @@
 
 from __future__ import annotations
 
-import enum
 from dataclasses import dataclass, field
 from typing import Any, Union
 
 import orjson
 
 from dativo_core.singer.errors import SingerProtocolError
-
-
-class MessageType(str, enum.Enum):
-    SCHEMA = "SCHEMA"
-    RECORD = "RECORD"
-    STATE = "STATE"
-    ACTIVATE_VERSION = "ACTIVATE_VERSION"
-    BATCH = "BATCH"
 
 
 @dataclass(frozen=True, slots=True)

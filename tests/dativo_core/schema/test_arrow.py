@@ -5,7 +5,6 @@ from dativo_core.schema.arrow import (
     TIMESTAMP_TYPE,
     arrow_to_json_schema,
     holds_json_text,
-    is_nullable,
     json_schema_to_arrow,
     json_schema_to_arrow_type,
 )
@@ -43,7 +42,6 @@ def test_stream_schema_required_and_json_fields():
     )
     assert not schema.field("id").nullable and schema.field("blob").nullable
     assert holds_json_text(schema.field("blob")) and not holds_json_text(schema.field("id"))
-    assert is_nullable({"type": ["null", "string"]}) and not is_nullable({"type": "string"})
 
 
 def test_arrow_back_to_json_schema():
