@@ -25,7 +25,6 @@ REPO = Path(__file__).resolve().parents[2]
 MELTANO = "meltano==4.4.1"
 TARGET_POSTGRES = "meltanolabs-target-postgres==0.8.1"
 TAP_POSTGRES = "meltanolabs-tap-postgres==0.10.0"
-MAP_TRANSFORM = "meltano-map-transform==0.12.3"
 
 
 def tools_cache_dir() -> Path:
@@ -80,12 +79,12 @@ def customers() -> list[dict[str, object]]:
 
 
 def iceberg_rows(warehouse: Path, table: str, namespace: str = "default") -> list[dict[str, object]]:
-    """Every row of a table of target-iceberg's embedded warehouse, in key order."""
+    """Every row of a table of target-iceberg's embedded warehouse, ordered by its `id`."""
     catalog = SqlCatalog(
         "dativo", uri=f"sqlite:///{warehouse / 'catalog.db'}", warehouse=warehouse.as_uri()
     )
     rows = catalog.load_table(f"{namespace}.{table}").scan().to_arrow().to_pylist()
-    return sorted(rows, key=lambda row: tuple(row[k] for k in sorted(row) if k == "id"))
+    return sorted(rows, key=lambda row: row["id"])
 
 
 def without(rows: list[dict[str, object]], *prefixes: str) -> list[dict[str, object]]:
