@@ -36,7 +36,7 @@ def environment_name(requirement: str) -> str:
 
 
 def _run_step(command: list[str], what: str, requirement: str) -> None:
-    result = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    result = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, check=False)
     if result.returncode != 0:
         output = result.stdout.decode(errors="replace")[-3000:]
         raise InstallError(f"{what} for {requirement!r} failed (exit {result.returncode}):\n{output}")

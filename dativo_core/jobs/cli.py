@@ -18,12 +18,14 @@ from dativo_core.jobs.run import (
     USER_ERRORS,
     Plugin,
     connector_config,
-    discover as discover_catalog,
     job_files_by_tenant,
     prepare_job_plugin,
     prepare_plugin,
     run_job,
     run_plugin_command,
+)
+from dativo_core.jobs.run import (
+    discover as discover_catalog,
 )
 from dativo_core.secrets import AuditLog, write_private_config
 
@@ -124,7 +126,7 @@ def check(name: str | None, job_path: Path | None, config_path: Path | None, aud
         for plugin in _plugins(name, job, config_path, audit_log, both=True):
             mode = "--test" if "test" in plugin.recipe.capabilities else "--about"
             with write_private_config(plugin.config, directory=tmp) as config_file:
-                _or_fail(lambda: run_plugin_command(plugin, config_file, mode))
+                _or_fail(run_plugin_command, plugin, config_file, mode)
             click.echo(f"{plugin.recipe.name}: ok ({mode})")
 
 
@@ -140,9 +142,10 @@ def discover(name: str | None, job_path: Path | None, config_path: Path | None, 
     click.echo(json.dumps(catalog, indent=2))
 
 
-def _or_fail(action: Callable[[], Any]) -> Any:
+def _or_fail(action: Callable[..., Any], *args: Any) -> Any:
+    """The action's result; an error the user can fix becomes a click error message."""
     try:
-        return action()
+        return action(*args)
     except USER_ERRORS as exc:
         raise click.ClickException(str(exc)) from None
 

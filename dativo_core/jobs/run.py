@@ -27,8 +27,8 @@ import orjson
 from dativo_core.documents import DocumentError, validate_document
 from dativo_core.jobs.errors import JobError
 from dativo_core.jobs.model import ConnectorUse, Job, find_jobs
-from dativo_core.jobs.quarantine import load_quarantine
 from dativo_core.jobs.plugins import plugin_args, plugin_config, plugin_executable
+from dativo_core.jobs.quarantine import load_quarantine
 from dativo_core.jobs.recipes import Recipe, find_recipe
 from dativo_core.jobs.selection import select
 from dativo_core.jobs.settings import effective_config
@@ -37,7 +37,13 @@ from dativo_core.pipe.console import Console
 from dativo_core.pipe.plugin import PluginCommand, PluginNotFoundError
 from dativo_core.pipe.runner import Pipe
 from dativo_core.pipe.state_store import KeyedState
-from dativo_core.secrets import AuditLog, SecretError, backend_from_settings, resolve_config, write_private_config
+from dativo_core.secrets import (
+    AuditLog,
+    SecretError,
+    backend_from_settings,
+    resolve_config,
+    write_private_config,
+)
 from dativo_core.secrets.redaction import redaction_filter
 from dativo_core.state.backend import StateKey
 from dativo_core.state.errors import StateError
@@ -143,7 +149,7 @@ def prepare_job_plugin(job: Job, use: ConnectorUse, kind: str, audit: AuditLog |
 def run_plugin_command(plugin: Plugin, config_path: Path, *args: str) -> bytes:
     """Run the plugin once (`--discover`, `--test`, `--about`) and return its stdout."""
     command = PluginCommand("tap" if plugin.recipe.kind == "tap" else "target", plugin.executable, config_path, plugin.args)
-    result = subprocess.run(command.argv(*args), stdin=subprocess.DEVNULL, capture_output=True)
+    result = subprocess.run(command.argv(*args), stdin=subprocess.DEVNULL, capture_output=True, check=False)
     if result.returncode != 0:
         tail = result.stderr.decode(errors="replace").strip().splitlines()[-20:]
         text = redaction_filter().redact("\n".join(f"    {line}" for line in tail))

@@ -55,6 +55,7 @@ from dativo_core.pipe.target_state import TargetStateReader
 
 DEFAULT_STOP_TIMEOUT_SECONDS = 30.0
 KILL_GRACE_SECONDS = 5.0
+MAPPER_EXIT_GRACE_SECONDS = 2.0
 _TICK_SECONDS = 0.2
 _STDERR_DRAIN_SECONDS = 5.0
 """How long to read a child's stderr after it exited: a process it left behind may keep it open."""
@@ -261,12 +262,26 @@ class Pipe:
         return [self._tap, *self._mappers]
 
     def _stop_producers_without_reader(self) -> None:
-        """Stop a tap or mapper whose reader (the next mapper, or the target) has exited."""
+        """Stop a tap or mapper whose reader (the next mapper, or the target) has exited.
+
+        A mapper gets MAPPER_EXIT_GRACE_SECONDS first: its reader may have exited because the
+        mapper itself just ended its output, and its own exit code must then be kept, not
+        replaced by our signal.
+        """
         readers = [*self._mappers, self._target]
         for producer, reader in zip(self._producers, readers, strict=True):
             assert reader is not None
-            if reader.process.poll() is not None and producer.process.poll() is None:
+            if reader.process.poll() is None or producer.process.poll() is not None:
+                continue
+            if producer is self._tap:
                 self._stop_now(producer)
+            elif not producer.kill_scheduled:
+                producer.kill_scheduled = True
+                due = time.monotonic() + MAPPER_EXIT_GRACE_SECONDS
+                self._escalations += [
+                    (due, producer, signal.SIGTERM),
+                    (due + KILL_GRACE_SECONDS, producer, signal.SIGKILL),
+                ]
 
     def _start(self, command: PluginCommand, argv: list[str], stdin: int | IO[bytes]) -> _Child:
         process = subprocess.Popen(

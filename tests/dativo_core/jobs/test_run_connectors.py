@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from dativo_target_iceberg.catalog import embedded_catalog
 
 from dativo_core.jobs.cli import run
 from dativo_core.jobs.plugins import plugin_cache_dir, plugin_executable
 from dativo_core.jobs.recipes import find_recipe
-from dativo_target_iceberg.catalog import embedded_catalog
 
 pytestmark = pytest.mark.slow
 

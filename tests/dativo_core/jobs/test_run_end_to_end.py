@@ -62,7 +62,7 @@ def example(tmp_path_factory: pytest.TempPathFactory) -> dict:
 def _run(root: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [*RUN, "--job-dir", "jobs", "--audit-log", "audit.jsonl", "--progress-interval", "0"],
-        cwd=root, env=env, capture_output=True, text=True, timeout=600,
+        cwd=root, env=env, capture_output=True, text=True, timeout=600, check=False,
     )
 
 

@@ -10,7 +10,12 @@ from dativo_core.pipe.console import Console
 from dativo_core.pipe.plugin import PluginCommand
 from dativo_core.pipe.runner import Outcome, Pipe
 from dativo_core.state.local import StateFile
-from tests.dativo_core.pipe.pipe_programs import COUNTING_TAP, committing_target, write_json, write_program
+from tests.dativo_core.pipe.pipe_programs import (
+    COUNTING_TAP,
+    committing_target,
+    write_json,
+    write_program,
+)
 
 CONTRACT = """
 apiVersion: v3.1.0
