@@ -17,7 +17,10 @@ use arrow_schema::{DataType, TimeUnit};
 enum Column<'a> {
     Null,
     Boolean(&'a arrow_array::BooleanArray),
+    /// Int64 and Float64 (the common types) are read directly, without a boxed accessor.
+    Int64(&'a arrow_array::PrimitiveArray<Int64Type>),
     Int(Box<dyn Fn(usize) -> i64 + 'a>),
+    Float64(&'a arrow_array::PrimitiveArray<Float64Type>),
     UInt(&'a arrow_array::PrimitiveArray<UInt64Type>),
     Float(Box<dyn Fn(usize) -> f64 + 'a>),
     Utf8(&'a arrow_array::StringArray),
@@ -27,9 +30,28 @@ enum Column<'a> {
     Timestamp(Box<dyn Fn(usize) -> i128 + 'a>, bool),
 }
 
+/// NaN and infinities are null, as polars writes them.
+fn write_float(out: &mut Vec<u8>, floats: &mut ryu::Buffer, value: f64) {
+    if value.is_finite() {
+        out.extend_from_slice(floats.format_finite(value).as_bytes());
+    } else {
+        out.extend_from_slice(b"null");
+    }
+}
+
+fn needs_escape(b: u8) -> bool {
+    b < 0x20 || b == b'"' || b == b'\\'
+}
+
 fn write_string(out: &mut Vec<u8>, text: &str) {
     out.push(b'"');
     let bytes = text.as_bytes();
+    // Most text needs no escape: copy it whole.
+    if !bytes.iter().any(|&b| needs_escape(b)) {
+        out.extend_from_slice(bytes);
+        out.push(b'"');
+        return;
+    }
     let mut start = 0;
     for (i, &b) in bytes.iter().enumerate() {
         let escape: &[u8] = match b {
@@ -159,13 +181,13 @@ fn column<'a>(name: &str, array: &'a ArrayRef) -> Result<Column<'a>, String> {
         DataType::Int8 => integers::<Int8Type>(array),
         DataType::Int16 => integers::<Int16Type>(array),
         DataType::Int32 => integers::<Int32Type>(array),
-        DataType::Int64 => integers::<Int64Type>(array),
+        DataType::Int64 => Column::Int64(array.as_primitive::<Int64Type>()),
         DataType::UInt8 => integers::<UInt8Type>(array),
         DataType::UInt16 => integers::<UInt16Type>(array),
         DataType::UInt32 => integers::<UInt32Type>(array),
         DataType::UInt64 => Column::UInt(array.as_primitive::<UInt64Type>()),
         DataType::Float32 => floats::<Float32Type>(array),
-        DataType::Float64 => floats::<Float64Type>(array),
+        DataType::Float64 => Column::Float64(array.as_primitive::<Float64Type>()),
         DataType::Utf8 => Column::Utf8(array.as_string::<i32>()),
         DataType::LargeUtf8 => Column::LargeUtf8(array.as_string::<i64>()),
         DataType::Date32 => Column::Date(array.as_primitive::<Date32Type>()),
@@ -246,16 +268,11 @@ pub fn encode_records(batch: &RecordBatch, stream: &str, out: &mut Vec<u8>) -> R
                 Column::Boolean(values) => {
                     out.extend_from_slice(if values.value(row) { b"true" } else { b"false" })
                 }
+                Column::Int64(values) => out.extend_from_slice(integers.format(values.value(row)).as_bytes()),
                 Column::Int(value) => out.extend_from_slice(integers.format(value(row)).as_bytes()),
+                Column::Float64(values) => write_float(out, &mut floats, values.value(row)),
                 Column::UInt(values) => out.extend_from_slice(integers.format(values.value(row)).as_bytes()),
-                Column::Float(value) => {
-                    let v = value(row);
-                    if v.is_finite() {
-                        out.extend_from_slice(floats.format_finite(v).as_bytes());
-                    } else {
-                        out.extend_from_slice(b"null");
-                    }
-                }
+                Column::Float(value) => write_float(out, &mut floats, value(row)),
                 Column::Utf8(values) => write_string(out, values.value(row)),
                 Column::LargeUtf8(values) => write_string(out, values.value(row)),
                 Column::Date(values) => {
