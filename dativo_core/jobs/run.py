@@ -62,7 +62,6 @@ class JobReport:
     """How one job ended, as `dativo run` prints it."""
 
     job: str
-    source_file: Path
     ok: bool
     message: str
     records: dict[str, int] = field(default_factory=dict)
@@ -100,7 +99,7 @@ class Plugin:
     args: tuple[str, ...] = ()
 
 
-def load_recipe(use: ConnectorUse, kind: str, where: str) -> Recipe:
+def _load_recipe(use: ConnectorUse, kind: str, where: str) -> Recipe:
     recipe = find_recipe(use.connector)
     if recipe.kind != kind:
         raise JobError(f"{where}: connector {use.connector!r} is a {recipe.kind}, not a {kind}")
@@ -138,7 +137,7 @@ def prepare_plugin(
 
 
 def prepare_job_plugin(job: Job, use: ConnectorUse, kind: str, audit: AuditLog | None) -> Plugin:
-    recipe = load_recipe(use, kind, f"{job.source_file} at $.{'source' if kind == 'tap' else 'target'}")
+    recipe = _load_recipe(use, kind, f"{job.source_file} at $.{'source' if kind == 'tap' else 'target'}")
     config = connector_config(recipe, use.config, str(job.source_file))
     return prepare_plugin(
         recipe, use, config, tenant=job.tenant, secrets=job.secrets,
@@ -208,7 +207,7 @@ def run_job(path: Path, audit: AuditLog, *, progress_interval: float = 0, stderr
     except USER_ERRORS as exc:
         message = redaction_filter().redact(str(exc).strip("'\""))
         audit.record({"event": "run", "job": job_name, "file": str(path), "outcome": "failed", "error": message})
-        return JobReport(job_name, path, False, message)
+        return JobReport(job_name, False, message)
 
 
 def _run_loaded(job: Job, audit: AuditLog, progress_interval: float, stderr: TextIO) -> JobReport:
@@ -249,7 +248,7 @@ def _run_loaded(job: Job, audit: AuditLog, progress_interval: float, stderr: Tex
         "outcome": "ok" if ok else "failed", "exit_code": result.exit_code, "records": result.records,
         "quarantined": quarantined,
     })
-    return JobReport(job.key, job.source_file, ok, message, result.records, quarantined)
+    return JobReport(job.key, ok, message, result.records, quarantined)
 
 
 def job_files_by_tenant(directory: Path) -> list[Path]:

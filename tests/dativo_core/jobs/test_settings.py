@@ -1,3 +1,8 @@
+import pytest
+
+from dativo_core.documents import DocumentError
+from dativo_core.jobs.recipes import find_recipe
+from dativo_core.jobs.run import connector_config
 from dativo_core.jobs.settings import deep_merge, effective_config, env_prefix
 
 SETTINGS = {"properties": {"files": {"type": "array"}, "delimiter": {"type": "string"},
@@ -28,3 +33,15 @@ def test_environment_plain_strings_and_no_mutation():
     config = effective_config("tap-csv", defaults, {}, SETTINGS, {"TAP_CSV_DELIMITER": "|"})
     assert config == {"delimiter": "|"} and defaults == {"delimiter": ","}
     assert deep_merge({"a": {"b": 1}}, {"a": 5}) == {"a": 5}
+
+
+def test_a_job_config_is_merged_over_recipe_defaults_and_under_the_environment(monkeypatch, tmp_path):
+    """The whole chain on a shipped recipe, as `dativo run` builds a target's config."""
+    recipe = find_recipe("target-iceberg")
+    monkeypatch.setenv("TARGET_ICEBERG_WAREHOUSE", str(tmp_path))
+    monkeypatch.setenv("TARGET_ICEBERG_MAX_BATCH_ROWS", "5000")
+    config = connector_config(recipe, {"warehouse": "wh", "namespace": "acme", "max_batch_rows": 10}, "job.yaml")
+    assert config == {"warehouse": str(tmp_path), "namespace": "acme", "max_batch_rows": 5000}
+    monkeypatch.setenv("TARGET_ICEBERG_MAX_BATCH_ROWS", "lots")
+    with pytest.raises(DocumentError, match=r"job.yaml \(config of target-iceberg\) at \$.max_batch_rows: 'lots' is not"):
+        connector_config(recipe, {"warehouse": "wh"}, "job.yaml")
