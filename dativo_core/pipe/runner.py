@@ -150,6 +150,8 @@ class Pipe:
         self._target: _Child | None = None
         self._mappers: list[_Child] = []
         self._stop_signal: int | None = None
+        # The target exited while the relay still ran: it never saw the end of its input.
+        self._target_left_early = False
         self._stop_requests = 0
         self._stops_applied = 0
         self._escalations: list[tuple[float, _Child, int]] = []
@@ -273,6 +275,8 @@ class Pipe:
             assert reader is not None
             if reader.process.poll() is None or producer.process.poll() is not None:
                 continue
+            if reader is self._target:
+                self._target_left_early = True
             if producer is self._tap:
                 self._stop_now(producer)
             elif not producer.kill_scheduled:
@@ -370,7 +374,7 @@ class Pipe:
             if target_code != 0:
                 text += "\n" + target.describe_failure()
             return Outcome.INTERRUPTED, text
-        if target_code != 0 or relay.sink_broken:
+        if target_code != 0 or relay.sink_broken or self._target_left_early:
             text = (
                 target.describe_failure()
                 if target_code != 0

@@ -178,6 +178,24 @@ def test_a_target_that_exits_without_reading_fails_the_run(tmp_path):
     assert "The tap failed too" not in result.message
 
 
+def test_a_target_that_exits_before_the_tap_writes_anything_is_the_one_blamed(tmp_path):
+    # The tap writes nothing for a long while, so the target's early exit is seen before any
+    # relayed write breaks: the tap is stopped for it, and is not what failed.
+    slow_tap = write_program(tmp_path, "tap-slow", "import time\ntime.sleep(60)\nprint('{}')\n")
+    target = PluginCommand(
+        "target", str(write_program(tmp_path, "target-impatient", IMPATIENT_TARGET))
+    )
+
+    result, _ = run(PluginCommand("tap", str(slow_tap)), target, StateFile(tmp_path / "s.json"))
+
+    assert result.outcome is Outcome.TARGET_FAILED and result.exit_code == 3
+    assert (
+        "the target 'target-impatient' exited before reading all of the tap's output"
+        in result.message
+    )
+    assert "The tap failed too" not in result.message
+
+
 def test_a_target_that_hangs_after_a_stop_request_is_terminated(tmp_path):
     target = PluginCommand("target", str(write_program(tmp_path, "target-hanging", HANGING_TARGET)))
     tap = counting_tap(tmp_path, streams={"users": 100000}, sleep=0.01)
