@@ -13,7 +13,6 @@ import json
 import logging
 import os
 import signal
-import stat
 import sys
 from pathlib import Path
 from typing import Any, NoReturn
@@ -80,7 +79,7 @@ def _save_connector_config(
     tap_config["airbyte_config"] = connector_config
     path = Path(config_path)
     data = orjson.dumps(tap_config, option=orjson.OPT_INDENT_2)
-    write_atomically(path, data, mode=stat.S_IMODE(path.stat().st_mode))
+    write_atomically(path, data, mode=path.stat().st_mode & 0o777)
     log.info("saved the connector's updated config to %s", config_path)
 
 
