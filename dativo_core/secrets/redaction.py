@@ -8,6 +8,7 @@ record that is emitted passes a handler.
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 
@@ -24,8 +25,11 @@ class SecretRedactionFilter(logging.Filter):
         self._lock = threading.Lock()
 
     def add(self, value: str) -> bool:
-        """Mask `value` (and each of its lines) from now on; False when it is too short to mask."""
-        pieces = {value, *value.splitlines()}
+        """Mask `value` (and each of its lines) from now on, also as it reads inside a JSON string
+        (a plugin logging its config); False when it is too short to mask."""
+        lines = {value, *value.splitlines()}
+        escaped = {json.dumps(line, ensure_ascii=a)[1:-1] for line in lines for a in (True, False)}
+        pieces = lines | escaped
         with self._lock:
             self._values |= {piece for piece in pieces if len(piece) >= MIN_REDACTED_LENGTH}
         return len(value) >= MIN_REDACTED_LENGTH

@@ -36,3 +36,15 @@ def test_short_values_are_not_masked_and_say_so() -> None:
     assert redaction.add("abc") is False
     assert redaction.add("abcd") is True
     assert redaction.redact("abc abcd abcde") == f"abc {MASK} {MASK}e"
+
+
+def test_a_value_is_masked_in_the_json_escaped_form_a_plugin_logs_its_config_in() -> None:
+    import json
+
+    secret = 'pa"ss\\word\tend'
+    redaction = SecretRedactionFilter()
+    redaction.add(secret)
+    logged = f"connecting with {json.dumps({'password': secret})}"
+    assert json.dumps(secret)[1:-1] != secret
+    assert redaction.redact(logged) == f'connecting with {{"password": "{MASK}"}}'
+    assert redaction.redact(f"raw {secret}") == f"raw {MASK}"
