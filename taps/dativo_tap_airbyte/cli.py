@@ -75,11 +75,20 @@ def _save_connector_config(
     config_path: str, tap_config: dict[str, Any], connector_config: dict[str, Any]
 ) -> None:
     """Write a connector's CONTROL config update into the tap's config file, atomically,
-    keeping the file's permissions (it holds secrets)."""
+    keeping the file's permissions (it holds secrets). Failing to save it stops the run: the
+    connector may already have invalidated the credentials the file still holds."""
     tap_config["airbyte_config"] = connector_config
     path = Path(config_path)
     data = orjson.dumps(tap_config, option=orjson.OPT_INDENT_2)
-    write_atomically(path, data, mode=path.stat().st_mode & 0o777)
+    try:
+        write_atomically(path, data, mode=path.stat().st_mode & 0o777)
+    except OSError as exc:
+        raise ConnectorError(
+            f"it updated its config (e.g. refreshed credentials), which could not be saved to "
+            f"{path}: {exc.strerror}; make the config file writable, or the next run may use "
+            "outdated credentials",
+            failure_type="config_error",
+        ) from None
     log.info("saved the connector's updated config to %s", config_path)
 
 

@@ -1,13 +1,14 @@
 """A scripted Airbyte source for failure tests: its config says what it prints and how it ends.
 
-`spec` answers a one-property spec. Config: {"pid_file": path, "messages": [AirbyteMessage, ...], "exit_code": int, "hang": bool}. `discover` answers
-one stream, `items`; `read` prints the messages and then exits with exit_code (os._exit, like a
-killed process: no clean-up), or sleeps when `hang` is set. `pid_file` gets its pid and the
-path of its config file.
+`spec` answers a one-property spec. Config: {"pid_file": path, "messages": [AirbyteMessage, ...], "exit_code": int, "hang": bool, "remove_dir": path}. `discover` answers
+one stream, `items`; `read` removes `remove_dir` if given, prints the messages and then exits
+with exit_code (os._exit, like a killed process: no clean-up), or sleeps when `hang` is set.
+`pid_file` gets its pid and the path of its config file.
 """
 
 import json
 import os
+import shutil
 import sys
 import time
 
@@ -47,6 +48,8 @@ def main() -> None:
     if command == "read":
         with open(config["pid_file"], "w") as fp:
             fp.write(f"{os.getpid()}\n{sys.argv[sys.argv.index('--config') + 1]}")
+        if config.get("remove_dir"):
+            shutil.rmtree(config["remove_dir"])
         for message in config.get("messages", []):
             sys.stdout.write(json.dumps(message, separators=(",", ":")) + "\n")
         sys.stdout.flush()

@@ -154,3 +154,27 @@ def test_sigterm_stops_the_connector_and_removes_its_files(tmp_path: Path) -> No
     else:
         raise AssertionError("the connector outlived the tap")
     assert not Path(config_file).parent.exists(), "the private run directory is removed"
+
+
+def test_a_config_update_that_cannot_be_saved_stops_the_tap_naming_the_file(tmp_path: Path) -> None:
+    folder = tmp_path / "configs"
+    folder.mkdir()
+    config = folder / "config.json"
+    _write_config(tmp_path).rename(config)
+    tap_config = json.loads(config.read_text())
+    updated = {**tap_config["airbyte_config"], "token": "refreshed-secret-value"}
+    control = {"type": "CONTROL", "control": {"type": "CONNECTOR_CONFIG", "emitted_at": 1,
+                                              "connectorConfig": {"config": updated}}}
+    tap_config["airbyte_config"].update(remove_dir=str(folder), messages=[control, _record(1)])
+    config.write_text(json.dumps(tap_config))
+
+    result = _tap(config)
+
+    assert result.returncode == 1
+    error = result.stderr.decode().strip().splitlines()[-1]
+    assert error == (
+        f"tap-airbyte: error: source-fake failed (config_error): it updated its config (e.g. "
+        f"refreshed credentials), which could not be saved to {config}: No such file or "
+        "directory; make the config file writable, or the next run may use outdated credentials"
+    )
+    assert b"refreshed-secret-value" not in result.stderr
