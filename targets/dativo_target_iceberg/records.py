@@ -1,7 +1,8 @@
 """RECORD lines of one stream -> an Arrow table of the stream's schema, in native code.
 
-The hot path hands the newline-joined lines to `pyarrow.json.read_json` with an explicit
-schema (`{record: struct<...>}`, other keys ignored), so no record becomes a Python dict.
+The hot path hands the newline-joined lines to the Rust decoder (`native_decoder`, arrow-json)
+or, when it is not built, to `pyarrow.json.read_json`, with an explicit schema
+(`{record: struct<...>}`, other keys ignored), so no record becomes a Python dict.
 The Python path (orjson + `Table.from_pylist`) runs only for streams with fields that hold
 JSON text, which `pyarrow.json` cannot produce, and for a batch the native reader rejected:
 there it finds the exact line and field at fault.
@@ -9,6 +10,7 @@ there it finds the exact line and field at fault.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -20,11 +22,13 @@ import pyarrow.json as pa_json
 from dativo_core.schema.arrow import holds_json_text
 from dativo_core.singer import RecordMessage, SingerProtocolError, message_from_dict, parse_line
 from dativo_target_iceberg.casting import cast_from_json, first_failing_row, wire_type
+from dativo_target_iceberg.native_decoder import DecodeError, RecordDecoder, decoder_library
 
 VERSION_COLUMN = "_sdc_table_version"
 _VERSION_FIELD = pa.field(VERSION_COLUMN, pa.int64())
 _ARROW_ERRORS = (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, OverflowError)
 _MIN_BLOCK_BYTES = 4 * 1024 * 1024
+_DECODER_FIELD = re.compile(r"whilst decoding field '([^']*)'")
 
 
 def _has_json_text(field: pa.Field) -> bool:
@@ -86,10 +90,12 @@ class RecordConverter:
         self._read_schema = pa.schema(envelope + ([pa.field("version", pa.int64())] if versioned else []))
         self._json_text_fields = [f for f in schema if _has_json_text(f)]
         self.native = not self._json_text_fields
+        library = decoder_library() if self.native else None
+        self._decoder: RecordDecoder | None = library.decoder(self._read_schema) if library else None
 
     def convert(self, data: bytes, line_numbers: Sequence[int]) -> pa.Table:
         """`data` is the batch's lines joined by newlines; line_numbers[i] is row i's input line."""
-        table = self._read_native(data) if self.native else None
+        table = self._read_native(data, line_numbers) if self.native else None
         if table is None:
             table = self._read_python(data, line_numbers)
         return self._finish(table, line_numbers)
@@ -143,7 +149,38 @@ class RecordConverter:
             columns.append(table.column(VERSION_COLUMN))
         return pa.Table.from_arrays(columns, schema=self.schema)
 
-    def _read_native(self, data: bytes) -> pa.Table | None:
+    def _read_native(self, data: bytes, line_numbers: Sequence[int]) -> pa.Table | None:
+        read = self._decode(data, line_numbers) if self._decoder else self._read_pyarrow(data)
+        if read is None or read.num_rows != len(line_numbers):
+            return None  # e.g. blank lines: the Python path numbers what it reads
+        records = read.column(0)
+        if records.null_count:
+            return None  # a RECORD without a record object: the Python path says where
+        table = pa.Table.from_struct_array(records)
+        if self.versioned:
+            table = table.append_column(_VERSION_FIELD, read.column("version"))
+        return table
+
+    def _decode(self, data: bytes, line_numbers: Sequence[int]) -> pa.Table | None:
+        """The Rust decoder's table; a bad line is reported with the Python path's wording if it has one."""
+        assert self._decoder is not None
+        try:
+            return pa.Table.from_batches([self._decoder.decode(data)])
+        except DecodeError as exc:
+            if exc.line is None or exc.line >= len(line_numbers):
+                return None  # not located: the Python path judges the block
+            number = line_numbers[exc.line]
+            self._read_python(data.split(b"\n")[exc.line], [number])  # raises, named, for most values
+            # The Python path takes a few values JSON Schema refuses (1.5 as an integer, "a" as
+            # an array of strings); the decoder's message says what is wrong with them.
+            fields = _DECODER_FIELD.findall(exc.message)[1:]  # the first is the envelope's `record`
+            raise SingerProtocolError(
+                f"value does not fit its column ({exc.message})", line=number, stream=self.stream,
+                field=".".join(fields) or None,
+                hint="Fix the record or the stream's SCHEMA so the value matches its type",
+            ) from None
+
+    def _read_pyarrow(self, data: bytes) -> pa.Table | None:
         # Blocks are parsed in parallel but no line may straddle two, so a batch whose first
         # attempt fails is read once more as a single block before the Python path judges it.
         read = None
@@ -160,15 +197,7 @@ class RecordConverter:
             except _ARROW_ERRORS:
                 if block > len(data):
                     return None
-        if read is None:
-            return None
-        records = read.column(0)
-        if records.null_count:
-            return None  # a RECORD without a record object: the Python path says where
-        table = pa.Table.from_struct_array(records)
-        if self.versioned:
-            table = table.append_column(_VERSION_FIELD, read.column("version"))
-        return table
+        return read
 
     def _read_python(self, data: bytes, line_numbers: Sequence[int]) -> pa.Table:
         records: list[dict[str, Any]] = []

@@ -1,0 +1,95 @@
+"""The Rust decoder of RECORD lines (rust_ext/dativo_singer_decoder), loaded with cffi when built.
+
+It turns a block of one stream's RECORD lines into an Arrow batch with arrow-json, and names
+the line at fault when a block fails. Without it (no cargo at set-up), `pyarrow.json` does
+the same work somewhat slower; `decoder_library()` says once in the log which one runs.
+"""
+
+from __future__ import annotations
+
+import logging
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+from cffi import FFI
+
+from dativo_core.native.library import RUST_EXT_DIR, _cdef_text, built_library_path
+
+log = logging.getLogger("target-iceberg")
+
+CRATE = "dativo_singer_decoder"
+HEADER_PATH = RUST_EXT_DIR / "include" / "dativo_singer_decoder.h"
+SUPPORTED_ABI_VERSION = 1
+_STATUS_BATCH = 1
+
+
+class DecodeError(Exception):
+    """A block failed to decode; `line` is the 0-based line within it, None when unknown."""
+
+    def __init__(self, message: str, line: int | None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.line = line
+
+
+class DecoderLibrary:
+    """The opened library; `decoder(schema)` makes one stream's decoder."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.ffi = FFI()
+        self.ffi.cdef(_cdef_text(HEADER_PATH.read_text(encoding="utf-8")))
+        self.lib: Any = self.ffi.dlopen(str(path))
+        version = int(self.lib.dativo_decoder_abi_version())
+        if version != SUPPORTED_ABI_VERSION:
+            raise OSError(f"{path} implements decoder ABI {version}, this target loads {SUPPORTED_ABI_VERSION}")
+
+    def decoder(self, schema: pa.Schema) -> RecordDecoder:
+        return RecordDecoder(self, schema)
+
+
+class RecordDecoder:
+    """Decodes blocks of lines against one envelope schema (e.g. `{record: struct<...>}`)."""
+
+    def __init__(self, library: DecoderLibrary, schema: pa.Schema) -> None:
+        ffi, lib = library.ffi, library.lib
+        self._ffi, self._lib = ffi, lib
+        c_schema = ffi.new("struct ArrowSchema *")
+        schema._export_to_c(int(ffi.cast("uintptr_t", c_schema)))
+        error_out = ffi.new("char **")
+        raw = lib.dativo_decoder_new(c_schema, error_out)
+        if raw == ffi.NULL:
+            message = ffi.string(error_out[0]).decode("utf-8", "replace")
+            lib.dativo_decoder_free_string(error_out[0])
+            raise DecodeError(message, None)
+        self._handle = ffi.gc(raw, lib.dativo_decoder_free)
+
+    def decode(self, data: bytes) -> pa.RecordBatch:
+        """One row per line of `data` (newline-separated); a DecodeError says which line failed."""
+        ffi = self._ffi
+        array = ffi.new("struct ArrowArray *")
+        schema = ffi.new("struct ArrowSchema *")
+        if self._lib.dativo_decoder_decode(self._handle, data, len(data), array, schema) != _STATUS_BATCH:
+            message = ffi.string(self._lib.dativo_decoder_last_error(self._handle)).decode("utf-8", "replace")
+            line = int(self._lib.dativo_decoder_error_line(self._handle))
+            raise DecodeError(message, None if line < 0 else line)
+        return pa.RecordBatch._import_from_c(int(ffi.cast("uintptr_t", array)), int(ffi.cast("uintptr_t", schema)))
+
+
+@cache
+def decoder_library() -> DecoderLibrary | None:
+    """The built decoder library, or None (then `pyarrow.json` decodes); logged once."""
+    path = built_library_path(CRATE)
+    if not path.is_file() or not HEADER_PATH.is_file():
+        log.info("RECORD lines decoded with pyarrow.json (%s is not built: "
+                 "python -m dativo_core.native.build)", path.name)
+        return None
+    try:
+        library = DecoderLibrary(path)
+    except (OSError, AttributeError) as exc:
+        log.warning("RECORD lines decoded with pyarrow.json: cannot load %s (%s)", path, exc)
+        return None
+    log.info("RECORD lines decoded natively with %s", path)
+    return library
