@@ -19,7 +19,7 @@ import pyarrow as pa
 
 from dativo_core.native.library import NativeLibrary, built_library_path, load_library
 from dativo_core.schema.arrow import arrow_to_json_schema, json_schema_to_arrow_type
-from dativo_core.sdk import Capabilities, ReadItem, Reader, RecordLines, Stream
+from dativo_core.sdk import Capabilities, Reader, ReadItem, RecordLines, Stream
 
 _STREAM_SETTINGS: dict[str, Any] = {
     "stream": {"type": "string", "minLength": 1, "description": "Name of the one stream."},

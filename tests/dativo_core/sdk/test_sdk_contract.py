@@ -144,8 +144,10 @@ def test_contract_checks_batches_and_json_lines() -> None:
         "stream 'things': record 2, field id: 1.5 is not of type 'integer'",
         "stream 'things': RecordLines line 1 is not a RECORD of this stream: "
         + repr(b'{"type":"RECORD","stream":"other","record":{"id":1}}'),
-        "stream 'things': RecordLines line 1 holds properties ['id', 'x'], "
-        "not the stream's selected ['id']",
+        (
+            "stream 'things': RecordLines line 1 holds properties ['id', 'x'], "
+            "not the stream's selected ['id']"
+        ),
         "stream 'things': record 3, field id: 'y' is not of type 'integer'",
     ]
 
