@@ -35,6 +35,26 @@ def environment_name(requirement: str) -> str:
     return re.sub(r"[^A-Za-z0-9._]+", "-", requirement.strip()).strip("-")
 
 
+def _uv() -> str | None:
+    """uv (a dependency of Dativo) installs an order of magnitude faster than pip."""
+    beside_python = Path(sys.executable).with_name("uv")
+    return str(beside_python) if beside_python.exists() else shutil.which("uv")
+
+
+def _install_commands(env_dir: Path, requirement: str, python: str) -> list[tuple[list[str], str]]:
+    uv = _uv()
+    env_python = str(env_dir / "bin" / "python")
+    if uv:
+        return [
+            ([uv, "venv", "--quiet", "--python", python, str(env_dir)], "creating a venv"),
+            ([uv, "pip", "install", "--quiet", "--python", env_python, requirement], "uv pip install"),
+        ]
+    return [
+        ([python, "-m", "venv", str(env_dir)], "creating a venv"),
+        ([env_python, "-m", "pip", "install", "--quiet", requirement], "pip install"),
+    ]
+
+
 def _run_step(command: list[str], what: str, requirement: str) -> None:
     result = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, check=False)
     if result.returncode != 0:
@@ -62,12 +82,8 @@ def ensure_installed(
         if marker.exists() and program.exists():
             return program
         shutil.rmtree(env_dir, ignore_errors=True)
-        _run_step([python or sys.executable, "-m", "venv", str(env_dir)], "creating a venv", requirement)
-        _run_step(
-            [str(env_dir / "bin" / "python"), "-m", "pip", "install", "--quiet", requirement],
-            "pip install",
-            requirement,
-        )
+        for command, what in _install_commands(env_dir, requirement, python or sys.executable):
+            _run_step(command, what, requirement)
         if not program.exists():
             raise InstallError(
                 f"installing {requirement!r} gave no executable {executable!r} in {program.parent}; "
