@@ -273,7 +273,9 @@ class Loader:
 
     def _emit_state(self) -> None:
         if self._latest_state is not None and self._latest_state != self._emitted_state:
-            self.output.write_raw(b'{"type":"STATE","value":' + self._latest_state + b"}\n")
+            # Singer targets print the bare state value, one JSON line each: what Meltano and
+            # `tap --state` read back.
+            self.output.write_raw(self._latest_state + b"\n")
             self.output.flush()
             self._emitted_state = self._latest_state
             self.summary.states_emitted += 1

@@ -83,7 +83,7 @@ def test_connector_death_piped_into_iceberg_commits_no_state_past_its_data(tmp_p
                             capture_output=True, timeout=120)
     tap.stdout.close()
     assert tap.wait(timeout=60) == 1
-    states = [json.loads(line)["value"] for line in target.stdout.splitlines()]
+    states = [json.loads(line) for line in target.stdout.splitlines()]
     assert states, target.stderr.decode()
     assert states[-1]["bookmarks"]["items"]["stream_state"] == {"id": 2}
     rows = embedded_catalog(warehouse).load_table(("default", "items")).scan().to_arrow()

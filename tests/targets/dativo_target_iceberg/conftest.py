@@ -43,7 +43,7 @@ class Warehouse:
             input=data, capture_output=True, timeout=120,
         )
         stdout = done.stdout.decode()
-        states = [json.loads(line)["value"] for line in stdout.splitlines() if line.strip()]
+        states = [json.loads(line) for line in stdout.splitlines() if line.strip()]
         return TargetRun(done.returncode, states, stdout, done.stderr.decode())
 
     def table(self, name: str, namespace: str = "default") -> pa.Table:

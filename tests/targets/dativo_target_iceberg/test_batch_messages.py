@@ -56,7 +56,7 @@ def test_jsonl_files_plain_and_gzip(tmp_path):
     assert table.scan().to_arrow().sort_by("id").to_pylist() == [
         {"id": 1, "at": AT, "kind": "x"}, {"id": 2, "at": None, "kind": None}, {"id": 3, "at": None, "kind": "z"},
     ]
-    assert out == b'{"type":"STATE","value":{"done":1}}\n'
+    assert out == b'{"done":1}\n'
 
 
 def test_a_fitting_parquet_file_is_registered_without_rewriting(tmp_path):

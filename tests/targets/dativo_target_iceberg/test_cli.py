@@ -58,6 +58,6 @@ def test_input_file_loads_and_stdout_holds_only_states(tmp_path):
     )
     result = CliRunner().invoke(main, ["--config", str(config), "--input", str(source)])
     assert result.exit_code == 0, result.output
-    assert result.stdout == '{"type":"STATE","value":{"done":true}}\n'
+    assert result.stdout == '{"done":true}\n'
     table = embedded_catalog(tmp_path / "wh").load_table(("default", "s"))
     assert table.scan().to_arrow().column("id").to_pylist() == [1]

@@ -35,7 +35,7 @@ def run(tmp_path, messages, **settings):
     catalog = open_catalog(config)
     data = b"".join(m if isinstance(m, bytes) else orjson.dumps(m) + b"\n" for m in messages)
     summary = Loader(config, catalog, SingerWriter(out)).run(io.BytesIO(data))
-    states = [json.loads(line)["value"] for line in out.getvalue().splitlines()]
+    states = [json.loads(line) for line in out.getvalue().splitlines()]
     return catalog, summary, states
 
 

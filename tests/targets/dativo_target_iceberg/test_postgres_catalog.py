@@ -34,7 +34,7 @@ def load(config: TargetConfig, *messages) -> list[dict]:
     out = io.BytesIO()
     data = b"".join(orjson.dumps(m) + b"\n" for m in messages)
     Loader(config, open_catalog(config), SingerWriter(out)).run(io.BytesIO(data))
-    return [json.loads(line)["value"] for line in out.getvalue().splitlines()]
+    return [json.loads(line) for line in out.getvalue().splitlines()]
 
 
 def test_load_upsert_and_recover_state_on_postgres(postgres_url, tmp_path):
