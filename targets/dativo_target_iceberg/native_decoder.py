@@ -8,6 +8,8 @@ the same work somewhat slower; `decoder_library()` says once in the log which on
 from __future__ import annotations
 
 import logging
+import os
+from concurrent.futures import ThreadPoolExecutor
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -22,7 +24,9 @@ log = logging.getLogger("target-iceberg")
 CRATE = "dativo_singer_decoder"
 HEADER_PATH = RUST_EXT_DIR / "include" / "dativo_singer_decoder.h"
 SUPPORTED_ABI_VERSION = 1
+CHOICE_VARIABLE = "DATIVO_RECORD_DECODER"  # "pyarrow" turns the Rust decoder off
 _STATUS_BATCH = 1
+_PARALLEL_MIN_BYTES = 1 << 20
 
 
 class DecodeError(Exception):
@@ -54,8 +58,11 @@ class RecordDecoder:
     """Decodes blocks of lines against one envelope schema (e.g. `{record: struct<...>}`)."""
 
     def __init__(self, library: DecoderLibrary, schema: pa.Schema) -> None:
-        ffi, lib = library.ffi, library.lib
-        self._ffi, self._lib = ffi, lib
+        self._ffi, self._lib = library.ffi, library.lib
+        self._handles = (self._new_handle(schema), self._new_handle(schema))  # one per thread
+
+    def _new_handle(self, schema: pa.Schema) -> Any:
+        ffi, lib = self._ffi, self._lib
         c_schema = ffi.new("struct ArrowSchema *")
         schema._export_to_c(int(ffi.cast("uintptr_t", c_schema)))
         error_out = ffi.new("char **")
@@ -64,24 +71,57 @@ class RecordDecoder:
             message = ffi.string(error_out[0]).decode("utf-8", "replace")
             lib.dativo_decoder_free_string(error_out[0])
             raise DecodeError(message, None)
-        self._handle = ffi.gc(raw, lib.dativo_decoder_free)
+        return ffi.gc(raw, lib.dativo_decoder_free)
 
-    def decode(self, data: bytes) -> pa.RecordBatch:
-        """One row per line of `data` (newline-separated); a DecodeError says which line failed."""
+    def decode(self, data: bytes) -> list[pa.RecordBatch]:
+        """One row per line of `data` (newline-separated); a DecodeError says which line failed.
+
+        A large block is cut in two at a line boundary and its halves decoded on two threads
+        (cffi lets go of the GIL during the call), as pyarrow.json uses every core.
+        """
+        cut = data.find(b"\n", len(data) // 2) if len(data) >= _PARALLEL_MIN_BYTES else -1
+        if cut < 0:
+            return [self._decode_part(self._handles[0], data)]
+        first, second = data[:cut], data[cut + 1 :]
+        later = _helper_thread().submit(self._decode_part, self._handles[1], second)
+        head_error = None
+        try:
+            head = self._decode_part(self._handles[0], first)
+        except DecodeError as exc:
+            head_error = exc
+        try:
+            tail = later.result()
+        except DecodeError as exc:
+            if head_error is None:  # an error in the first half is the earlier line
+                offset = first.count(b"\n") + 1
+                raise DecodeError(exc.message, None if exc.line is None else exc.line + offset) from None
+        if head_error is not None:
+            raise head_error
+        return [head, tail]
+
+    def _decode_part(self, handle: Any, data: bytes) -> pa.RecordBatch:
         ffi = self._ffi
         array = ffi.new("struct ArrowArray *")
         schema = ffi.new("struct ArrowSchema *")
-        if self._lib.dativo_decoder_decode(self._handle, data, len(data), array, schema) != _STATUS_BATCH:
-            message = ffi.string(self._lib.dativo_decoder_last_error(self._handle)).decode("utf-8", "replace")
-            line = int(self._lib.dativo_decoder_error_line(self._handle))
+        if self._lib.dativo_decoder_decode(handle, data, len(data), array, schema) != _STATUS_BATCH:
+            message = ffi.string(self._lib.dativo_decoder_last_error(handle)).decode("utf-8", "replace")
+            line = int(self._lib.dativo_decoder_error_line(handle))
             raise DecodeError(message, None if line < 0 else line)
         return pa.RecordBatch._import_from_c(int(ffi.cast("uintptr_t", array)), int(ffi.cast("uintptr_t", schema)))
+
+
+@cache
+def _helper_thread() -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(max_workers=1, thread_name_prefix="record-decoder")
 
 
 @cache
 def decoder_library() -> DecoderLibrary | None:
     """The built decoder library, or None (then `pyarrow.json` decodes); logged once."""
     path = built_library_path(CRATE)
+    if os.environ.get(CHOICE_VARIABLE) == "pyarrow":
+        log.info("RECORD lines decoded with pyarrow.json (%s=pyarrow)", CHOICE_VARIABLE)
+        return None
     if not path.is_file() or not HEADER_PATH.is_file():
         log.info("RECORD lines decoded with pyarrow.json (%s is not built: "
                  "python -m dativo_core.native.build)", path.name)

@@ -165,7 +165,7 @@ class RecordConverter:
         """The Rust decoder's table; a bad line is reported with the Python path's wording if it has one."""
         assert self._decoder is not None
         try:
-            return pa.Table.from_batches([self._decoder.decode(data)])
+            return pa.Table.from_batches(self._decoder.decode(data))
         except DecodeError as exc:
             if exc.line is None or exc.line >= len(line_numbers):
                 return None  # not located: the Python path judges the block
