@@ -57,12 +57,21 @@ def read_parquet(url: str) -> pa.Table:
     return pq.read_table(path, filesystem=filesystem)
 
 
+_SAME_IN_ICEBERG = {pa.large_string(): pa.string(), pa.large_binary(): pa.binary()}
+
+
 def matches_exactly(file_schema: pa.Schema, table_schema: pa.Schema) -> bool:
-    """Whether a parquet file can join the table as it is: same columns, types, required-ness."""
+    """Whether a parquet file can join the table as it is: same columns, types, required-ness.
+
+    String and large string are one Iceberg type (polars and singer-sdk write large ones).
+    An optional column cannot fill a required one, even without nulls: pyiceberg's add_files
+    refuses it, so taps must write key columns as required for their files to be registered.
+    """
     if file_schema.names != table_schema.names:
         return False
     return all(
-        f.type == t.type and (t.nullable or not f.nullable) for f, t in zip(file_schema, table_schema)
+        _SAME_IN_ICEBERG.get(f.type, f.type) == _SAME_IN_ICEBERG.get(t.type, t.type) and (t.nullable or not f.nullable)
+        for f, t in zip(file_schema, table_schema)
     )
 
 

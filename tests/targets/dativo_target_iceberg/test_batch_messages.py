@@ -72,6 +72,21 @@ def test_a_fitting_parquet_file_is_registered_without_rewriting(tmp_path):
     ]
 
 
+@pytest.mark.parametrize(("id_required", "registered"), [(True, True), (False, False)])
+def test_large_strings_are_registered_but_an_optional_key_is_rewritten(tmp_path, id_required, registered):
+    # polars and singer-sdk write large strings; pyiceberg refuses an optional column for a required one.
+    schema = TABLE_SCHEMA.set(0, TABLE_SCHEMA.field("id").with_nullable(not id_required))
+    schema = schema.set(2, schema.field("kind").with_type(pa.large_string()))
+    source = tmp_path / "large.parquet"
+    pq.write_table(pa.table({"id": [1, 2], "at": [AT, None], "kind": ["a", "b"]}, schema=schema), source)
+    table, _ = load(tmp_path, SCHEMA, batch("parquet", source))
+    files = list(table.scan().plan_files())
+    assert files[0].file.file_path.split("/")[-1].startswith("dativo-batch-") == registered
+    assert table.scan().to_arrow().sort_by("id").to_pylist() == [
+        {"id": 1, "at": AT, "kind": "a"}, {"id": 2, "at": None, "kind": "b"},
+    ]
+
+
 def test_a_parquet_file_of_other_types_is_converted(tmp_path):
     source = tmp_path / "other.parquet"
     pq.write_table(pa.table({"kind": ["c"], "id": pa.array([5], pa.int32()), "at": ["2024-05-01T12:00:00Z"]}), source)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import importlib.resources
-import io
 import json
 from collections import defaultdict
 
@@ -11,11 +10,8 @@ import pyarrow as pa
 import pytest
 from singer_sdk.testing import target_test_streams
 
-from dativo_core.singer import SingerProtocolError, SingerWriter, message_from_dict
+from dativo_core.singer import SingerProtocolError, message_from_dict
 from dativo_target_iceberg import records
-from dativo_target_iceberg.catalog import embedded_catalog
-from dativo_target_iceberg.config import TargetConfig
-from dativo_target_iceberg.loader import Loader
 from dativo_target_iceberg.native_decoder import decoder_library
 from dativo_target_iceberg.records import RecordConverter
 from dativo_target_iceberg.stream_schema import stream_schema
@@ -172,18 +168,17 @@ def test_the_decoder_reports_the_line_and_field_itself():
     assert "field 'b'" in failed.value.message
 
 
-def test_a_target_run_loads_the_same_rows_on_both_paths(warehouse, monkeypatch):
-    """The native path as a real subprocess; the fallback in-process, without the library."""
-    lines = [json.dumps(EDGE_SCHEMA).encode()] + [record_line(r) for r in GOOD_EDGE_RECORDS]
-    native_run = warehouse.run(b"\n".join(lines) + b"\n")
-    assert native_run.returncode == 0, native_run.stderr
-    native_rows = warehouse.rows("edge", sort_by="id")
-
-    monkeypatch.setattr(records, "decoder_library", lambda: None)
-    root = warehouse.root.parent / "fallback"
-    config = TargetConfig.from_dict({"warehouse": str(root)})
-    catalog = embedded_catalog(root)
-    Loader(config, catalog, SingerWriter(io.BytesIO())).run(io.BytesIO(b"\n".join(lines) + b"\n"))
-    fallback_rows = catalog.load_table(("default", "edge")).scan().to_arrow().sort_by("id").to_pylist()
-    assert native_rows == fallback_rows
-    assert len(native_rows) == len(GOOD_EDGE_RECORDS)
+def test_a_target_run_loads_the_same_rows_on_both_paths(new_warehouse, monkeypatch):
+    """Real target subprocesses: the Rust decoder when built, pyarrow.json when told; each says which."""
+    data = b"\n".join([json.dumps(EDGE_SCHEMA).encode()] + [record_line(r) for r in GOOD_EDGE_RECORDS]) + b"\n"
+    native = new_warehouse("native-decoder")
+    native_run = native.run(data)
+    monkeypatch.setenv("DATIVO_RECORD_DECODER", "pyarrow")
+    fallback = new_warehouse("pyarrow-decoder")
+    fallback_run = fallback.run(data)
+    assert native_run.returncode == fallback_run.returncode == 0, native_run.stderr + fallback_run.stderr
+    assert "decoded natively" in native_run.stderr
+    assert "decoded with pyarrow.json" in fallback_run.stderr
+    rows = native.rows("edge", sort_by="id")
+    assert rows == fallback.rows("edge", sort_by="id")
+    assert [row["id"] for row in rows] == sorted(r["id"] for r in GOOD_EDGE_RECORDS)
