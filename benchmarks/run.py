@@ -180,7 +180,7 @@ SCENARIOS: dict[str, Callable[[Bench], None]] = {
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rows", type=int, default=1_000_000)
-    parser.add_argument("--sdk-rows", type=int, default=100_000)
+    parser.add_argument("--sdk-rows", type=int, default=300_000)  # so start-up does not dominate
     parser.add_argument("--only", action="append", choices=[*SCENARIOS, "singer-sdk"])
     parser.add_argument("--json", type=Path, help="also write the results here")
     parser.add_argument("--keep", action="store_true", help="keep the work folder")
