@@ -25,12 +25,16 @@ _FILE_PROPERTIES = th.PropertiesList(
         description="A CSV file, a folder (all its *.csv files) or a glob pattern.",
     ),
     th.Property("keys", th.ArrayType(th.StringType), description="Primary-key columns."),
-    th.Property("delimiter", th.StringType, description="Field separator, default ','."),
-    th.Property("quotechar", th.StringType, description="Quote character, default '\"'."),
-    th.Property("escapechar", th.StringType, description="Escape character, default none."),
-    th.Property("doublequote", th.BooleanType, description="'\"\"' inside quotes is '\"'."),
-    th.Property("encoding", th.StringType, description="Text encoding, default utf-8."),
-    th.Property("skipinitialspace", th.BooleanType, description="Only false is supported."),
+    th.Property("delimiter", th.StringType, default=",", description="Field separator."),
+    th.Property("quotechar", th.StringType, default='"', description="Quote character."),
+    th.Property("escapechar", th.StringType, description="Escape character; none when absent."),
+    th.Property(
+        "doublequote", th.BooleanType, default=True, description="'\"\"' inside quotes is '\"'."
+    ),
+    th.Property("encoding", th.StringType, default="utf-8", description="Text encoding."),
+    th.Property(
+        "skipinitialspace", th.BooleanType, default=False, description="Only false is supported."
+    ),
     th.Property("strict", th.BooleanType, description="Accepted; parsing is always strict."),
     th.Property("lineterminator", th.StringType, description="Accepted; \\n, \\r\\n, \\r."),
     th.Property(
