@@ -9,6 +9,9 @@ The config names the connector (a recipe from the catalog, or an install), its o
 
 from __future__ import annotations
 
+import copy
+import dataclasses
+import importlib.metadata
 import json
 import logging
 import os
@@ -20,9 +23,12 @@ from typing import Any, NoReturn
 import click
 import orjson
 
+from dativo_core.about import ABOUT_FORMATS, render_about
 from dativo_core.airbyte.catalog import select_streams
 from dativo_core.airbyte.connector import AirbyteConnector
+from dativo_core.airbyte.container import ContainerSettings
 from dativo_core.airbyte.errors import ConnectorError
+from dativo_core.airbyte.pip_install import CACHE_DIR_ENV
 from dativo_core.airbyte.sources import ConnectorSource
 from dativo_core.atomic_write import write_atomically
 from dativo_core.singer.catalog import Catalog
@@ -32,27 +38,71 @@ NAME = "tap-airbyte"
 CAPABILITIES = ["catalog", "discover", "state", "about", "test"]
 log = logging.getLogger(NAME)
 
+DESCRIPTION = "Airbyte source connectors as Singer taps"
+
+_DOCKER_DESCRIPTIONS = {
+    "user": "uid:gid the container runs as (a non-root caller's own ids when it is not root).",
+    "network_mode": "Docker network mode; `none` cuts the connector off the network.",
+    "mem_limit": "Memory limit, in Docker's notation.",
+    "cpus": "CPU cores the container may use.",
+    "pids_limit": "Most processes the container may start.",
+    "writable_dirs": "Folders writable in the otherwise read-only container (tmpfs).",
+    "tmpfs_size": "Size of each writable folder.",
+    "environment": "Extra environment variables for the connector.",
+}
+_JSON_TYPES = {str: "string", float: "number", int: "integer", tuple: "array", dict: "object"}
+
+
+def _docker_schema() -> dict[str, Any]:
+    """The `docker` setting, its defaults taken from ContainerSettings so the two agree."""
+    defaults = dataclasses.asdict(ContainerSettings())
+    properties = {
+        name: {
+            "type": _JSON_TYPES[type(value)],
+            "default": list(value) if isinstance(value, tuple) else value,
+            "description": _DOCKER_DESCRIPTIONS[name],
+        }
+        for name, value in defaults.items()
+    }
+    properties["writable_dirs"]["items"] = {"type": "string"}
+    properties["environment"]["additionalProperties"] = {"type": "string"}
+    return {
+        "type": "object",
+        "properties": properties,
+        "additionalProperties": False,
+        "description": "Container limits for install.source docker.",
+    }
+
+
 TAP_SETTINGS: dict[str, Any] = {
     "type": "object",
     "properties": {
-        "connector": {"type": "string", "description": "recipe name from the connector catalog"},
+        "connector": {"type": "string", "description": "Recipe name from the connector catalog (catalogs/airbyte/*.yaml or "
+            "DATIVO_CATALOG_PATH)."},
         "install": {
             "type": "object",
-            "description": "source (docker|pip|executable) and image, package or executable; "
-            "overrides the recipe's install",
+            "description": "How to get the connector: source (pip, docker or executable) with package, "
+            "image or executable; overrides the recipe's install key by key.",
         },
-        "airbyte_config": {"type": "object", "description": "the connector's own config"},
+        "airbyte_config": {
+            "type": "object",
+            "description": "The connector's own config (merged over the recipe's defaults); usually "
+            "holds its credentials.",
+            "secret": True,
+            "writeOnly": True,
+        },
         "streams": {
             "type": "array",
             "items": {"type": "string"},
-            "description": "streams synced when no catalog is given (default: the recipe's)",
+            "description": "Streams synced when no catalog is given (default: the recipe's).",
         },
-        "docker": {
-            "type": "object",
-            "description": "user, network_mode, mem_limit, cpus, pids_limit, writable_dirs, "
-            "tmpfs_size, environment",
+        "docker": _docker_schema(),
+        "cache_dir": {
+            "type": "string",
+            "description": "Folder of the pip-installed connectors' environments (default: "
+            f"${CACHE_DIR_ENV}, else $XDG_CACHE_HOME/dativo/airbyte, else "
+            "~/.cache/dativo/airbyte).",
         },
-        "cache_dir": {"type": "string", "description": "where pip-installed connectors live"},
     },
 }
 
@@ -93,25 +143,33 @@ def _save_connector_config(
 
 
 def _about(connector: AirbyteConnector | None) -> dict[str, Any]:
-    settings = json.loads(json.dumps(TAP_SETTINGS))
+    settings = copy.deepcopy(TAP_SETTINGS)
     about: dict[str, Any] = {
         "name": NAME,
-        "description": "Airbyte source connectors as Singer taps",
+        "description": DESCRIPTION,
+        "version": importlib.metadata.version("dativo"),
+        "supported_python_versions": ["3.11", "3.12", "3.13"],
         "capabilities": CAPABILITIES,
         "settings": settings,
     }
     if connector is not None:
         spec = connector.spec()
-        settings["properties"]["airbyte_config"] = spec.get("connectionSpecification") or {}
+        airbyte_config = settings["properties"]["airbyte_config"]
+        settings["properties"]["airbyte_config"] = {
+            **(spec.get("connectionSpecification") or {}),
+            "description": airbyte_config["description"],
+            "secret": True,
+            "writeOnly": True,
+        }
         about["connector"] = {"name": connector.name, "spec": spec}
     return about
 
 
-def _run(options: dict[str, Any]) -> None:
+def _run(options: dict[str, Any], about_format: str) -> None:
     config_path: str | None = options["config_path"]
     about: bool = options["about"]
     if about and config_path is None:
-        click.echo(json.dumps(_about(None), indent=2))
+        click.echo(render_about(_about(None), about_format))
         return
     if config_path is None:
         _fail("--config is required (it names the connector and holds its config)")
@@ -126,7 +184,7 @@ def _run(options: dict[str, Any]) -> None:
 
     connector = AirbyteConnector(source.runner(), on_config_update=on_config_update)
     if about:
-        click.echo(json.dumps(_about(connector), indent=2))
+        click.echo(render_about(_about(connector), about_format))
     elif options["test"]:
         result = connector.check(connector_config)
         if not result.succeeded:
@@ -163,9 +221,9 @@ def _terminate(signum: int, frame: Any) -> NoReturn:
 @click.option("--catalog", "--properties", "catalog_path", type=click.Path(dir_okay=False))
 @click.option("--state", "state_path", type=click.Path(dir_okay=False))
 @click.option("--discover", is_flag=True, help="print the Singer catalog")
-@click.option("--about", is_flag=True, help="print settings and capabilities as JSON")
-@click.option("--format", "about_format", type=click.Choice(["json"]), default="json",
-              help="--about output format (JSON only; accepted as singer-sdk taps accept it)")
+@click.option("--about", is_flag=True, help="print settings and capabilities")
+@click.option("--format", "about_format", type=click.Choice(ABOUT_FORMATS), default="json",
+              show_default=True, help="--about output format")
 @click.option("--test", is_flag=True, help="check the connection (Airbyte `check`)")
 @click.option("--log-level", default="INFO", show_default=True)
 def main(log_level: str, about_format: str, **options: Any) -> None:
@@ -174,7 +232,7 @@ def main(log_level: str, about_format: str, **options: Any) -> None:
     )
     signal.signal(signal.SIGTERM, _terminate)
     try:
-        _run(options)
+        _run(options, about_format)
     except ConnectorError as exc:
         _fail(str(exc))
     except KeyboardInterrupt:

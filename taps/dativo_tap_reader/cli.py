@@ -18,6 +18,7 @@ from typing import Any
 
 import click
 
+from dativo_core.about import ABOUT_FORMATS, render_about
 from dativo_core.plugins.loading import PluginLoadError
 from dativo_core.plugins.sandbox import DEFAULT_LIMITS, PluginFailed, SandboxLimits
 from dativo_core.sdk import ReaderError
@@ -84,7 +85,7 @@ def _about_text(about: dict[str, Any]) -> str:
 @click.option(
     "--format",
     "about_format",
-    type=click.Choice(["json", "text"]),
+    type=click.Choice([*ABOUT_FORMATS, "text"]),
     default="text",
     help="Format of --about.",
 )
@@ -165,9 +166,9 @@ def main(
             if about:
                 info = tap.about()
                 output = (
-                    json.dumps(info, indent=2)
-                    if about_format == "json"
-                    else _about_text(info)
+                    _about_text(info)
+                    if about_format == "text"
+                    else render_about(info, about_format)
                 )
             elif connection_test:
                 tap.check()

@@ -70,7 +70,12 @@ class SQLiteReader(Reader):
                     "default": "records",
                     "description": "Yield dict records, or Arrow record batches.",
                 },
-                "batch_rows": {"type": "integer", "minimum": 1, "default": 5000},
+                "batch_rows": {
+                    "type": "integer",
+                    "minimum": 1,
+                    "default": 5000,
+                    "description": "Rows per batch handed from the reader.",
+                },
             },
         }
 

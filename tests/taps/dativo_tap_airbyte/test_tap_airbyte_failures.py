@@ -99,6 +99,22 @@ def test_about_carries_the_connector_spec(tmp_path: Path) -> None:
     assert about["name"] == "tap-airbyte"
     assert about["settings"]["properties"]["airbyte_config"]["required"] == ["pid_file"]
     assert "connector" in about["settings"]["properties"]
+    assert about["settings"]["properties"]["airbyte_config"]["secret"] is True
+
+
+def test_about_without_a_connector_is_a_hub_entry_in_json_and_markdown() -> None:
+    about = json.loads(subprocess.run([*TAP, "--about"], capture_output=True, check=True).stdout)
+    properties = about["settings"]["properties"]
+    assert about["version"] and about["description"][0].isupper()
+    assert (properties["airbyte_config"]["secret"], properties["airbyte_config"]["writeOnly"]) == (True, True)
+    assert properties["docker"]["properties"]["mem_limit"]["default"] == "2g"
+    assert properties["docker"]["properties"]["writable_dirs"]["default"] == ["/tmp"]
+    markdown = subprocess.run(
+        [*TAP, "--about", "--format", "markdown"], capture_output=True, text=True, check=True
+    ).stdout
+    assert markdown.startswith("# `tap-airbyte`")
+    assert '| docker.pids_limit | integer | 512 | Most processes' in markdown
+    assert "| airbyte_config | object |  | Secret. The connector's own config" in markdown
 
 
 def test_trace_error_gives_message_and_failure_type(tmp_path: Path) -> None:

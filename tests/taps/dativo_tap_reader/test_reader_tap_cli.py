@@ -57,6 +57,17 @@ def test_about_follows_singer_sdk_json_shape(shop: tuple[Path, Path]) -> None:
     assert about["settings"]["required"] == ["database"]
 
 
+def test_about_markdown_is_a_settings_table() -> None:
+    proc = tap(
+        "--reader", "sqlite-tables", "--plugin-dir", str(EXAMPLE_PLUGINS),
+        "--about", "--format", "markdown",
+    )
+    markdown = proc.stdout.decode()
+    assert markdown.startswith("# `tap-sqlite-tables`")
+    assert "| database | string |  | Required. Path of the SQLite file (absolute). |" in markdown
+    assert "| batch_rows | integer | 5000 | Rows per batch handed from the reader. |" in markdown
+
+
 def test_discover_writes_a_catalog_with_keys_and_replication_metadata(
     shop: tuple[Path, Path],
 ) -> None:
