@@ -3,14 +3,11 @@
     .venv/bin/python docs/gen_plugin_docs.py           # rewrite docs/plugins.md
     .venv/bin/python docs/gen_plugin_docs.py --check   # exit 1 when it is stale
 
-A plugin that renders `--about --format markdown` is shown as it renders itself; one that only
-has `--about --format json` gets a table built from that; dativo-validate, which has no
-`--about`, is shown from meltano.yml's declaration of its settings.
+Every plugin renders itself with `--about --format markdown`.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
@@ -42,45 +39,6 @@ def _demoted(markdown: str) -> str:
     return "\n".join("#" + line if line.startswith("#") else line for line in markdown.splitlines())
 
 
-def _cell(value: object) -> str:
-    text = "" if value is None else value if isinstance(value, str) else json.dumps(value)
-    return text.replace("|", "\\|").replace("\n", " ")
-
-
-def _table_from_json(about: dict) -> str:
-    settings = about["settings"]
-    required = set(settings.get("required", []))
-    lines = [
-        f"## `{about['name']}`", "", about.get("description", ""), "",
-        f"Version: {about.get('version', 'not stated')}", "",
-        "Capabilities: " + ", ".join(f"`{c}`" for c in about.get("capabilities", [])), "",
-        "| Setting | Required | Type | Default | Description |", "|:--|:--:|:--|:--|:--|",
-    ]
-    for name, schema in settings.get("properties", {}).items():
-        kind = schema.get("type", "")
-        kind = "/".join(kind) if isinstance(kind, list) else kind
-        lines.append(
-            f"| {name} | {name in required} | {kind} | {_cell(schema.get('default'))} "
-            f"| {_cell(schema.get('description'))} |"
-        )
-    return "\n".join(lines)
-
-
-def _table_from_meltano(plugin: dict) -> str:
-    lines = [
-        f"## `{plugin['executable']}` (mapper)", "",
-        "It has no `--about`; its settings, as meltano.yml declares them (the keys its "
-        "`--config` file takes):", "",
-        "| Setting | Kind | Default | Description |", "|:--|:--|:--|:--|",
-    ]
-    for setting in plugin["settings"]:
-        lines.append(
-            f"| {setting['name']} | {setting['kind']} | {_cell(setting.get('value'))} "
-            f"| {_cell(setting.get('description'))} |"
-        )
-    return "\n".join(lines)
-
-
 def render() -> str:
     project = yaml.safe_load((REPO / "meltano.yml").read_text())
     sections = [HEADER]
@@ -89,14 +47,7 @@ def render() -> str:
             if plugin.get("pip_url") != "-e ${MELTANO_PROJECT_ROOT}":
                 continue  # not one of ours
             env = {k: str(v) for k, v in plugin.get("env", {}).items()}
-            if plugin["executable"] == "dativo-validate":
-                sections.append(_table_from_meltano(plugin))
-                continue
-            try:
-                sections.append(_demoted(_about(plugin["executable"], "markdown", env)))
-            except subprocess.CalledProcessError:
-                about = json.loads(_about(plugin["executable"], "json", env))
-                sections.append(_table_from_json(about))
+            sections.append(_demoted(_about(plugin["executable"], "markdown", env)))
             if plugin["executable"] == "tap-reader":
                 sections[-1] += (
                     f"\n\n(`tap-reader` with the example reader plugin `{env['DATIVO_READER']}`: "

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import contextlib
+import importlib.metadata
 import json
 import logging
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
+from dativo_core.about import ABOUT_FORMATS, render_about
 from dativo_core.contracts.mapper import DEFAULT_BATCH_ROWS, ContractMapper
 from dativo_core.contracts.model import load_contract
 from dativo_core.contracts.validator import Policy, check_table_usable
@@ -44,6 +47,49 @@ def _read_config(ctx: click.Context, _param: click.Parameter, path: Path | None)
     ctx.default_map = {CONFIG_KEYS[key]: value for key, value in settings.items()}
 
 
+def _setting_schema(option: click.Option, ctx: click.Context) -> dict[str, Any]:
+    """A config key's JSON Schema, read off the command-line option it sets."""
+    kind = option.type
+    if option.is_flag:
+        schema: dict[str, Any] = {"type": "boolean"}
+    elif isinstance(kind, click.Choice):
+        schema = {"type": "string", "enum": list(kind.choices)}
+    elif isinstance(kind, click.IntRange):
+        schema = {"type": "integer"}
+        if kind.min is not None:
+            schema["minimum"] = kind.min
+    else:
+        schema = {"type": "string"}
+    default = option.get_default(ctx, call=True)
+    if isinstance(default, (str, int, float)):  # not click's marker for "no default"
+        schema["default"] = default
+    schema["description"] = option.help
+    return schema
+
+
+def about_info() -> dict[str, Any]:
+    """`--about` in singer-sdk's shape: the settings are the keys a `--config` file takes (how
+    Meltano runs mappers), described by the options they set."""
+    options = {param.name: param for param in validate.params if isinstance(param, click.Option)}
+    ctx = click.Context(validate)
+    return {
+        "name": "dativo-validate",
+        "description": "Checks the RECORDs of a Singer stream against an ODCS data contract, "
+        "between any tap and target.",
+        "version": importlib.metadata.version("dativo"),
+        "supported_python_versions": ["3.11", "3.12", "3.13"],
+        "capabilities": ["about"],
+        "settings": {
+            "type": "object",
+            "required": ["contract"],
+            "additionalProperties": False,
+            "properties": {
+                key: _setting_schema(options[option], ctx) for key, option in CONFIG_KEYS.items()
+            },
+        },
+    }
+
+
 @click.command()
 @click.option(
     "--config",
@@ -56,7 +102,6 @@ def _read_config(ctx: click.Context, _param: click.Parameter, path: Path | None)
 @click.option(
     "--contract",
     "contract_path",
-    required=True,
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="ODCS v3.0.x/v3.1 contract (YAML or JSON).",
 )
@@ -65,12 +110,13 @@ def _read_config(ctx: click.Context, _param: click.Parameter, path: Path | None)
     type=click.Choice([p.value for p in Policy]),
     default=Policy.FAIL.value,
     show_default=True,
-    help="fail: stop at the first bad batch; quarantine: set bad records aside; warn: only report.",
+    help="What a broken rule does. fail: stop at the first bad batch; quarantine: set bad "
+    "records aside; warn: only report.",
 )
 @click.option(
     "--quarantine-file",
     type=click.Path(dir_okay=False, writable=True, path_type=Path),
-    help="JSON lines file for records set aside under --policy quarantine.",
+    help="JSON lines file for records set aside under policy quarantine.",
 )
 @click.option(
     "--replace-schema/--keep-schema",
@@ -84,17 +130,33 @@ def _read_config(ctx: click.Context, _param: click.Parameter, path: Path | None)
     show_default=True,
     help="Records checked together (uniqueness holds across batches).",
 )
+@click.option("--about", is_flag=True, help="Print this mapper's settings and capabilities.")
+@click.option(
+    "--format",
+    "about_format",
+    type=click.Choice(ABOUT_FORMATS),
+    default="json",
+    show_default=True,
+    help="Format of --about.",
+)
 def validate(
-    contract_path: Path,
+    contract_path: Path | None,
     policy: str,
     quarantine_file: Path | None,
     replace_schema: bool,
     batch_rows: int,
+    about: bool,
+    about_format: str,
 ) -> None:
     """Read Singer messages on stdin, check RECORDs against a contract, write the rest to stdout.
 
     A violations summary per rule is printed to stderr at the end.
     """
+    if about:
+        click.echo(render_about(about_info(), about_format))
+        return
+    if contract_path is None:
+        raise click.UsageError("Missing option '--contract' (or `contract` in the --config file).")
     if not logging.getLogger().handlers:
         logging.basicConfig(
             level=logging.INFO, stream=sys.stderr, format="%(levelname)s %(message)s"

@@ -553,9 +553,10 @@ class ContractMapper:
                 Policy.WARN: "forwarded anyway",
                 Policy.FAIL: "their batch was not forwarded",
             }[self.policy]
+            outcome = f" ({verdict})" if tally.broken else ""
             out.append(
                 f"  stream '{stream}': {tally.records} records checked, "
-                f"{tally.broken} broke the contract ({verdict})"
+                f"{tally.broken} broke the contract{outcome}"
             )
             for rule, count in sorted(tally.rules.items()):
                 out.append(f"    {rule:<18} {count}")

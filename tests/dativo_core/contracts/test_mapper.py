@@ -118,6 +118,11 @@ def test_records_forwarded_as_is_and_states_never_overtake_them(batch_rows):
     assert forwarded[1] == order(1)
 
 
+def test_summary_of_a_clean_fail_run_says_nothing_was_held_back():
+    *_, mapper = run([schema("orders"), order(1), order(2)], policy=Policy.FAIL)
+    assert mapper.summary().splitlines()[1] == "  stream 'orders': 2 records checked, 0 broke the contract"
+
+
 def test_fail_stops_before_the_bad_batch_and_the_state_after_it():
     messages = [
         schema("orders"),

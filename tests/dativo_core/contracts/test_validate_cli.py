@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from dativo_core.contracts.cli import CONFIG_KEYS
+
 EXAMPLES = Path(__file__).parents[3] / "examples" / "contracts"
 TARGET_CSV = str(Path(sys.executable).parent / "target-csv")
 
@@ -218,3 +220,37 @@ def test_settings_from_a_config_file_as_meltano_passes_them(tmp_path):
     [bad] = [json.loads(line) for line in (tmp_path / "q.jsonl").read_text().splitlines()]
     assert (bad["_dativo_rule"], bad["record"]["customer_id"]) == ("unique", 2)
     assert "email = 'a@b.co' appears more than once" in bad["_dativo_reason"]
+
+
+def test_about_describes_the_config_file_keys_as_json_and_markdown():
+    about = json.loads(
+        subprocess.run(
+            [sys.executable, "-m", "dativo_core.contracts.cli", "--about"],
+            capture_output=True, check=True, timeout=60,
+        ).stdout
+    )
+    settings = about["settings"]
+    assert (about["name"], about["capabilities"], settings["required"]) == (
+        "dativo-validate", ["about"], ["contract"]
+    )
+    assert list(settings["properties"]) == list(CONFIG_KEYS)
+    assert settings["properties"]["policy"]["enum"] == ["fail", "quarantine", "warn"]
+    assert settings["properties"]["policy"]["default"] == "fail"
+    assert settings["properties"]["batch_rows"] == {
+        "type": "integer", "minimum": 1, "default": 50000,
+        "description": "Records checked together (uniqueness holds across batches).",
+    }
+    assert "default" not in settings["properties"]["quarantine_file"]
+    markdown = subprocess.run(
+        [sys.executable, "-m", "dativo_core.contracts.cli", "--about", "--format", "markdown"],
+        capture_output=True, text=True, check=True, timeout=60,
+    ).stdout
+    assert "| replace_schema | boolean | false | Forward the contract's schema" in markdown
+
+
+def test_without_a_contract_the_usage_error_names_both_ways_to_give_one():
+    done = subprocess.run(
+        [sys.executable, "-m", "dativo_core.contracts.cli"], input=b"", capture_output=True, timeout=60
+    )
+    assert done.returncode == 2
+    assert "Missing option '--contract' (or `contract` in the --config file)" in done.stderr.decode()
