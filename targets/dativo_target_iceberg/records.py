@@ -170,7 +170,8 @@ class RecordConverter:
             if exc.line is None or exc.line >= len(line_numbers):
                 return None  # not located: the Python path judges the block
             number = line_numbers[exc.line]
-            self._read_python(data.split(b"\n")[exc.line], [number])  # raises, named, for most values
+            # The Python path and the checks after it raise, with their wording, for most values.
+            self._finish(self._read_python(data.split(b"\n")[exc.line], [number]), [number])
             # The Python path takes a few values JSON Schema refuses (1.5 as an integer, "a" as
             # an array of strings); the decoder's message says what is wrong with them.
             fields = _DECODER_FIELD.findall(exc.message)[1:]  # the first is the envelope's `record`
