@@ -12,7 +12,7 @@ from pathlib import Path
 
 from dativo_core.airbyte.errors import ConnectorError
 from dativo_core.airbyte.runner import Invocation, Runner, RunningConnector, private_run_dir
-from dativo_core.pipe.relay import widen_pipe
+from dativo_core.os_pipe import widen_pipe
 from dativo_core.singer.reader import read_line_chunks
 
 READ_BYTES = 1 << 20

@@ -9,7 +9,6 @@ when the tap exited successfully.
 
 from __future__ import annotations
 
-import fcntl
 import os
 
 from dativo_core.pipe.counting import HEAD_BYTES, RecordCounter
@@ -87,18 +86,3 @@ class Relay:
             written = os.write(self.sink_fd, view)
             self.bytes_relayed += written
             view = view[written:]
-
-
-def widen_pipe(fd: int, size: int = DEFAULT_BLOCK_BYTES) -> None:
-    """Ask Linux for a larger pipe buffer, so each read and write moves more data.
-
-    Unprivileged processes may grow a pipe up to /proc/sys/fs/pipe-max-size (1 MiB by default);
-    where that fails, or off Linux, the default buffer is kept.
-    """
-    set_size = getattr(fcntl, "F_SETPIPE_SZ", None)
-    if set_size is None:
-        return
-    try:
-        fcntl.fcntl(fd, set_size, size)
-    except OSError:
-        return

@@ -48,7 +48,8 @@ from dativo_core.pipe.console import Console
 from dativo_core.pipe.counting import RecordCounter
 from dativo_core.pipe.plugin import PluginCommand
 from dativo_core.pipe.progress import DEFAULT_INTERVAL_SECONDS, ProgressReporter
-from dativo_core.pipe.relay import Relay, widen_pipe
+from dativo_core.os_pipe import widen_pipe
+from dativo_core.pipe.relay import Relay
 from dativo_core.pipe.state_store import NoState, PipeState
 from dativo_core.pipe.stderr_tail import StderrTail
 from dativo_core.pipe.target_state import TargetStateReader

@@ -21,7 +21,7 @@ from typing import Any
 
 import orjson
 
-from dativo_core.pipe.relay import widen_pipe
+from dativo_core.os_pipe import widen_pipe
 from dativo_core.plugins import frames
 from dativo_core.plugins.execution import ReaderJob, Sink, streams_from_dicts
 

@@ -7,6 +7,7 @@ from typing import Any, BinaryIO
 
 import orjson
 
+from dativo_core.os_pipe import widen_pipe
 from dativo_core.singer.messages import Message, StateMessage, message_to_bytes
 
 DEFAULT_BUFFER_BYTES = 1024 * 1024
@@ -19,6 +20,16 @@ def _stdout_binary() -> BinaryIO:
     return sys.stdout.buffer
 
 
+def _widen_if_stdout_pipe(fp: BinaryIO | None) -> None:
+    target = fp if fp is not None else getattr(sys.stdout, "buffer", None)
+    try:
+        fd = target.fileno() if target is not None else -1
+    except (OSError, ValueError, AttributeError):
+        return
+    if fd == 1:
+        widen_pipe(fd)
+
+
 class SingerWriter:
     """Buffers encoded lines and writes them in large blocks.
 
@@ -28,6 +39,7 @@ class SingerWriter:
     def __init__(self, fp: BinaryIO | None = None, buffer_bytes: int = DEFAULT_BUFFER_BYTES):
         self._fp = fp
         self._buffer_bytes = buffer_bytes
+        _widen_if_stdout_pipe(fp)
         self._parts: list[bytes] = []
         self._size = 0
 

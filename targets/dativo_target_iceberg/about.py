@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from dativo_target_iceberg import __version__
@@ -24,14 +23,3 @@ def about_info() -> dict[str, Any]:
         "capabilities": CAPABILITIES,
         "settings": SETTINGS_SCHEMA,
     }
-
-
-def about_markdown() -> str:
-    info = about_info()
-    lines = [f"# `{NAME}`", "", DESCRIPTION, "", f"Version: {info['version']}", "", "## Capabilities", ""]
-    lines += [f"* `{c}`" for c in info["capabilities"]]
-    lines += ["", "## Settings", "", "| Setting | Type | Default | Description |", "|:--|:--|:--|:--|"]
-    for name, spec in SETTINGS_SCHEMA["properties"].items():
-        default = json.dumps(spec["default"]) if "default" in spec else ""
-        lines.append(f"| {name} | {spec.get('type', '')} | {default} | {spec.get('description', '')} |")
-    return "\n".join(lines) + "\n"

@@ -9,9 +9,12 @@ from pathlib import Path
 
 import click
 
+from dativo_core.os_pipe import widen_pipe
+
 from dativo_core.singer import SingerProtocolError, SingerWriter
 from dativo_target_iceberg import __version__
-from dativo_target_iceberg.about import about_info, about_markdown
+from dativo_core.about import render_about
+from dativo_target_iceberg.about import about_info
 from dativo_target_iceberg.config import ConfigError, TargetConfig
 from dativo_target_iceberg.source import open_input
 
@@ -34,7 +37,7 @@ def main(
 ) -> None:
     """Load Singer messages into Apache Iceberg tables, one table per stream."""
     if about:
-        text = about_markdown() if about_format == "markdown" else json.dumps(about_info(), indent=2)
+        text = render_about(about_info(), about_format or "json")
         click.echo(text)
         return
     if config_path is None:
@@ -59,6 +62,7 @@ def main(
             with input_path.open("rb", buffering=0) as source:
                 summary = loader.run(source)
         else:
+            widen_pipe(sys.stdin.fileno())
             summary = loader.run(open_input(sys.stdin.buffer))
     except (SingerProtocolError, ConfigError) as exc:
         click.echo(f"target-iceberg: error: {exc}", err=True)

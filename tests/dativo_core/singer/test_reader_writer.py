@@ -81,3 +81,16 @@ def test_writer_follows_a_swapped_sys_stdout(monkeypatch):
         writer.write_state({"x": 1})
     swapped.seek(0)
     assert orjson.loads(swapped.read()) == {"type": "STATE", "value": {"x": 1}}
+
+
+def test_a_tap_widens_its_stdout_pipe():
+    import subprocess
+    import sys
+
+    program = (
+        "import fcntl, sys; from dativo_core.singer import SingerWriter; SingerWriter();"
+        "print(fcntl.fcntl(1, fcntl.F_GETPIPE_SZ), file=sys.stderr)"
+    )
+    result = subprocess.run([sys.executable, "-c", program], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, check=True)
+    assert int(result.stderr) == 1024 * 1024
