@@ -9,6 +9,7 @@ from typing import IO, Any
 from uuid import uuid4
 
 import polars as pl
+import pyarrow as pa
 import pyarrow.parquet as pq
 from singer_sdk.helpers._batch import BatchConfig
 
@@ -26,7 +27,9 @@ class BatchConfigError(ValueError):
 class BatchFileWriter:
     """Splits a stream's frames into batch files of at most `batch_size` rows."""
 
-    def __init__(self, config: BatchConfig, tap_name: str, stream_name: str) -> None:
+    def __init__(
+        self, config: BatchConfig, tap_name: str, stream_name: str, key_columns: list[str]
+    ) -> None:
         encoding = config.encoding
         if encoding.format not in _FORMATS:
             raise BatchConfigError(
@@ -39,6 +42,8 @@ class BatchFileWriter:
                 "use 'gzip' or 'none'"
             )
         self._config = config
+        self._stream = stream_name
+        self._key_columns = set(key_columns)
         self._gzip = encoding.compression == "gzip"
         self._stem = f"{config.storage.prefix or ''}{tap_name}--{stream_name}-{uuid4()}"
         self._number = 0
@@ -77,13 +82,27 @@ class BatchFileWriter:
     def _write_row_group(self) -> None:
         if not self._row_group:
             return
-        table = pl.concat(self._row_group, rechunk=False).to_arrow()
+        table = self._keys_required(pl.concat(self._row_group, rechunk=False).to_arrow())
         self._row_group, self._row_group_rows = [], 0
         if self._parquet is None:
             self._parquet = pq.ParquetWriter(
                 self._out, table.schema, compression="gzip" if self._gzip else "snappy"
             )
         self._parquet.write_table(table, row_group_size=max(table.num_rows, 1))
+
+    def _keys_required(self, table: pa.Table) -> pa.Table:
+        """Key columns as required Parquet columns, as the target's tables have them: a file whose
+        schema matches is registered in Iceberg as it is, without being read and rewritten."""
+        schema = pa.schema(
+            [f.with_nullable(False) if f.name in self._key_columns else f for f in table.schema]
+        )
+        try:
+            return table.cast(schema)
+        except pa.ArrowInvalid as exc:
+            raise ValueError(
+                f"stream '{self._stream}': a key column has an empty value ({exc}); "
+                "every row needs its key properties"
+            ) from None
 
     def write(self, frame: pl.DataFrame) -> list[str]:
         """Add rows; returns the URLs of batch files that became full."""

@@ -248,7 +248,7 @@ class CSVStream(Stream):
         selected = self._selected_columns()
         kinds = self._file_kinds(selected)
         limit = _RecordLimit(self.ABORT_AT_RECORD_COUNT)
-        files = BatchFileWriter(batch_config, self.tap_name, self.name)
+        files = BatchFileWriter(batch_config, self.tap_name, self.name, self.primary_keys)
         # As for RECORD lines: one helper thread writes a batch while the next one is parsed.
         with ThreadPoolExecutor(max_workers=1) as writer:
             for source in self._pending_files():
