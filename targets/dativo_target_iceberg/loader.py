@@ -29,12 +29,13 @@ from dativo_core.singer import (
     message_from_dict,
     parse_line,
 )
+from dativo_core.singer.reader import LineBlock, read_line_blocks
 from dativo_target_iceberg import batch_files
 from dativo_target_iceberg.catalog import table_name_for_stream
 from dativo_target_iceberg.config import TargetConfig
 from dativo_target_iceberg.recovery import recover_from_catalog
+from dativo_target_iceberg.source import BLOCK_BYTES
 from dativo_target_iceberg.stream_schema import stream_schema
-from dativo_target_iceberg.source import LineBlock, read_line_blocks
 from dativo_target_iceberg.table_writer import TableWriter
 from pyiceberg.catalog import Catalog
 
@@ -78,7 +79,7 @@ class Loader:
         self._skip_rows = recover_from_catalog(catalog, config.namespace).skip_rows if config.exactly_once else {}
 
     def run(self, source: BinaryIO) -> LoadSummary:
-        for block in read_line_blocks(source):
+        for block in read_line_blocks(source, BLOCK_BYTES):
             self._process(block)
         self.flush()
         self._emit_state()

@@ -5,8 +5,6 @@ from __future__ import annotations
 import io
 import os
 import select
-from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import BinaryIO
 
 BLOCK_BYTES = 4 * 1024 * 1024  # larger blocks cost memory in the JSON parser, not time
@@ -46,42 +44,3 @@ def open_input(stream: BinaryIO) -> BinaryIO:
     except (AttributeError, OSError, io.UnsupportedOperation):
         return stream  # an in-memory stream, as test runners pass
     return AvailableReader(fd)  # type: ignore[return-value]
-
-
-@dataclass(frozen=True, slots=True)
-class LineBlock:
-    """Whole lines as one bytes object (newline-separated, none at the end).
-
-    Unlike `dativo_core.singer.read_line_chunks`, lines stay unsplit: a block of one
-    stream's RECORDs goes to the JSON reader as it is, and splitting and re-joining a
-    million lines would cost more CPU than parsing them natively.
-    """
-
-    first_line: int
-    line_count: int
-    data: bytes
-
-    def lines(self) -> list[bytes]:
-        return self.data.split(b"\n")
-
-
-def read_line_blocks(source: BinaryIO, block_bytes: int = BLOCK_BYTES) -> Iterator[LineBlock]:
-    next_line = 1
-    tail = b""
-    while True:
-        read = source.read(block_bytes)
-        if not read:
-            break
-        data = tail + read if tail else read
-        cut = data.rfind(b"\n")
-        if cut < 0:
-            tail = data
-            continue
-        block, tail = data[:cut], data[cut + 1 :]
-        if b"\r" in block:
-            block = block.replace(b"\r\n", b"\n")
-        count = block.count(b"\n") + 1
-        yield LineBlock(next_line, count, block)
-        next_line += count
-    if tail.strip():
-        yield LineBlock(next_line, 1, tail.rstrip(b"\r"))

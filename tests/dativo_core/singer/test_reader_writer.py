@@ -94,3 +94,17 @@ def test_a_tap_widens_its_stdout_pipe():
     result = subprocess.run([sys.executable, "-c", program], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, check=True)
     assert int(result.stderr) == 1024 * 1024
+
+
+def test_line_blocks_stay_unsplit_and_count_lines():
+    from dativo_core.singer.reader import read_line_blocks
+
+    data = b'{"a":1}\r\n{"a":2}\r\n\r\n{"a":3}\r\n{"a":4}'
+    blocks = list(read_line_blocks(io.BytesIO(data), block_bytes=9))
+    assert [(b.first_line, b.line_count) for b in blocks][0] == (1, 1)
+    assert sum(b.line_count for b in blocks) == 5
+    # a Windows line end cut at the block's edge leaves no carriage return behind
+    assert b"\r" not in b"".join(b.data for b in blocks)
+    assert [line for b in blocks for line in b.lines()] == [
+        b'{"a":1}', b'{"a":2}', b"", b'{"a":3}', b'{"a":4}'
+    ]
