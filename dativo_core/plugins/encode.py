@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -74,8 +73,10 @@ def check_record_lines(stream: str, data: bytes, count: int) -> None:
 def encode_batch(
     stream: str, batch: pyarrow.RecordBatch, properties: list[str] | None
 ) -> bytes:
-    """RECORD lines for a whole Arrow batch, built by polars' NDJSON writer, not row by row."""
+    """RECORD lines for a whole Arrow batch, built natively by the shared encoder, not row by row."""
     import polars as pl
+
+    from dativo_core.record_lines import record_lines
 
     if batch.num_rows == 0:
         return b""
@@ -83,13 +84,4 @@ def encode_batch(
         batch = batch.select(
             [name for name in batch.schema.names if name in set(properties)]
         )
-    if batch.num_columns == 0:
-        return encode_records(stream, [{}], None) * batch.num_rows
-    envelope = pl.from_arrow(batch).select(
-        pl.lit("RECORD").alias("type"),
-        pl.lit(stream).alias("stream"),
-        pl.struct(pl.all()).alias("record"),
-    )
-    out = io.BytesIO()
-    envelope.write_ndjson(out)
-    return out.getvalue()
+    return record_lines(pl.from_arrow(batch), stream)
