@@ -21,6 +21,7 @@ from dativo_core.contracts import checks
 from dativo_core.contracts.casting import cast_locating_failures
 from dativo_core.contracts.compile import arrow_schema
 from dativo_core.contracts.model import Contract, ContractField, ContractTable, QualityRule
+from dativo_core.contracts.seen_keys import SeenKeys
 from dativo_core.documents import DocumentError
 from dativo_core.schema.arrow import holds_json_text
 from dativo_core.singer.errors import SingerProtocolError
@@ -133,7 +134,7 @@ class ContractValidator:
         self.schema = arrow_schema(table)
         self.unique_across_batches = unique_across_batches
         self.rows_seen = 0
-        self._seen_keys: dict[tuple[str, ...], pa.Array] = {}
+        self._seen_keys: dict[tuple[str, ...], SeenKeys] = {}
         check_table_usable(table)
 
     @classmethod
@@ -248,7 +249,7 @@ class ContractValidator:
             duplicate = pc.and_(pc.invert(checks.first_occurrence_mask(among)), among.is_valid())
             seen = self._seen_keys.get(columns)
             if seen is not None:
-                duplicate = pc.or_(duplicate, pc.fill_null(pc.is_in(among, value_set=seen), False))
+                duplicate = pc.or_(duplicate, seen.contains(among))
             rows = candidates.filter(duplicate)
             if len(rows):
                 parts = [typed[c].take(rows) for c in columns]
@@ -292,11 +293,7 @@ class ContractValidator:
         good = pc.invert(bad)
         if self.unique_across_batches:
             for columns, key in keys.items():
-                fresh = key.filter(good).drop_null()
-                seen = self._seen_keys.get(columns)
-                self._seen_keys[columns] = (
-                    fresh if seen is None else pa.concat_arrays([seen, fresh.cast(seen.type)])
-                )
+                self._seen_keys.setdefault(columns, SeenKeys()).add(key.filter(good))
         return self._result(batch, typed, findings, good, source_lines)
 
     def _result(
