@@ -15,7 +15,9 @@ use arrow_array::{Array, RecordBatch, StructArray};
 use arrow_json::reader::{Decoder, ReaderBuilder};
 use arrow_schema::{ArrowError, Schema, SchemaRef};
 
+mod flat;
 mod numbers;
+use flat::FlatLayout;
 use numbers::StrictNumbers;
 
 const ABI_VERSION: u32 = 1;
@@ -25,6 +27,8 @@ const STATUS_BATCH: i32 = 1;
 /// One stream's decoder: its envelope schema and its latest error.
 pub struct DativoDecoder {
     schema: SchemaRef,
+    /// The fast path, when every record field is a number, boolean or string.
+    flat: Option<FlatLayout>,
     error: CString,
     error_line: i64,
 }
@@ -45,6 +49,9 @@ impl DativoDecoder {
     }
 
     fn decode(&self, data: &[u8]) -> Result<RecordBatch, LineError> {
+        if let Some(batch) = self.flat.as_ref().and_then(|flat| flat.decode(data)) {
+            return Ok(batch);
+        }
         let rows = data.iter().filter(|&&b| b == b'\n').count() + 1;
         self.decode_block(data, rows).map_err(|error| self.locate(data, error))
     }
@@ -94,6 +101,7 @@ pub unsafe extern "C" fn dativo_decoder_new(schema: *mut FFI_ArrowSchema, error_
     let owned = ptr::replace(schema, FFI_ArrowSchema::empty());
     match Schema::try_from(&owned) {
         Ok(schema) => Box::into_raw(Box::new(DativoDecoder {
+            flat: FlatLayout::of(&Arc::new(schema.clone())),
             schema: Arc::new(schema),
             error: CString::default(),
             error_line: -1,
@@ -171,3 +179,81 @@ pub unsafe extern "C" fn dativo_decoder_free_string(text: *mut c_char) {
     }
 }
 
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use arrow_schema::{DataType, Field};
+
+    fn decoder(version: bool) -> DativoDecoder {
+        let record = DataType::Struct(
+            vec![
+                Field::new("i", DataType::Int64, true),
+                Field::new("small", DataType::Int32, true),
+                Field::new("x", DataType::Float64, true),
+                Field::new("b", DataType::Boolean, true),
+                Field::new("s", DataType::Utf8, true),
+            ]
+            .into(),
+        );
+        let mut fields = vec![Field::new("record", record, true)];
+        if version {
+            fields.insert(0, Field::new("version", DataType::Int64, true));
+        }
+        let schema: SchemaRef = Arc::new(Schema::new(fields));
+        DativoDecoder { flat: FlatLayout::of(&schema), schema, error: CString::default(), error_line: -1 }
+    }
+
+    /// The fast path's batch equals arrow-json's, or the fast path declines and arrow-json decides.
+    fn agrees(decoder: &DativoDecoder, lines: &[&str]) -> bool {
+        let data = lines.join("\n");
+        let rows = lines.len();
+        let general = decoder.decode_block(data.as_bytes(), rows);
+        match decoder.flat.as_ref().unwrap().decode(data.as_bytes()) {
+            Some(fast) => {
+                assert_eq!(&fast, general.as_ref().expect("the fast path took what arrow-json refuses"), "{data}");
+                true
+            }
+            None => false,
+        }
+    }
+
+    #[test]
+    fn fast_path_reads_what_arrow_json_reads_alike() {
+        let plain = decoder(false);
+        let versioned = decoder(true);
+        let taken = [
+            r#"{"type":"RECORD","stream":"s","record":{"i":1,"small":-5,"x":1.5,"b":true,"s":"a"}}"#,
+            r#"{"record":{"s":"é\"\\\/\b\f\n\r\t\u00e9\ud83d\ude00","i":-0,"x":-1e-3,"b":false}}"#,
+            r#" { "record" : { "i" : 2.0 , "x" : 3 , "small" : null , "other" : {"a":[1,"x",null,{}]} } , "t" : [] } "#,
+            r#"{"record":{},"version":5}"#,
+            r#"{"record":{"i":9223372036854775807,"x":12345678901234567890,"s":""}}"#,
+            r#"{"record":{"i":1E2,"small":2147483647}}"#,
+        ];
+        for line in taken {
+            assert!(agrees(&plain, &[line]), "declined: {line}");
+        }
+        assert!(agrees(&plain, &taken));
+        assert!(agrees(&versioned, &[r#"{"version":7,"record":{"i":1}}"#, r#"{"record":{"i":2},"version":null}"#, r#"{"record":{}}"#]));
+        let declined = [
+            r#"{"record":{"i":1.5}}"#,
+            r#"{"record":{"small":2147483648}}"#,
+            r#"{"record":{"i":"1"}}"#,
+            r#"{"record":{"x":"1.5"}}"#,
+            r#"{"record":{"s":1}}"#,
+            r#"{"record":{"b":1}}"#,
+            r#"{"record":{"i":1,"i":2}}"#,
+            r#"{"record":{"s":"\ud83d"}}"#,
+            r#"{"record":{"s":"\q"}}"#,
+            r#"{"record":{"i":01}}"#,
+            r#"{"record":{"i":1}} {"record":{"i":2}}"#,
+            r#"{"record":null}"#,
+            r#"{"type":"RECORD"}"#,
+            r#"{"record":{"i":1}"#,
+            "",
+        ];
+        for line in declined {
+            assert!(!agrees(&plain, &[line]), "taken: {line}");
+        }
+    }
+}

@@ -37,7 +37,7 @@ impl DecoderFactory for StrictNumbers {
 struct IntegerDecoder<T>(PhantomData<fn() -> T>);
 
 /// A JSON number's text as an i64 when it is a whole number in range.
-fn whole_number(text: &str) -> Option<i64> {
+pub(crate) fn whole_number(text: &str) -> Option<i64> {
     if let Ok(value) = text.parse::<i64>() {
         return Some(value);
     }

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import importlib.resources
 import json
+import shutil
+import subprocess
 from collections import defaultdict
+from pathlib import Path
 
 import pyarrow as pa
 import pytest
@@ -109,6 +112,42 @@ def test_type_edge_cases_decode_identically(monkeypatch):
     assert native.column("text").to_pylist()[0] == GOOD_EDGE_RECORDS[0]["text"]
 
 
+FLAT_SCHEMA = {
+    "type": "SCHEMA", "stream": "edge", "key_properties": ["id"],
+    "schema": {"type": "object", "properties": {
+        name: prop for name, prop in EDGE_SCHEMA["schema"]["properties"].items() if name not in ("tags", "nested")
+    }},
+}
+
+# Lines the flat fast path (numbers, booleans and strings only) reads itself, or hands to arrow-json.
+FLAT_LINES = [
+    *(record_line({k: v for k, v in r.items() if k not in ("tags", "nested", "unknown")}) for r in GOOD_EDGE_RECORDS),
+    b'{"type":"RECORD","stream":"edge","record":{"text":"\\u00e9\\ud83d\\ude00\\/\\b\\f","id":8}}',
+    b'{"type": "RECORD", "stream": "edge", "record": {"id": 9, "ratio": 2E+3, "big": -1e2}, "version": null}\r',
+    b'{"time_extracted":"2024-01-01T00:00:00Z","stream":"edge","record":{"id":10,"x":{"a":[1,{"b":null}]},"y":[true]},"type":"RECORD"}',
+    b'{"type":"RECORD","stream":"edge","record":{"id":11,"id":12}}',
+    b'{"type":"RECORD","stream":"edge","record":{}, "extra": [1, 2.5, "s", {"k": false}]}',
+    b'{"type":"RECORD","stream":"edge","record":{"id":13,"text":"\\u00"}}',
+]
+
+
+@pytest.mark.parametrize("line", range(len(FLAT_LINES)))
+def test_flat_records_decode_identically_line_by_line(line, monkeypatch):
+    native, fallback = convert_both(FLAT_SCHEMA, [record_line({"id": 0}), FLAT_LINES[line]], monkeypatch)
+    if isinstance(fallback, pa.Table):
+        assert isinstance(native, pa.Table) and native.equals(fallback), (native, fallback)
+    else:
+        assert not isinstance(native, pa.Table) and native == fallback
+
+
+def test_flat_records_decode_identically_as_one_block(monkeypatch):
+    valid = FLAT_LINES[:-2]  # the last two lack the required key, or cut an escape short
+    native, fallback = convert_both(FLAT_SCHEMA, valid, monkeypatch)
+    assert isinstance(native, pa.Table) and native.equals(fallback)
+    assert native.column("text").to_pylist()[len(GOOD_EDGE_RECORDS)] == "\u00e9\U0001F600/\b\f"
+    assert native.column("big").to_pylist()[len(GOOD_EDGE_RECORDS) + 1] == -100
+
+
 def test_an_integer_beyond_int64_in_a_number_field_is_a_double(monkeypatch):
     # The pyarrow path takes it alone but refuses it beside floats (from_pylist); arrow-json takes both.
     lines = [record_line({"id": 1, "ratio": 1.5}), record_line({"id": 2, "ratio": 12345678901234567890})]
@@ -182,3 +221,16 @@ def test_a_target_run_loads_the_same_rows_on_both_paths(new_warehouse, monkeypat
     rows = native.rows("edge", sort_by="id")
     assert rows == fallback.rows("edge", sort_by="id")
     assert [row["id"] for row in rows] == sorted(r["id"] for r in GOOD_EDGE_RECORDS)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(shutil.which("cargo") is None, reason="cargo is not installed")
+def test_the_crate_s_own_tests_pass():
+    """The fast path is compared with arrow-json itself in the crate's tests, line by line."""
+    crate = Path(records.__file__).resolve().parents[2] / "rust_ext"
+    run = subprocess.run(
+        ["cargo", "test", "--release", "--quiet", "-p", "dativo_singer_decoder"],
+        cwd=crate, capture_output=True, text=True, timeout=900,
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "test result: ok. 1 passed" in run.stdout
