@@ -7,7 +7,7 @@ from pathlib import Path
 
 from dativo_tap_csv.column_kinds import Kind, fits, kind_of, widen
 from dativo_tap_csv.reading import CSVFileError, read_header, read_text_batches
-from dativo_tap_csv.settings import FileSpec
+from dativo_tap_csv.file_specs import FileSpec
 
 
 def shared_header(spec: FileSpec, paths: Sequence[Path]) -> list[str]:

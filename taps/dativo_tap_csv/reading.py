@@ -19,7 +19,7 @@ from dativo_tap_csv.column_kinds import (
     convert,
     first_misfit,
 )
-from dativo_tap_csv.settings import FileSpec
+from dativo_tap_csv.file_specs import FileSpec
 
 DEFAULT_BLOCK_SIZE = 1024 * 1024
 

@@ -25,9 +25,10 @@ from dativo_core.record_lines import record_lines
 from dativo_core.singer import SingerWriter
 from dativo_tap_csv.batches import BatchFileWriter
 from dativo_tap_csv.column_kinds import Kind, json_schema_of, kind_from_json_schema
-from dativo_tap_csv.discovery import infer_kinds, shared_header
+from dativo_tap_csv.discovery import shared_header
+from dativo_tap_csv.early_inference import inferred_kinds
 from dativo_tap_csv.reading import DEFAULT_BLOCK_SIZE, CSVFileError, read_batches
-from dativo_tap_csv.settings import FileSpec, TapCSVConfigError
+from dativo_tap_csv.file_specs import FileSpec, TapCSVConfigError
 
 if TYPE_CHECKING:
     from singer_sdk import Tap
@@ -95,7 +96,7 @@ class CSVStream(Stream):
                 f"infer_max_rows must be at least 1, got {max_rows}; leave it unset to read every row"
             )
         block_size = int(config.get("block_size_bytes") or DEFAULT_BLOCK_SIZE)
-        kinds = infer_kinds(self.spec, self.paths, self.header, block_size, max_rows)
+        kinds = inferred_kinds(self.spec, self.paths, self.header, block_size, max_rows)
         properties = {name: json_schema_of(kind) for name, kind in kinds.items()}
         properties.update({name: METADATA_SCHEMAS[name] for name in self.extra_columns})
         return {"type": "object", "properties": properties}

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from singer_sdk import Tap
 
-from dativo_tap_csv.settings import CONFIG_SCHEMA, load_file_specs
+from dativo_tap_csv.file_specs import load_file_specs
+from dativo_tap_csv.settings import CONFIG_SCHEMA
 from dativo_tap_csv.stream import CSVStream
 
 

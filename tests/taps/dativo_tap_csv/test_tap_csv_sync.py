@@ -14,7 +14,7 @@ from jsonschema import Draft7Validator
 
 from tap_csv_helpers import DATA, records, states
 from dativo_tap_csv.reading import CSVFileError
-from dativo_tap_csv.settings import TapCSVConfigError
+from dativo_tap_csv.file_specs import TapCSVConfigError
 from dativo_tap_csv.tap import TapCSV
 
 

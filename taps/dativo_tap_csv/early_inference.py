@@ -1,0 +1,91 @@
+"""Type inference begun before singer-sdk is imported.
+
+Importing singer-sdk keeps one core busy for most of a second, and inference is pyarrow
+parsing every file, which lets go of the GIL. Started first, on a helper thread, inference
+runs during the import instead of after it. Only the same question (stream, files, header,
+block size, row limit) gets the early answer; any other is inferred when asked, as before.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from dativo_tap_csv.column_kinds import Kind
+from dativo_tap_csv.discovery import infer_kinds, shared_header
+from dativo_tap_csv.file_specs import FileSpec, load_file_specs
+from dativo_tap_csv.reading import DEFAULT_BLOCK_SIZE
+
+_Question = tuple[FileSpec, tuple[Path, ...], tuple[str, ...], int, "int | None"]
+# Options after which the tap infers nothing (a catalog gives the schema) or does not sync.
+_NO_INFERENCE = {"--catalog", "--properties", "--about", "--version", "--help", "-h"}
+
+
+class _EarlyAnswers:
+    def __init__(self) -> None:
+        self._done = threading.Event()
+        self._answers: dict[_Question, dict[str, Kind]] = {}
+
+    def compute(self, config: dict[str, Any]) -> None:
+        try:
+            block_size = int(config.get("block_size_bytes") or DEFAULT_BLOCK_SIZE)
+            max_rows = config.get("infer_max_rows")
+            if max_rows is not None and (not isinstance(max_rows, int) or max_rows < 1):
+                return  # the stream reports the bad setting itself
+            for spec in load_file_specs(config):
+                paths = spec.resolve_paths()
+                header = shared_header(spec, paths)
+                question = (spec, tuple(paths), tuple(header), block_size, max_rows)
+                self._answers[question] = infer_kinds(spec, paths, header, block_size, max_rows)
+        except Exception:  # noqa: BLE001 - asked again later, the stream raises it with its context
+            return
+        finally:
+            self._done.set()
+
+    def answer(self, question: _Question) -> dict[str, Kind] | None:
+        self._done.wait()
+        return self._answers.pop(question, None)
+
+
+_early: _EarlyAnswers | None = None
+
+
+def _config_file(argv: Sequence[str]) -> Path | None:
+    """The one `--config` file of a command that will infer types, else None."""
+    if _NO_INFERENCE.intersection(arg.split("=", 1)[0] for arg in argv):
+        return None
+    paths = [argv[i + 1] for i, arg in enumerate(argv[:-1]) if arg == "--config"]
+    paths += [arg.split("=", 1)[1] for arg in argv if arg.startswith("--config=")]
+    if len(paths) != 1 or paths[0] == "ENV":
+        return None
+    return Path(paths[0])
+
+
+def start(argv: Sequence[str]) -> None:
+    """Begin inferring every configured stream's kinds on a helper thread, if the command will ask."""
+    global _early
+    path = _config_file(argv)
+    if path is None:
+        return
+    try:
+        config = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return  # singer-sdk reports an unreadable config
+    if not isinstance(config, dict):
+        return
+    _early = _EarlyAnswers()
+    threading.Thread(target=_early.compute, args=(config,), name="early-inference", daemon=True).start()
+
+
+def inferred_kinds(
+    spec: FileSpec, paths: Sequence[Path], columns: Sequence[str], block_size: int, max_rows: int | None
+) -> dict[str, Kind]:
+    """The kinds `infer_kinds` gives: the early answer when one was begun for this question."""
+    if _early is not None:
+        answer = _early.answer((spec, tuple(paths), tuple(columns), block_size, max_rows))
+        if answer is not None:
+            return answer
+    return infer_kinds(spec, paths, columns, block_size, max_rows)

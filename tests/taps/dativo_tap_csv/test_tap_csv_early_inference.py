@@ -1,0 +1,83 @@
+"""Inference begun before singer-sdk's import gives the stream the same kinds, and only for its question."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from dativo_tap_csv import early_inference
+from dativo_tap_csv.column_kinds import Kind
+from dativo_tap_csv.discovery import infer_kinds, shared_header
+from dativo_tap_csv.file_specs import load_file_specs
+from dativo_tap_csv.reading import DEFAULT_BLOCK_SIZE
+
+
+@pytest.fixture()
+def config_file(tmp_path: Path) -> Path:
+    data = tmp_path / "people.csv"
+    data.write_text("id,name,born,score\n1,ann,2020-01-01,1.5\n2,bob,,2\n")
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps({"files": [{"entity": "people", "path": str(data), "keys": ["id"]}]}))
+    return path
+
+
+@pytest.fixture(autouse=True)
+def no_early_answers(monkeypatch):
+    monkeypatch.setattr(early_inference, "_early", None)
+
+
+def question(config_file: Path, block_size: int = DEFAULT_BLOCK_SIZE):
+    spec = load_file_specs(json.loads(config_file.read_text()))[0]
+    paths = spec.resolve_paths()
+    return spec, paths, shared_header(spec, paths), block_size, None
+
+
+def test_the_early_answer_is_the_inferred_one_and_is_used(config_file, monkeypatch):
+    early_inference.start(["--config", str(config_file)])
+    spec, paths, header, block_size, max_rows = question(config_file)
+    expected = infer_kinds(spec, paths, header, block_size, max_rows)
+    assert expected == {"id": Kind.INTEGER, "name": Kind.STRING, "born": Kind.DATE, "score": Kind.NUMBER}
+    monkeypatch.setattr(early_inference, "infer_kinds", lambda *a: pytest.fail("inferred again"))
+    assert early_inference.inferred_kinds(spec, paths, header, block_size, max_rows) == expected
+
+
+def test_another_question_is_inferred_when_asked(config_file, monkeypatch):
+    early_inference.start([f"--config={config_file}"])
+    spec, paths, header, _, max_rows = question(config_file)
+    asked = []
+    monkeypatch.setattr(early_inference, "infer_kinds", lambda *a: asked.append(a) or {"id": Kind.STRING})
+    assert early_inference.inferred_kinds(spec, paths, header, 4096, max_rows) == {"id": Kind.STRING}
+    assert asked == [(spec, paths, header, 4096, max_rows)]
+
+
+@pytest.mark.parametrize(
+    "extra", [["--catalog", "c.json"], ["--properties=p.json"], ["--about"], ["--version"], ["--config", "other.json"]]
+)
+def test_no_inference_begins_when_the_command_will_not_infer(config_file, extra):
+    early_inference.start(["--config", str(config_file), *extra])
+    assert early_inference._early is None
+
+
+def test_a_config_that_cannot_work_is_left_to_the_stream_to_report(tmp_path):
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps({"files": [{"entity": "x", "path": str(tmp_path / "missing.csv")}]}))
+    run = subprocess.run(
+        [str(Path(sys.executable).parent / "tap-csv"), "--config", str(path)], capture_output=True, text=True
+    )
+    assert run.returncode != 0
+    assert "stream 'x': path" in run.stderr and "does not exist" in run.stderr
+
+
+def test_the_command_emits_the_inferred_schema(config_file):
+    run = subprocess.run(
+        [str(Path(sys.executable).parent / "tap-csv"), "--config", str(config_file)], capture_output=True, check=True
+    )
+    messages = [json.loads(line) for line in run.stdout.splitlines()]
+    schema = next(m for m in messages if m["type"] == "SCHEMA")["schema"]["properties"]
+    assert schema["born"] == {"type": ["string", "null"], "format": "date"}
+    assert schema["score"] == {"type": ["number", "null"]}
+    assert [m["record"]["score"] for m in messages if m["type"] == "RECORD"] == [1.5, 2.0]
