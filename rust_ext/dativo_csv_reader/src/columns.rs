@@ -9,6 +9,7 @@ use arrow_array::builder::{
 use arrow_array::ArrayRef;
 
 use crate::kinds::Kind;
+use crate::rows::{FieldError, RowSink};
 use crate::values::{parse_bool, parse_date, parse_float, parse_int, parse_timestamp};
 
 pub enum ColumnBuilder {
@@ -19,12 +20,6 @@ pub enum ColumnBuilder {
     Number(Float64Builder),
     /// Also a null column's: tap-csv reads a column of nulls only as text.
     String(StringBuilder),
-}
-
-/// Why a field could not be added, for the caller to place in the file.
-pub enum FieldError {
-    NotOfKind,
-    InvalidUtf8,
 }
 
 impl ColumnBuilder {
@@ -79,5 +74,15 @@ impl ColumnBuilder {
             ColumnBuilder::Number(b) => Arc::new(b.finish()),
             ColumnBuilder::String(b) => Arc::new(b.finish()),
         }
+    }
+}
+
+impl RowSink for Vec<ColumnBuilder> {
+    fn null(&mut self, column: usize) {
+        self[column].append_null();
+    }
+
+    fn value(&mut self, column: usize, field: &[u8]) -> Result<(), FieldError> {
+        self[column].append(field)
     }
 }

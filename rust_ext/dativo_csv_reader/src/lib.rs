@@ -8,8 +8,10 @@
 //! Config keys: see `options.rs` and docs/rust-readers.md.
 
 mod columns;
+mod json;
 mod kinds;
 mod options;
+mod rows;
 mod values;
 
 use std::collections::HashSet;
@@ -20,9 +22,11 @@ use std::sync::Arc;
 use arrow_array::RecordBatch;
 use arrow_schema::{Field, Schema, SchemaRef};
 use csv::{ByteRecord, ErrorKind};
-use dativo_reader::{export_reader, BatchReader, ReadAhead};
+use dativo_reader::{export_reader, BatchReader, ReadAhead, RecordLineWriter};
 
-use crate::columns::{ColumnBuilder, FieldError};
+use crate::columns::ColumnBuilder;
+use crate::json::JsonRows;
+use crate::rows::{FieldError, RowSink};
 use crate::kinds::{Kind, KindInference};
 use crate::options::CsvOptions;
 
@@ -38,6 +42,8 @@ pub struct CsvReader {
     records: csv::Reader<BufReader<File>>,
     record: ByteRecord,
     max_null_len: usize,
+    /// The stream the last RECORD lines were written for, and their writer.
+    line_writer: Option<(String, RecordLineWriter)>,
 }
 
 /// Where a field is, as a user finds it in the file.
@@ -119,6 +125,42 @@ fn column_names(
 }
 
 impl CsvReader {
+    /// Up to `batch_size` rows into `rows`, field by field; how many were read (0 at the end).
+    fn read_rows(&mut self, rows: &mut impl RowSink) -> Result<usize, String> {
+        let batch_size = self.options.batch_size;
+        let mut count = 0;
+        let mut record = std::mem::take(&mut self.record);
+        while count < batch_size && read_record(&mut self.records, &mut record, &self.options.path)? {
+            let first_line = line_of(&record) == 1;
+            rows.begin_row();
+            for (i, &position) in self.positions.iter().enumerate() {
+                let field = &record[position];
+                let field = if first_line && position == 0 { strip_bom(field) } else { field };
+                let kind = self.kinds[i];
+                if self.is_null(field, kind) {
+                    rows.null(i);
+                    continue;
+                }
+                rows.value(i, field).map_err(|error| {
+                    let name = self.schema.field(i).name();
+                    let place = locate(&self.options.path, line_of(&record), name, position);
+                    let text = String::from_utf8_lossy(field);
+                    match error {
+                        FieldError::InvalidUtf8 => format!("{place}: the text is not valid UTF-8: {text:?}"),
+                        FieldError::NotOfKind => format!(
+                            "{place}: value {text:?} is not a valid {}; declare the column as string in 'column_types' to keep such values",
+                            kind.name()
+                        ),
+                    }
+                })?;
+            }
+            rows.end_row();
+            count += 1;
+        }
+        self.record = record;
+        Ok(count)
+    }
+
     fn is_null(&self, field: &[u8], kind: Kind) -> bool {
         if kind == Kind::String && !self.options.strings_can_be_null {
             return false;
@@ -236,6 +278,7 @@ impl BatchReader for CsvReader {
             records,
             record: ByteRecord::new(),
             max_null_len,
+            line_writer: None,
         })
     }
 
@@ -244,38 +287,12 @@ impl BatchReader for CsvReader {
     }
 
     fn next_batch(&mut self) -> Result<Option<RecordBatch>, String> {
-        let batch_size = self.options.batch_size;
-        let mut builders: Vec<ColumnBuilder> =
-            self.kinds.iter().map(|kind| ColumnBuilder::new(*kind, batch_size)).collect();
-        let mut rows = 0;
-        let mut record = std::mem::take(&mut self.record);
-        while rows < batch_size && read_record(&mut self.records, &mut record, &self.options.path)? {
-            let first_line = line_of(&record) == 1;
-            for (i, &position) in self.positions.iter().enumerate() {
-                let field = &record[position];
-                let field = if first_line && position == 0 { strip_bom(field) } else { field };
-                let kind = self.kinds[i];
-                if self.is_null(field, kind) {
-                    builders[i].append_null();
-                    continue;
-                }
-                builders[i].append(field).map_err(|error| {
-                    let name = self.schema.field(i).name();
-                    let place = locate(&self.options.path, line_of(&record), name, position);
-                    let text = String::from_utf8_lossy(field);
-                    match error {
-                        FieldError::InvalidUtf8 => format!("{place}: the text is not valid UTF-8: {text:?}"),
-                        FieldError::NotOfKind => format!(
-                            "{place}: value {text:?} is not a valid {}; declare the column as string in 'column_types' to keep such values",
-                            kind.name()
-                        ),
-                    }
-                })?;
-            }
-            rows += 1;
-        }
-        self.record = record;
-        if rows == 0 {
+        let mut builders: Vec<ColumnBuilder> = self
+            .kinds
+            .iter()
+            .map(|kind| ColumnBuilder::new(*kind, self.options.batch_size))
+            .collect();
+        if self.read_rows(&mut builders)? == 0 {
             return Ok(None);
         }
         let columns = builders.iter_mut().map(ColumnBuilder::finish).collect();
@@ -283,7 +300,19 @@ impl BatchReader for CsvReader {
             .map(Some)
             .map_err(|e| format!("file '{}': cannot assemble a batch: {e}", self.options.path))
     }
+
+    /// RECORD lines straight from the CSV fields, with no Arrow batch in between.
+    fn next_records(&mut self, stream: &str, out: &mut Vec<u8>) -> Result<Option<usize>, String> {
+        let mut writer = match self.line_writer.take() {
+            Some((name, writer)) if name == stream => writer,
+            _ => RecordLineWriter::new(stream, self.schema.fields().iter().map(|f| f.name().as_str())),
+        };
+        let kinds = self.kinds.clone();
+        let rows = self.read_rows(&mut JsonRows::new(&mut writer, &kinds, out));
+        self.line_writer = Some((stream.to_string(), writer));
+        Ok(Some(rows?).filter(|&rows| rows > 0))
+    }
 }
 
-// Parsing the next batch overlaps with the consumer's work on the current one.
+// Reading (and encoding) the next batch overlaps with the consumer's work on the current one.
 export_reader!(ReadAhead<CsvReader>);

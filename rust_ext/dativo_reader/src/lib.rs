@@ -22,7 +22,7 @@ pub use serde_json;
 mod read_ahead;
 mod records;
 pub use read_ahead::ReadAhead;
-pub use records::encode_records;
+pub use records::{encode_records, RecordLineWriter};
 
 /// Version of the C ABI this crate implements; the loader refuses any other.
 pub const ABI_VERSION: u32 = 1;
@@ -45,6 +45,19 @@ pub trait BatchReader: Sized {
     /// The next batch, `Ok(None)` at the end of data. An error must say where it happened
     /// (file, line, column) so the user can fix the input.
     fn next_batch(&mut self) -> Result<Option<RecordBatch>, String>;
+
+    /// The next batch as Singer RECORD lines of `stream`, appended to `out`, and its row count;
+    /// `Ok(None)` at the end of data. The default encodes `next_batch`; a reader that can write
+    /// JSON straight from its source's values (with [`RecordLineWriter`]) skips building Arrow.
+    fn next_records(&mut self, stream: &str, out: &mut Vec<u8>) -> Result<Option<usize>, String> {
+        match self.next_batch()? {
+            Some(batch) => {
+                encode_records(&batch, stream, out)?;
+                Ok(Some(batch.num_rows()))
+            }
+            None => Ok(None),
+        }
+    }
 }
 
 /// What a `dativo_create_reader` pointer points to.
@@ -206,13 +219,9 @@ pub unsafe fn next_records<R: BatchReader>(
         return set_error(handle, "the stream name is not valid UTF-8".into());
     };
     let reader = &mut handle.reader;
-    let result = catch_unwind(AssertUnwindSafe(|| match reader.next_batch()? {
-        Some(batch) => {
-            let mut lines = Vec::new();
-            encode_records(&batch, stream, &mut lines)?;
-            Ok(Some((lines, batch.num_rows())))
-        }
-        None => Ok(None),
+    let result = catch_unwind(AssertUnwindSafe(|| {
+        let mut lines = Vec::new();
+        Ok(reader.next_records(stream, &mut lines)?.map(|count| (lines, count)))
     }))
     .unwrap_or_else(|payload| Err(panic_message(payload)));
     match result {

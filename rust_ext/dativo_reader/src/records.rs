@@ -1,5 +1,6 @@
-//! Arrow batches to Singer RECORD lines in native code, so a tap can write a reader's output
-//! to stdout as bytes with no per-record work in Python.
+//! Singer RECORD lines in native code, so a tap can write a reader's output to stdout as bytes
+//! with no per-record work in Python: from Arrow batches (`encode_records`), or value by value
+//! (`RecordLineWriter`) for a reader that converts its source's values straight to JSON.
 //!
 //! Values are written as Dativo's Python encoder (polars' NDJSON writer) writes them: keys in
 //! column order, NaN and infinities as null, dates as `YYYY-MM-DD`, timestamps as ISO 8601 with
@@ -43,6 +44,7 @@ fn needs_escape(b: u8) -> bool {
     b < 0x20 || b == b'"' || b == b'\\'
 }
 
+#[inline]
 fn write_string(out: &mut Vec<u8>, text: &str) {
     out.push(b'"');
     let bytes = text.as_bytes();
@@ -117,8 +119,11 @@ fn write_date(out: &mut Vec<u8>, days: i64) {
 }
 
 fn write_timestamp(out: &mut Vec<u8>, nanos: i128, utc: bool) {
-    let seconds = nanos.div_euclid(1_000_000_000) as i64;
-    let fraction = nanos.rem_euclid(1_000_000_000) as u32;
+    // 128-bit division is slow: most timestamps fit in 64 bits of nanoseconds (1677 to 2262).
+    let (seconds, fraction) = match i64::try_from(nanos) {
+        Ok(nanos) => (nanos.div_euclid(1_000_000_000), nanos.rem_euclid(1_000_000_000) as u32),
+        Err(_) => (nanos.div_euclid(1_000_000_000) as i64, nanos.rem_euclid(1_000_000_000) as u32),
+    };
     let days = seconds.div_euclid(86_400);
     let of_day = seconds.rem_euclid(86_400);
     out.push(b'"');
@@ -216,6 +221,102 @@ fn column<'a>(name: &str, array: &'a ArrayRef) -> Result<Column<'a>, String> {
     })
 }
 
+/// Writes RECORD lines of one stream whose records have known keys, value by value, so any
+/// reader (an Arrow batch here, CSV fields in `dativo_csv_reader`) produces the same JSON.
+///
+/// A line is `begin_record`, then per column its `key` and one value call, then `end_record`.
+pub struct RecordLineWriter {
+    prefix: Vec<u8>,
+    /// `"name":` of each column, with the comma before every key but the first.
+    keys: Vec<Vec<u8>>,
+    integers: itoa::Buffer,
+    floats: ryu::Buffer,
+}
+
+impl RecordLineWriter {
+    pub fn new<'a>(stream: &str, columns: impl IntoIterator<Item = &'a str>) -> Self {
+        let keys = columns
+            .into_iter()
+            .enumerate()
+            .map(|(i, name)| {
+                let mut key = if i == 0 { Vec::new() } else { vec![b','] };
+                write_string(&mut key, name);
+                key.push(b':');
+                key
+            })
+            .collect();
+        let mut prefix = b"{\"type\":\"RECORD\",\"stream\":".to_vec();
+        write_string(&mut prefix, stream);
+        prefix.extend_from_slice(b",\"record\":{");
+        RecordLineWriter { prefix, keys, integers: itoa::Buffer::new(), floats: ryu::Buffer::new() }
+    }
+
+    /// Bytes of a line without its values: what to reserve per row, besides the values.
+    pub fn envelope_len(&self) -> usize {
+        self.prefix.len() + self.keys.iter().map(Vec::len).sum::<usize>() + 3
+    }
+
+    #[inline]
+    pub fn begin_record(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(&self.prefix);
+    }
+
+    #[inline]
+    pub fn key(&self, out: &mut Vec<u8>, column: usize) {
+        out.extend_from_slice(&self.keys[column]);
+    }
+
+    #[inline]
+    pub fn end_record(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(b"}}\n");
+    }
+
+    #[inline]
+    pub fn null(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(b"null");
+    }
+
+    #[inline]
+    pub fn boolean(&self, out: &mut Vec<u8>, value: bool) {
+        out.extend_from_slice(if value { b"true" } else { b"false" });
+    }
+
+    #[inline]
+    pub fn integer(&mut self, out: &mut Vec<u8>, value: i64) {
+        out.extend_from_slice(self.integers.format(value).as_bytes());
+    }
+
+    #[inline]
+    pub fn unsigned(&mut self, out: &mut Vec<u8>, value: u64) {
+        out.extend_from_slice(self.integers.format(value).as_bytes());
+    }
+
+    /// NaN and infinities are null, as polars writes them.
+    #[inline]
+    pub fn float(&mut self, out: &mut Vec<u8>, value: f64) {
+        write_float(out, &mut self.floats, value);
+    }
+
+    #[inline]
+    pub fn string(&self, out: &mut Vec<u8>, text: &str) {
+        write_string(out, text);
+    }
+
+    /// A date given as days since 1970-01-01, as `"YYYY-MM-DD"`.
+    #[inline]
+    pub fn date(&self, out: &mut Vec<u8>, days: i64) {
+        out.push(b'"');
+        write_date(out, days);
+        out.push(b'"');
+    }
+
+    /// A timestamp given as nanoseconds since the epoch; `utc` writes `T` and `+00:00`.
+    #[inline]
+    pub fn timestamp(&self, out: &mut Vec<u8>, nanos: i128, utc: bool) {
+        write_timestamp(out, nanos, utc);
+    }
+}
+
 /// Append one RECORD line per row of `batch` for `stream` to `out`.
 pub fn encode_records(batch: &RecordBatch, stream: &str, out: &mut Vec<u8>) -> Result<(), String> {
     let schema = batch.schema();
@@ -225,22 +326,7 @@ pub fn encode_records(batch: &RecordBatch, stream: &str, out: &mut Vec<u8>) -> R
         .zip(batch.columns())
         .map(|(field, array)| column(field.name(), array))
         .collect::<Result<Vec<_>, _>>()?;
-    let keys: Vec<Vec<u8>> = schema
-        .fields()
-        .iter()
-        .enumerate()
-        .map(|(i, field)| {
-            let mut key = if i == 0 { Vec::new() } else { vec![b','] };
-            write_string(&mut key, field.name());
-            key.push(b':');
-            key
-        })
-        .collect();
-    let mut prefix = b"{\"type\":\"RECORD\",\"stream\":".to_vec();
-    write_string(&mut prefix, stream);
-    prefix.extend_from_slice(b",\"record\":{");
-    let mut integers = itoa::Buffer::new();
-    let mut floats = ryu::Buffer::new();
+    let mut writer = RecordLineWriter::new(stream, schema.fields().iter().map(|f| f.name().as_str()));
     let nulls: Vec<_> = batch.columns().iter().map(|array| array.logical_nulls()).collect();
     // One allocation per batch: the envelope and keys of every row, the text, and a guess for
     // the other values, so the buffer rarely grows (and copies) while rows are written.
@@ -253,37 +339,31 @@ pub fn encode_records(batch: &RecordBatch, stream: &str, out: &mut Vec<u8>) -> R
             _ => 0,
         })
         .sum();
-    let per_row = prefix.len() + keys.iter().map(Vec::len).sum::<usize>() + 24 * columns.len() + 3;
+    let per_row = writer.envelope_len() + 24 * columns.len();
     out.reserve(batch.num_rows() * per_row + text_bytes * 11 / 10);
     for row in 0..batch.num_rows() {
-        out.extend_from_slice(&prefix);
-        for ((column, nulls), key) in columns.iter().zip(&nulls).zip(&keys) {
-            out.extend_from_slice(key);
+        writer.begin_record(out);
+        for (i, (column, nulls)) in columns.iter().zip(&nulls).enumerate() {
+            writer.key(out, i);
             if nulls.as_ref().is_some_and(|n| n.is_null(row)) {
-                out.extend_from_slice(b"null");
+                writer.null(out);
                 continue;
             }
             match column {
-                Column::Null => out.extend_from_slice(b"null"),
-                Column::Boolean(values) => {
-                    out.extend_from_slice(if values.value(row) { b"true" } else { b"false" })
-                }
-                Column::Int64(values) => out.extend_from_slice(integers.format(values.value(row)).as_bytes()),
-                Column::Int(value) => out.extend_from_slice(integers.format(value(row)).as_bytes()),
-                Column::Float64(values) => write_float(out, &mut floats, values.value(row)),
-                Column::UInt(values) => out.extend_from_slice(integers.format(values.value(row)).as_bytes()),
-                Column::Float(value) => write_float(out, &mut floats, value(row)),
-                Column::Utf8(values) => write_string(out, values.value(row)),
-                Column::LargeUtf8(values) => write_string(out, values.value(row)),
-                Column::Date(values) => {
-                    out.push(b'"');
-                    write_date(out, i64::from(values.value(row)));
-                    out.push(b'"');
-                }
-                Column::Timestamp(value, utc) => write_timestamp(out, value(row), *utc),
+                Column::Null => writer.null(out),
+                Column::Boolean(values) => writer.boolean(out, values.value(row)),
+                Column::Int64(values) => writer.integer(out, values.value(row)),
+                Column::Int(value) => writer.integer(out, value(row)),
+                Column::Float64(values) => writer.float(out, values.value(row)),
+                Column::UInt(values) => writer.unsigned(out, values.value(row)),
+                Column::Float(value) => writer.float(out, value(row)),
+                Column::Utf8(values) => writer.string(out, values.value(row)),
+                Column::LargeUtf8(values) => writer.string(out, values.value(row)),
+                Column::Date(values) => writer.date(out, i64::from(values.value(row))),
+                Column::Timestamp(value, utc) => writer.timestamp(out, value(row), *utc),
             }
         }
-        out.extend_from_slice(b"}}\n");
+        writer.end_record(out);
     }
     Ok(())
 }
