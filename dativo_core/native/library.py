@@ -2,7 +2,9 @@
 
 ABI mode (`ffi.dlopen`): nothing is compiled at install time, so any library built against the
 header, by us or a third party, loads the same way. Batches cross as Arrow C Data Interface
-structures that pyarrow imports without copying.
+structures that pyarrow imports without copying; RECORD lines cross as a buffer the tap writes
+out without copying. pyarrow is imported only when an Arrow schema or batch is asked for, so a
+tap that writes RECORD lines starts without it.
 """
 
 from __future__ import annotations
@@ -12,12 +14,14 @@ import sys
 from collections.abc import Iterator, Mapping
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pyarrow as pa
 from cffi import FFI
 
 from dativo_core.sdk import ReaderError
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 SUPPORTED_ABI_VERSION = 1
 HEADER_PATH = Path(__file__).with_name("dativo_reader.h")
@@ -112,17 +116,42 @@ class NativeBatchReader:
                 lib.dativo_free_string(error_out[0])
             raise NativeReaderError(f"{self._path.name}: cannot create the reader: {message}")
         self._handle: Any = ffi.gc(raw, lib.dativo_free_reader)
-        self.schema = self._import_schema()
+        self._schema: pa.Schema | None = None
+        # The buffer of the last RECORD lines handed out, freed at the next call or at close.
+        self._lines: Any = None
 
     def _error(self, doing: str) -> NativeReaderError:
         message = self._ffi.string(self._lib.dativo_last_error(self._handle))
         return NativeReaderError(f"{self._path.name}: {doing}: {message.decode('utf-8', 'replace')}")
 
-    def _import_schema(self) -> pa.Schema:
+    def _exported_schema(self) -> Any:
+        """The library's schema as a `struct ArrowSchema`, owned by the caller."""
         out = self._ffi.new("struct ArrowSchema *")
         if self._lib.dativo_reader_schema(self._handle, out) != _STATUS_BATCH:
             raise self._error("cannot read the schema")
-        return pa.Schema._import_from_c(int(self._ffi.cast("uintptr_t", out)))
+        return out
+
+    @property
+    def schema(self) -> pa.Schema:
+        """The Arrow schema of every batch (imports pyarrow)."""
+        if self._schema is None:
+            import pyarrow as pa
+
+            out = self._exported_schema()
+            self._schema = pa.Schema._import_from_c(int(self._ffi.cast("uintptr_t", out)))
+        return self._schema
+
+    @property
+    def column_names(self) -> list[str]:
+        """The names of the columns, read from the exported schema without pyarrow."""
+        out = self._exported_schema()
+        try:
+            return [
+                self._ffi.string(out.children[i].name).decode("utf-8")
+                for i in range(out.n_children)
+            ]
+        finally:
+            out.release(out)
 
     def next_batch(self) -> pa.RecordBatch | None:
         """The next batch, None at the end of data; a NativeReaderError if reading failed."""
@@ -135,18 +164,23 @@ class NativeBatchReader:
             return None
         if status != _STATUS_BATCH:
             raise self._error("reading failed")
+        import pyarrow as pa
+
         # pyarrow moves both structures out, taking over their release callbacks.
         return pa.RecordBatch._import_from_c(
             int(self._ffi.cast("uintptr_t", array)), int(self._ffi.cast("uintptr_t", schema))
         )
 
-    def next_records(self, stream: str) -> tuple[bytes, int] | None:
+    def next_records(self, stream: str) -> tuple[memoryview, int] | None:
         """The next batch as Singer RECORD lines of `stream` and their count, None at the end.
 
-        Encoded in native code: a tap writes the bytes to stdout as they are.
+        Encoded in native code, and not copied: the view reads the library's own buffer, which
+        stays valid until the next call or `close()` (then the view is released), so a tap
+        writes it to stdout as it is. Copy it with bytes() to keep it longer.
         """
         if self._handle is None:
             raise NativeReaderError(f"{self._path.name}: the reader is closed")
+        self._free_lines()
         out = self._ffi.new("struct dativo_bytes *")
         rows = self._ffi.new("int64_t *")
         status = self._lib.dativo_next_records(self._handle, stream.encode("utf-8"), out, rows)
@@ -154,16 +188,24 @@ class NativeBatchReader:
             return None
         if status != _STATUS_BATCH:
             raise self._error("reading failed")
-        try:
-            return self._ffi.buffer(out.data, out.len)[:], int(rows[0])
-        finally:
+        view = memoryview(self._ffi.buffer(out.data, out.len))
+        self._lines = (out, view)
+        return view, int(rows[0])
+
+    def _free_lines(self) -> None:
+        if self._lines is not None:
+            out, view = self._lines
+            # A view used after its buffer is freed raises ValueError instead of reading freed memory.
+            view.release()
             self._lib.dativo_free_bytes(out)
+            self._lines = None
 
     def __iter__(self) -> Iterator[pa.RecordBatch]:
         while (batch := self.next_batch()) is not None:
             yield batch
 
     def close(self) -> None:
+        self._free_lines()
         if self._handle is not None:
             self._ffi.release(self._handle)
             self._handle = None

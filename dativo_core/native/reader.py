@@ -5,8 +5,9 @@
 
 A library yields one stream; its JSON Schema comes from the Arrow schema. When the library's
 columns are exactly the selected properties, `read` hands over the library's own RECORD lines
-(RecordLines), so the tap only copies bytes; otherwise it yields Arrow batches, which the tap
-cuts down to the selection and encodes.
+(RecordLines), so the tap only writes bytes; otherwise it yields Arrow batches, which the tap
+cuts down to the selection and encodes. pyarrow is imported by discovery and the Arrow path
+only, so loading this module (the tap does, for spec()) stays cheap.
 """
 
 from __future__ import annotations
@@ -15,10 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, ClassVar
 
-import pyarrow as pa
-
 from dativo_core.native.library import NativeLibrary, built_library_path, load_library
-from dativo_core.schema.arrow import arrow_to_json_schema, json_schema_to_arrow_type
 from dativo_core.sdk import Capabilities, Reader, ReadItem, RecordLines, Stream
 
 _STREAM_SETTINGS: dict[str, Any] = {
@@ -63,6 +61,8 @@ class NativeReader(Reader):
         return dict(self.config.get("reader_config") or {})
 
     def discover(self) -> list[Stream]:
+        from dativo_core.schema.arrow import arrow_to_json_schema
+
         with self.library().open(self.reader_config()) as reader:
             schema = reader.schema
         return [
@@ -75,7 +75,7 @@ class NativeReader(Reader):
 
     def read(self, stream: Stream, state: dict[str, Any]) -> Iterator[ReadItem]:
         with self.library().open(self.reader_config(stream)) as reader:
-            if reader.schema.names != list(stream.schema.get("properties") or {}):
+            if reader.column_names != list(stream.schema.get("properties") or {}):
                 yield from reader
                 return
             while (encoded := reader.next_records(stream.name)) is not None:
@@ -137,6 +137,10 @@ class RustCSVReader(NativeReader):
 
 def _csv_type(prop: dict[str, Any]) -> str:
     """The CSV reader's type name for a property of the stream's JSON Schema."""
+    import pyarrow as pa
+
+    from dativo_core.schema.arrow import json_schema_to_arrow_type
+
     arrow_type, as_json_text = json_schema_to_arrow_type(prop)
     if as_json_text:
         return "string"

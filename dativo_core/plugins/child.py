@@ -1,11 +1,13 @@
-"""The sandboxed side: apply limits, keep stdout for frames only, run the job, report errors.
+"""The sandboxed side: apply limits, keep stdout for frames only, run jobs, report errors.
 
-Started by `sandbox.run_sandboxed` as `python -m dativo_core.plugins.child`; reads one JSON
-request on stdin.
+Started by `sandbox.Sandbox` as `python -m dativo_core.plugins.child`. Reads a START frame on
+stdin, imports the reader at once (while the tap checks the config), then runs one JOB frame
+after another until stdin ends.
 """
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import os
 import resource
@@ -18,16 +20,32 @@ import orjson
 
 from dativo_core.plugins import frames
 from dativo_core.plugins.execution import ReaderJob, run_job, stream_to_dict
+from dativo_core.plugins.loading import load_reader_class
 from dativo_core.sdk import ReaderError, Stream
 
 PR_SET_PDEATHSIG = 1  # from <sys/prctl.h>
+OUTPUT_BUFFER_BYTES = 1 << 20
+
+
+class OutputClosed(Exception):
+    """Whoever reads the tap's output (a target) closed it."""
 
 
 class FrameSink:
-    """Sink that writes frames to the parent; bookmarks are flushed at once."""
+    """Sink that writes frames to the tap, and RECORD lines to the tap's output when it gave
+    one. Stream starts and bookmarks wait for the tap's ACK: the tap writes SCHEMA or STATE
+    to the same output, so nothing of the child's may be written meanwhile."""
 
-    def __init__(self, fp: BinaryIO) -> None:
+    def __init__(self, fp: BinaryIO, acks: BinaryIO, output: BinaryIO | None) -> None:
         self._fp = fp
+        self._acks = acks
+        self._output = output
+
+    def _wait_for_ack(self) -> None:
+        self._fp.flush()
+        frame = frames.read_frame(self._acks)
+        if frame is None or frame[0] != frames.ACK:
+            raise frames.TruncatedFrame(f"expected an ACK from the tap, got {frame!r}")
 
     def discovered(self, streams: list[Stream]) -> None:
         frames.write_frame(
@@ -36,15 +54,28 @@ class FrameSink:
 
     def start_stream(self, stream: str) -> None:
         frames.write_frame(self._fp, frames.STREAM, orjson.dumps({"stream": stream}))
+        self._wait_for_ack()
 
-    def records(self, data: bytes, count: int) -> None:
-        frames.write_frame(self._fp, frames.RECORDS, data, count)
+    def records(self, data: bytes | memoryview, count: int) -> None:
+        if self._output is None:
+            frames.write_frame(self._fp, frames.RECORDS, data, count)
+            return
+        # The tap counts time spent writing (a slow target) as activity, not idleness.
+        frames.write_frame(self._fp, frames.WRITING, count=count)
+        self._fp.flush()
+        try:
+            self._output.write(data)
+            self._output.flush()
+        except BrokenPipeError as exc:
+            raise OutputClosed(str(exc)) from exc
+        frames.write_frame(self._fp, frames.WRITTEN)
+        self._fp.flush()
 
     def bookmark(self, stream: str, value: dict[str, Any]) -> None:
         frames.write_frame(
             self._fp, frames.BOOKMARK, orjson.dumps({"stream": stream, "value": value})
         )
-        self._fp.flush()
+        self._wait_for_ack()
 
 
 def _apply_limits(limits: dict[str, int]) -> None:
@@ -73,38 +104,61 @@ def _frames_out() -> BinaryIO:
     pipe_fd = os.dup(1)
     os.dup2(2, 1)
     sys.stdout = os.fdopen(1, "w", buffering=1, closefd=False)
-    return os.fdopen(pipe_fd, "wb", buffering=1024 * 1024)
+    return os.fdopen(pipe_fd, "wb", buffering=OUTPUT_BUFFER_BYTES)
 
 
-def main() -> int:
-    request = orjson.loads(sys.stdin.buffer.read())
-    _die_with_parent(request["parent_pid"])
-    out = _frames_out()
-    sys.path[:0] = [p for p in request["sys_path"] if p not in sys.path]
-    _apply_limits(request["limits"])
+def _run(job: ReaderJob, sink: FrameSink, memory_mb: int) -> dict[str, Any] | None:
+    """Run one job; the error to report, if it failed."""
     try:
-        run_job(ReaderJob.from_dict(request["job"]), FrameSink(out))
+        run_job(job, sink)
+    except OutputClosed as exc:
+        return {"kind": "output_closed", "message": str(exc)}
     except MemoryError:
-        error = {
+        return {
             "kind": "memory",
             "message": f"it ran out of memory: its address-space limit is "
-            f"{request['limits']['memory_mb']} MB (raise it with --memory-mb)",
+            f"{memory_mb} MB (raise it with --memory-mb)",
         }
     except ReaderError as exc:
-        error = {"kind": "reader", "message": str(exc)}
+        return {"kind": "reader", "message": str(exc)}
     except Exception as exc:  # noqa: BLE001  # whatever the reader raised, the tap reports it
-        error = {
+        return {
             "kind": "exception",
             "message": f"{type(exc).__name__}: {exc}",
             "detail": traceback.format_exc(),
         }
-    else:
-        frames.write_frame(out, frames.DONE)
+    return None
+
+
+def main() -> int:
+    requests = sys.stdin.buffer
+    start = frames.read_frame(requests)
+    if start is None or start[0] != frames.START:
+        print("dativo_core.plugins.child is started by the reader sandbox only", file=sys.stderr)
+        return 2
+    request = orjson.loads(start[1])
+    _die_with_parent(request["parent_pid"])
+    out = _frames_out()
+    output_fd = request["output_fd"]
+    output = None if output_fd is None else os.fdopen(output_fd, "wb", OUTPUT_BUFFER_BYTES)
+    sys.path[:0] = [p for p in request["sys_path"] if p not in sys.path]
+    _apply_limits(request["limits"])
+    # Import the reader now, while the tap validates the config; an import error is reported
+    # by the first job, which imports it again.
+    with contextlib.suppress(Exception):
+        load_reader_class(request["reader"])
+    sink = FrameSink(out, requests, output)
+    failed = False
+    while (frame := frames.read_frame(requests)) is not None:
+        job = ReaderJob.from_dict(orjson.loads(frame[1]))
+        error = _run(job, sink, request["limits"]["memory_mb"])
+        if error is None:
+            frames.write_frame(out, frames.DONE)
+        else:
+            frames.write_frame(out, frames.ERROR, orjson.dumps(error))
+            failed = True
         out.flush()
-        return 0
-    frames.write_frame(out, frames.ERROR, orjson.dumps(error))
-    out.flush()
-    return 1
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

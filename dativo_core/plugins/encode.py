@@ -57,16 +57,17 @@ def wrap_json_lines(
     return prefix + data[:-1].replace(b"\n", b"}\n" + prefix) + b"}\n"
 
 
-def check_record_lines(stream: str, data: bytes, count: int) -> None:
+def check_record_lines(stream: str, data: bytes | memoryview, count: int) -> None:
     """Refuse RecordLines that are plainly not `stream`'s lines, at the cost of looking at
     their ends only: the tap writes them unchanged."""
     if count == 0 and not data:
         return
     prefix = orjson.dumps({"type": "RECORD", "stream": stream})[:-1] + b","
-    if count <= 0 or not data.endswith(b"\n") or not data.startswith(prefix):
+    view = memoryview(data)
+    if count <= 0 or view[-1:] != b"\n" or view[: len(prefix)] != prefix:
         raise EncodeError(
             f"stream {stream!r}: RecordLines must be {count} newline-terminated RECORD lines "
-            f"starting with {prefix.decode()!r}, got {data[:60]!r}..."
+            f"starting with {prefix.decode()!r}, got {bytes(view[:60])!r}..."
         )
 
 

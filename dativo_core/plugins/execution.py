@@ -1,7 +1,8 @@
 """One reader job (check, discover or read) and where its output goes.
 
 The same `run_job` runs inside the sandbox child and, with `--no-sandbox`, in the tap itself;
-only the Sink differs (frames on a pipe, or Singer messages on stdout).
+only the Sink differs (frames on a pipe and records on the tap's stdout, or Singer messages on
+stdout).
 """
 
 from __future__ import annotations
@@ -26,13 +27,17 @@ RECORDS_PER_CHUNK = 10_000
 
 class Sink(Protocol):
     """Where a job's output goes, in order: streams found, or per stream its start, chunks of
-    encoded RECORD lines, and bookmarks each covering the records before it."""
+    encoded RECORD lines, and bookmarks each covering the records before it.
+
+    `data` may be a view of a reader's buffer, valid during the call only. A sink that writes
+    Singer messages flushes them in `start_stream` and `bookmark`: a sandboxed reader may write
+    its records to the same output right after (see sandbox.Sandbox)."""
 
     def discovered(self, streams: list[Stream]) -> None: ...
 
     def start_stream(self, stream: str) -> None: ...
 
-    def records(self, data: bytes, count: int) -> None: ...
+    def records(self, data: bytes | memoryview, count: int) -> None: ...
 
     def bookmark(self, stream: str, value: dict[str, Any]) -> None: ...
 
@@ -103,7 +108,7 @@ def _size(item: Any) -> int:
 
 def _head(item: Any, rows: int) -> Any:
     if isinstance(item, (JsonLines, RecordLines)):
-        lines = item.data.split(b"\n", rows)[:rows]
+        lines = bytes(item.data).split(b"\n", rows)[:rows]
         return type(item)(b"".join(line + b"\n" for line in lines), rows)
     return item.slice(0, rows)
 

@@ -1,8 +1,11 @@
 """The pipe protocol between a sandboxed reader and the tap: typed, length-prefixed frames.
 
-RECORD lines travel already encoded, so the parent only copies bytes to stdout; bookmarks
-travel in their own frames after the records they cover, so the parent emits STATE only for
-records it has written.
+The tap sends START once, then one JOB at a time, each answered by DONE or ERROR. RECORD lines
+either go to the tap's stdout directly (the child writes them between WRITING and WRITTEN), or,
+when the tap's output is no file descriptor, travel already encoded in RECORDS frames that the
+tap copies out. Bookmarks travel in their own frames after the records they cover, and the child
+waits for the tap's ACK after each bookmark and stream start, so a STATE (or SCHEMA) the tap
+writes never interleaves with records, and covers only records already written.
 """
 
 from __future__ import annotations
@@ -13,9 +16,17 @@ from typing import BinaryIO
 
 _HEADER = struct.Struct(">cQQ")  # kind, payload size, record count
 
-STREAM = b"S"  # JSON {"stream": name}: records of this stream follow
+# Tap to child.
+START = b"T"  # JSON {"reader", "limits", "sys_path", "parent_pid", "output_fd"}
+JOB = b"J"  # JSON ReaderJob
+ACK = b"A"  # empty: the SCHEMA or STATE asked for is written; go on
+
+# Child to tap.
+STREAM = b"S"  # JSON {"stream": name}: records of this stream follow (waits for ACK)
 RECORDS = b"R"  # RECORD lines; the header carries how many
-BOOKMARK = b"B"  # JSON {"stream": name, "value": {...}}
+WRITING = b"W"  # empty, count = rows: the child is writing RECORD lines to the output itself
+WRITTEN = b"D"  # empty: ... and has written (and flushed) them
+BOOKMARK = b"B"  # JSON {"stream": name, "value": {...}} (waits for ACK)
 CATALOG = b"C"  # JSON list of discovered streams
 ERROR = b"E"  # JSON {"kind": ..., "message": ..., "detail": ...}
 DONE = b"Z"  # empty: the job finished
@@ -26,10 +37,22 @@ class TruncatedFrame(Exception):
 
 
 def write_frame(
-    fp: BinaryIO, kind: bytes, payload: bytes = b"", count: int = 0
+    fp: BinaryIO, kind: bytes, payload: bytes | memoryview = b"", count: int = 0
 ) -> None:
     fp.write(_HEADER.pack(kind, len(payload), count))
     fp.write(payload)
+
+
+def read_frame(fp: BinaryIO) -> tuple[bytes, bytes, int] | None:
+    """The next frame, None at a clean end of pipe; a pipe cut inside a frame raises
+    TruncatedFrame."""
+    header = fp.read(_HEADER.size)
+    if not header:
+        return None
+    if len(header) != _HEADER.size:
+        raise TruncatedFrame("the pipe ended inside a frame header")
+    kind, size, count = _HEADER.unpack(header)
+    return kind, _read_exactly(fp, size), count
 
 
 def _read_exactly(fp: BinaryIO, size: int) -> bytes:
@@ -41,11 +64,5 @@ def _read_exactly(fp: BinaryIO, size: int) -> bytes:
 
 def read_frames(fp: BinaryIO) -> Iterator[tuple[bytes, bytes, int]]:
     """Frames until a clean end of pipe; a pipe cut inside a frame raises TruncatedFrame."""
-    while True:
-        header = fp.read(_HEADER.size)
-        if not header:
-            return
-        if len(header) != _HEADER.size:
-            raise TruncatedFrame("the pipe ended inside a frame header")
-        kind, size, count = _HEADER.unpack(header)
-        yield kind, _read_exactly(fp, size), count
+    while (frame := read_frame(fp)) is not None:
+        yield frame

@@ -1,4 +1,4 @@
-"""Run a reader job in a child process with resource limits, a scrubbed environment and a
+"""Run reader jobs in a child process with resource limits, a scrubbed environment and a
 working directory of its own, and turn its frames back into Sink calls.
 
 What this protects against: a reader that runs away (memory, CPU, file descriptors), crashes,
@@ -9,6 +9,7 @@ against malicious code. See docs/readers.md.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -28,6 +29,9 @@ from dativo_core.plugins.execution import ReaderJob, Sink, streams_from_dicts
 # A pipe of 1 MiB (Linux's default cap for unprivileged processes, instead of 64 KiB) lets
 # the child write a batch of RECORD lines in a few system calls and context switches.
 PIPE_BYTES = 1 << 20
+
+# How long a child that finished its jobs may take to exit before it is killed.
+CLOSE_SECONDS = 10
 
 # Variables a Python child needs to start and behave, and that hold no secrets.
 PASSED_VARIABLES = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "SYSTEMROOT")
@@ -112,81 +116,146 @@ def _exit_problem(returncode: int, limits: SandboxLimits) -> str:
     return f"exited with status {returncode} before finishing"
 
 
-def _dispatch(kind: bytes, payload: bytes, count: int, sink: Sink) -> None:
-    if kind == frames.RECORDS:
-        sink.records(payload, count)
-    elif kind == frames.BOOKMARK:
-        data = orjson.loads(payload)
-        sink.bookmark(data["stream"], data["value"])
-    elif kind == frames.STREAM:
-        sink.start_stream(orjson.loads(payload)["stream"])
-    elif kind == frames.CATALOG:
-        sink.discovered(streams_from_dicts(orjson.loads(payload)))
-    else:
-        raise PluginFailed(f"unexpected frame {kind!r} from the reader process")
+class Sandbox:
+    """One child process for a reader, started at once (so it imports the reader while the tap
+    does other work), running jobs one after another: `run(job, sink)` for each.
+
+    With `output_fd`, the child writes RECORD lines to that file descriptor itself (the tap's
+    stdout: no copy through the tap); the sink then gets start_stream, bookmark and discovered
+    calls only, and must flush what it writes before returning. Without, records come back in
+    frames and go to `sink.records`.
+    """
+
+    def __init__(
+        self,
+        reader: str,
+        limits: SandboxLimits,
+        secrets: tuple[str, ...],
+        output_fd: int | None = None,
+    ) -> None:
+        self.reader = reader
+        self.limits = limits
+        self._workdir = tempfile.TemporaryDirectory(prefix="dativo-reader-")
+        # A descriptor of its own, passed under the same number: the child's fd 1 is the frame pipe.
+        child_output = None if output_fd is None else os.dup(output_fd)
+        try:
+            self._proc = subprocess.Popen(
+                [sys.executable, "-m", "dativo_core.plugins.child"],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                cwd=self._workdir.name,
+                env=child_environment(secrets, self._workdir.name),
+                close_fds=True,
+                pass_fds=() if child_output is None else (child_output,),
+            )
+        except BaseException:
+            self._workdir.cleanup()
+            raise
+        finally:
+            if child_output is not None:
+                os.close(child_output)
+        assert self._proc.stdin is not None and self._proc.stdout is not None
+        self._requests = self._proc.stdin
+        self._frames = self._proc.stdout
+        widen_pipe(self._frames.fileno(), PIPE_BYTES)
+        self._watchdog = _IdleWatchdog(self._proc, limits.idle_seconds)
+        self._watchdog.start()
+        self._send(
+            frames.START,
+            {
+                "reader": reader,
+                "limits": limits.to_dict(),
+                "sys_path": [os.path.abspath(p) for p in sys.path],
+                "parent_pid": os.getpid(),
+                "output_fd": child_output,
+            },
+        )
+
+    def _send(self, kind: bytes, value: Any = None) -> None:
+        payload = b"" if value is None else orjson.dumps(value)
+        try:
+            frames.write_frame(self._requests, kind, payload)
+            self._requests.flush()
+        except BrokenPipeError:
+            pass  # the child is gone: reading its frames says how
+
+    def _next_frame(self, watched: bool) -> tuple[bytes, bytes, int] | None:
+        self._watchdog.waiting(watched)
+        try:
+            return frames.read_frame(self._frames)
+        except frames.TruncatedFrame:
+            return None
+        finally:
+            self._watchdog.waiting(False)
+
+    def run(self, job: ReaderJob, sink: Sink) -> None:
+        """Run `job` in the child; raise PluginFailed if it fails, is stopped, or dies."""
+        where = f"reader {job.reader} ({job.action})"
+        self._send(frames.JOB, job.to_dict())
+        watched = True
+        while (frame := self._next_frame(watched)) is not None:
+            kind, payload, count = frame
+            # While the child writes to the output, a slow target is not the reader's idleness.
+            watched = kind != frames.WRITING
+            if kind == frames.DONE:
+                return
+            if kind == frames.ERROR:
+                error = orjson.loads(payload)
+                if error["kind"] == "output_closed":
+                    raise BrokenPipeError(error["message"])
+                detail = f"\n{error['detail']}" if error.get("detail") else ""
+                raise PluginFailed(f"{where} failed: {error['message']}{detail}")
+            if kind == frames.RECORDS:
+                sink.records(payload, count)
+            elif kind == frames.STREAM:
+                sink.start_stream(orjson.loads(payload)["stream"])
+                self._send(frames.ACK)
+            elif kind == frames.BOOKMARK:
+                data = orjson.loads(payload)
+                sink.bookmark(data["stream"], data["value"])
+                self._send(frames.ACK)
+            elif kind == frames.CATALOG:
+                sink.discovered(streams_from_dicts(orjson.loads(payload)))
+            elif kind not in (frames.WRITING, frames.WRITTEN):
+                self._proc.kill()
+                raise PluginFailed(f"{where}: unexpected frame {kind!r} from the reader process")
+        returncode = self._proc.wait()
+        if self._watchdog.fired:
+            raise PluginFailed(
+                f"{where} sent nothing for {self.limits.idle_seconds} s and was stopped "
+                "(raise the limit with --idle-seconds)"
+            )
+        raise PluginFailed(f"{where} {_exit_problem(returncode, self.limits)}")
+
+    def close(self, *, kill: bool = False) -> None:
+        """End the child (at once with `kill`, else once it has finished its last job)."""
+        try:
+            if kill:
+                self._proc.kill()
+            else:
+                self._requests.close()
+            try:
+                self._proc.wait(timeout=CLOSE_SECONDS)
+            except subprocess.TimeoutExpired:
+                self._proc.kill()
+                self._proc.wait()
+        finally:
+            self._watchdog.stop()
+            self._frames.close()
+            with contextlib.suppress(BrokenPipeError):
+                self._requests.close()
+            self._workdir.cleanup()
+
+    def __enter__(self) -> Sandbox:
+        return self
+
+    def __exit__(self, exc_type: object, *rest: object) -> None:
+        self.close(kill=exc_type is not None)
 
 
 def run_sandboxed(
     job: ReaderJob, sink: Sink, limits: SandboxLimits, secrets: tuple[str, ...]
 ) -> None:
-    """Run `job` in a child; raise PluginFailed if it fails, is stopped, or dies."""
-    request: dict[str, Any] = {
-        "job": job.to_dict(),
-        "limits": limits.to_dict(),
-        "sys_path": [os.path.abspath(p) for p in sys.path],
-        "parent_pid": os.getpid(),
-    }
-    with tempfile.TemporaryDirectory(prefix="dativo-reader-") as workdir:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "dativo_core.plugins.child"],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            cwd=workdir,
-            env=child_environment(secrets, workdir),
-            close_fds=True,
-        )
-        assert proc.stdin is not None and proc.stdout is not None
-        widen_pipe(proc.stdout.fileno(), PIPE_BYTES)
-        try:
-            proc.stdin.write(orjson.dumps(request))
-            proc.stdin.close()
-            error: dict[str, Any] | None = None
-            finished = False
-            watchdog = _IdleWatchdog(proc, limits.idle_seconds)
-            watchdog.start()
-            incoming = frames.read_frames(proc.stdout)
-            try:
-                while True:
-                    watchdog.waiting(True)
-                    frame = next(incoming, None)
-                    watchdog.waiting(False)
-                    if frame is None:
-                        break
-                    kind, payload, count = frame
-                    if kind == frames.ERROR:
-                        error = orjson.loads(payload)
-                    elif kind == frames.DONE:
-                        finished = True
-                    else:
-                        _dispatch(kind, payload, count, sink)
-            except frames.TruncatedFrame:
-                finished = False
-            finally:
-                watchdog.stop()
-            returncode = proc.wait()
-        finally:
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait()
-            proc.stdout.close()
-    where = f"reader {job.reader} ({job.action})"
-    if watchdog.fired:
-        raise PluginFailed(
-            f"{where} sent nothing for {limits.idle_seconds} s and was stopped "
-            "(raise the limit with --idle-seconds)"
-        )
-    if error is not None:
-        detail = f"\n{error['detail']}" if error.get("detail") else ""
-        raise PluginFailed(f"{where} failed: {error['message']}{detail}")
-    if not finished or returncode != 0:
-        raise PluginFailed(f"{where} {_exit_problem(returncode, limits)}")
+    """Run one job in a child of its own (records come back through `sink.records`)."""
+    with Sandbox(job.reader, limits, secrets) as sandbox:
+        sandbox.run(job, sink)

@@ -69,9 +69,11 @@ class RecordLines:
     """Complete Singer RECORD lines of the stream being read, `count` of them, each ending in
     a newline, holding exactly the properties of the `stream.schema` that `read` was given
     (the catalog's selection). The tap writes them as they are: the fastest path, for native
-    readers that encode whole batches (see docs/rust-readers.md)."""
+    readers that encode whole batches (see docs/rust-readers.md). `data` may be a memoryview
+    of the reader's own buffer that stays valid until `read` is resumed: the tap writes it
+    out before asking for the next item, so nothing is copied."""
 
-    data: bytes
+    data: bytes | memoryview
     count: int
 
 

@@ -96,16 +96,16 @@ def _rows(item: Any) -> list[Any]:
     if isinstance(item, dict):
         return [item]
     if isinstance(item, JsonLines):
-        return [orjson.loads(line) for line in item.data.splitlines()]
+        return [orjson.loads(line) for line in bytes(item.data).splitlines()]
     if isinstance(item, RecordLines):
-        return [orjson.loads(line)["record"] for line in item.data.splitlines()]
+        return [orjson.loads(line)["record"] for line in bytes(item.data).splitlines()]
     return list(item.to_pylist())
 
 
 def _record_lines_problem(where: str, stream: Stream, item: RecordLines) -> str | None:
     """What is wrong with RecordLines' envelopes or keys, which the tap will not check."""
     properties = list(stream.schema.get("properties", {}))
-    for number, line in enumerate(item.data.splitlines(), start=1):
+    for number, line in enumerate(bytes(item.data).splitlines(), start=1):
         message = orjson.loads(line)
         if message.get("type") != "RECORD" or message.get("stream") != stream.name:
             return f"{where}: RecordLines line {number} is not a RECORD of this stream: {line[:80]!r}"
@@ -168,7 +168,7 @@ def _read_problems(
             )
             continue
         lines_item = isinstance(item, (JsonLines, RecordLines))
-        lines = item.data.count(b"\n") if lines_item else None
+        lines = bytes(item.data).count(b"\n") if lines_item else None
         if lines is not None and lines != item.count:
             problems.append(
                 f"{where}: {type(item).__name__} says {item.count} records but holds {lines} lines"

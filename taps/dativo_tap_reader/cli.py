@@ -22,7 +22,7 @@ from dativo_core.about import ABOUT_FORMATS, render_about
 from dativo_core.plugins.loading import PluginLoadError
 from dativo_core.plugins.sandbox import DEFAULT_LIMITS, PluginFailed, SandboxLimits
 from dativo_core.sdk import ReaderError
-from dativo_core.singer import Catalog, SingerWriter
+from dativo_core.singer import Catalog
 from dativo_tap_reader.tap import ConfigError, ReaderTap
 
 
@@ -157,10 +157,10 @@ def main(
         if no_sandbox
         else SandboxLimits(memory_mb, cpu_seconds, open_files, idle_seconds)
     )
-    writer = SingerWriter(sys.stdout.buffer)
+    singer_output = sys.stdout.buffer
     try:
         tap = ReaderTap(reader, config, sandbox=limits, plugin_dirs=plugin_dirs)
-        # Singer output goes through `writer` or click.echo only; a reader's print() goes to
+        # Singer output goes through the sync or click.echo only; a reader's print() goes to
         # the log, also when it runs in this process.
         with contextlib.redirect_stdout(sys.stderr):
             if about:
@@ -178,12 +178,11 @@ def main(
                 output = json.dumps(tap.discover().to_dict(), indent=2)
             else:
                 catalog = Catalog.load(catalog_path) if catalog_path else None
-                tap.sync(catalog, _load_json(state_path, "state"), writer)
+                tap.sync(catalog, _load_json(state_path, "state"), singer_output)
                 output = ""
         if output:
             click.echo(output)
     except (ConfigError, PluginLoadError, PluginFailed, ReaderError) as exc:
-        writer.flush()
         click.echo(f"tap-reader: {exc}", err=True)
         sys.exit(1)
     except BrokenPipeError:

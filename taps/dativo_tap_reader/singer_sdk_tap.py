@@ -21,7 +21,7 @@ from dativo_core.plugins.loading import load_reader_class
 from dativo_core.plugins.registry import resolve_reader
 from dativo_core.plugins.sandbox import DEFAULT_LIMITS, SandboxLimits
 from dativo_core.sdk import Stream
-from dativo_core.singer import Catalog, SingerWriter
+from dativo_core.singer import Catalog
 from dativo_tap_reader.tap import ReaderTap
 
 
@@ -40,7 +40,6 @@ class _ReaderStream(SdkStream):
         self._reader_tap.reader_tap.sync(
             Catalog([entry]),
             self._reader_tap.input_state,
-            SingerWriter(),
             record_limit=self.ABORT_AT_RECORD_COUNT,
         )
 

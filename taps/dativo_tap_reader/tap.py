@@ -1,27 +1,32 @@
 """Run a Reader as a Singer tap: check, discover a catalog, sync selected streams to stdout.
 
-Records arrive as encoded RECORD lines (from the sandbox pipe or the in-process job) and are
-written as bytes; each Bookmark becomes a STATE right after the records it covers.
+A sandboxed reader writes its RECORD lines to the tap's stdout itself when stdout is a file
+descriptor; otherwise (and in-process) records arrive here as encoded lines and are written as
+bytes. Either way the tap writes every SCHEMA and STATE, each Bookmark becoming a STATE right
+after the records it covers.
 """
 
 from __future__ import annotations
 
 import copy
 import importlib.metadata
-from collections.abc import Iterable
+import io
+import sys
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
-
-import jsonschema
+from typing import Any, BinaryIO
 
 from dativo_core.plugins.execution import ReaderJob, Sink, StreamRequest, run_job
 from dativo_core.plugins.loading import load_reader_class
 from dativo_core.plugins.manifest import Manifest
 from dativo_core.plugins.registry import resolve_reader
-from dativo_core.plugins.sandbox import DEFAULT_LIMITS, SandboxLimits, run_sandboxed
+from dativo_core.plugins.sandbox import DEFAULT_LIMITS, Sandbox, SandboxLimits
 from dativo_core.sdk import Stream, __api_version__
 from dativo_core.singer import Catalog, CatalogEntry, SchemaMessage, SingerWriter
 from dativo_core.singer.catalog import standard_metadata
+
+JobRunner = Callable[[ReaderJob, Sink], None]
 
 
 class ConfigError(Exception):
@@ -29,15 +34,17 @@ class ConfigError(Exception):
 
 
 class _SingerSink:
-    """Turns a read job's output into Singer messages on a SingerWriter."""
+    """Turns a read job's output into Singer messages on `out`, flushing each SCHEMA and
+    STATE so a sandboxed reader can write its records to the same output after them."""
 
     def __init__(
         self,
-        writer: SingerWriter,
+        out: BinaryIO,
         entries: dict[str, CatalogEntry],
         state: dict[str, Any],
     ) -> None:
-        self.writer = writer
+        self.out = out
+        self.writer = SingerWriter(out)
         self.entries = entries
         self.state = state
 
@@ -56,9 +63,12 @@ class _SingerSink:
                 bookmark_properties=[key] if key else None,
             )
         )
+        self.writer.flush()
 
-    def records(self, data: bytes, count: int) -> None:
-        self.writer.write_raw(data)
+    def records(self, data: bytes | memoryview, count: int) -> None:
+        # Written at once, not buffered: `data` may be a view valid during this call only.
+        self.writer.flush()
+        self.out.write(data)
 
     def bookmark(self, stream: str, value: dict[str, Any]) -> None:
         self.state.setdefault("bookmarks", {})[stream] = value
@@ -85,6 +95,9 @@ class _StreamsSink:
 
 
 def _validate_config(spec: dict[str, Any], config: dict[str, Any], name: str) -> None:
+    # Imported here: a sandboxed tap imports it while its reader process starts.
+    import jsonschema
+
     validator = jsonschema.validators.validator_for(spec)(spec)
     errors = sorted(validator.iter_errors(config), key=lambda e: list(e.absolute_path))
     if errors:
@@ -95,6 +108,14 @@ def _validate_config(spec: dict[str, Any], config: dict[str, Any], name: str) ->
         raise ConfigError(
             f"config for reader {name} is invalid:\n- " + "\n- ".join(lines)
         )
+
+
+def _file_descriptor(out: BinaryIO) -> int | None:
+    """The OS file descriptor behind `out`, None for an in-memory buffer (as test runners use)."""
+    try:
+        return out.fileno()
+    except (OSError, ValueError, io.UnsupportedOperation):
+        return None
 
 
 def _request(entry: CatalogEntry, state: dict[str, Any]) -> StreamRequest:
@@ -155,25 +176,41 @@ class ReaderTap:
             "settings": self.reader_class.spec(),
         }
 
-    def _run(self, job: ReaderJob, sink: Sink) -> None:
-        _validate_config(self.reader_class.spec(), self.config, self.display_name)
+    @contextmanager
+    def _jobs(self, out: BinaryIO | None = None) -> Iterator[JobRunner]:
+        """Validate the config, then run jobs: in this process, or in one sandbox child for
+        all of them, started first so that it starts up while the config is validated. With
+        `out` a file descriptor, the child writes its RECORD lines there itself."""
         if self.sandbox is None:
-            run_job(job, sink)
-        else:
-            secrets = self.reader_class.capabilities.secrets
-            run_sandboxed(job, sink, self.sandbox, secrets)
+            _validate_config(self.reader_class.spec(), self.config, self.display_name)
+            yield run_job
+            return
+        secrets = self.reader_class.capabilities.secrets
+        output_fd = None if out is None else _file_descriptor(out)
+        with Sandbox(self.reference, self.sandbox, secrets, output_fd) as sandbox:
+            _validate_config(self.reader_class.spec(), self.config, self.display_name)
+            yield sandbox.run
 
     def check(self) -> None:
-        self._run(ReaderJob("check", self.reference, self.config), _StreamsSink())
+        with self._jobs() as run:
+            run(ReaderJob("check", self.reference, self.config), _StreamsSink())
 
     def discover_streams(self) -> list[Stream]:
+        with self._jobs() as run:
+            return self._discover_streams(run)
+
+    def _discover_streams(self, run: JobRunner) -> list[Stream]:
         sink = _StreamsSink()
-        self._run(ReaderJob("discover", self.reference, self.config), sink)
+        run(ReaderJob("discover", self.reference, self.config), sink)
         return sink.streams
 
     def discover(self) -> Catalog:
+        with self._jobs() as run:
+            return self._catalog(run)
+
+    def _catalog(self, run: JobRunner) -> Catalog:
         entries = []
-        for stream in self.discover_streams():
+        for stream in self._discover_streams(run):
             keys = list(stream.key_properties)
             replication = [stream.replication_key] if stream.replication_key else None
             entries.append(
@@ -195,27 +232,33 @@ class ReaderTap:
         self,
         catalog: Catalog | None,
         state: dict[str, Any],
-        writer: SingerWriter,
+        out: BinaryIO | None = None,
         *,
         record_limit: int | None = None,
     ) -> dict[str, Any]:
-        """Write the selected streams; return the final state (also emitted as STATE)."""
-        catalog = catalog or self.discover()
-        selected = catalog.selected_streams()
+        """Write the selected streams to `out` (default: stdout); return the final state (also
+        emitted as STATE). Without a catalog, the streams are discovered first, by the same
+        reader process."""
+        if out is None:
+            sys.stdout.flush()
+            out = sys.stdout.buffer
         final_state = copy.deepcopy(state)
-        sink = _SingerSink(writer, {e.tap_stream_id: e for e in selected}, final_state)
-        if selected:
-            job = ReaderJob(
-                "read",
-                self.reference,
-                self.config,
-                streams=[_request(entry, state) for entry in selected],
-                record_limit=record_limit,
-            )
-            try:
-                self._run(job, sink)
-            finally:
-                writer.flush()
-        writer.write_state(final_state)
-        writer.flush()
+        with self._jobs(out) as run:
+            catalog = catalog or self._catalog(run)
+            selected = catalog.selected_streams()
+            sink = _SingerSink(out, {e.tap_stream_id: e for e in selected}, final_state)
+            if selected:
+                job = ReaderJob(
+                    "read",
+                    self.reference,
+                    self.config,
+                    streams=[_request(entry, state) for entry in selected],
+                    record_limit=record_limit,
+                )
+                try:
+                    run(job, sink)
+                finally:
+                    sink.writer.flush()
+        sink.writer.write_state(final_state)
+        sink.writer.flush()
         return final_state
