@@ -65,6 +65,14 @@ def metadata_columns(config: dict[str, Any] | Any, spec: FileSpec) -> list[str]:
     return [SOURCE_FILE_MTIME] if spec.incremental else []
 
 
+def _metadata_column(name: str, source: SourceFile, first_row: int, rows: int) -> pl.Expr:
+    if name == SOURCE_FILE:
+        return pl.lit(str(source.path), dtype=pl.String)
+    if name == SOURCE_FILE_MTIME:
+        return pl.lit(source.mtime, dtype=pl.Datetime("us", "UTC"))
+    return pl.int_range(first_row, first_row + rows, dtype=pl.Int64)
+
+
 class CSVStream(Stream):
     """The rows of one or more CSV files that share a header."""
 
@@ -162,18 +170,15 @@ class CSVStream(Stream):
     ) -> Iterator[pl.DataFrame]:
         """The selected columns of one file, batch by batch, with metadata columns added."""
         next_row = 2  # the header is row 1
+        extras = [name for name in selected if name in METADATA_SCHEMAS]
         for batch in read_batches(source.path, self.spec, kinds, self.block_size):
             frame = pl.DataFrame(batch)
-            extras = {
-                SOURCE_FILE: pl.lit(str(source.path), dtype=pl.String),
-                SOURCE_FILE_MTIME: pl.lit(source.mtime, dtype=pl.Datetime("us", "UTC")),
-                SOURCE_LINENO: pl.int_range(next_row, next_row + frame.height, dtype=pl.Int64),
-            }
+            if extras:  # polars plans cost more than the columns themselves: only when needed
+                frame = frame.with_columns(
+                    **{name: _metadata_column(name, source, next_row, frame.height) for name in extras}
+                )
             next_row += frame.height
-            frame = frame.with_columns(
-                **{name: expr for name, expr in extras.items() if name in selected}
-            )
-            yield frame.select(selected)
+            yield frame if frame.columns == selected else frame.select(selected)
 
     def get_records(self, context: dict | None) -> Iterator[dict]:
         """Records one by one, for singer-sdk's per-record path (taken when stream maps are set)."""

@@ -46,12 +46,13 @@ def test_the_early_answer_is_the_inferred_one_and_is_used(config_file, monkeypat
 
 
 def test_another_question_is_inferred_when_asked(config_file, monkeypatch):
-    early_inference.start([f"--config={config_file}"])
-    spec, paths, header, _, max_rows = question(config_file)
     asked = []
     monkeypatch.setattr(early_inference, "infer_kinds", lambda *a: asked.append(a) or {"id": Kind.STRING})
+    early_inference.start([f"--config={config_file}"])
+    spec, paths, header, block_size, max_rows = question(config_file)
     assert early_inference.inferred_kinds(spec, paths, header, 4096, max_rows) == {"id": Kind.STRING}
-    assert asked == [(spec, paths, header, 4096, max_rows)]
+    # The early question (the configured block size) was answered first; this one when asked.
+    assert asked == [(spec, paths, header, block_size, max_rows), (spec, paths, header, 4096, max_rows)]
 
 
 @pytest.mark.parametrize(
