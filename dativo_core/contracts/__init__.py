@@ -2,7 +2,12 @@
 validate Arrow batches of records against them with a fail, quarantine or warn policy."""
 
 from dativo_core.contracts.compile import arrow_schema, singer_schema
-from dativo_core.contracts.model import Contract, ContractField, ContractTable, load_contract
+from dativo_core.contracts.model import (
+    Contract,
+    ContractField,
+    ContractTable,
+    load_contract,
+)
 from dativo_core.contracts.validator import (
     ContractValidator,
     ContractViolationError,

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import io
 import logging
-from collections import Counter
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
@@ -24,6 +23,7 @@ import pyarrow.json as pa_json
 
 from dativo_core.contracts.compile import singer_schema
 from dativo_core.contracts.model import Contract, ContractField, ContractTable
+from dativo_core.contracts.report import ViolationReport
 from dativo_core.contracts.validator import (
     ContractValidator,
     ContractViolationError,
@@ -42,7 +42,12 @@ DEFAULT_BATCH_ROWS = 50_000
 DEFAULT_BATCH_BYTES = 32 * 1024 * 1024
 DEFAULT_HOLD_BYTES = 256 * 1024 * 1024
 MIN_JSON_BLOCK = 1 << 20
-LOGGED_VIOLATIONS_PER_STREAM = 20
+# What happened to broken records, per policy, as the summary says it.
+OUTCOMES = {
+    Policy.QUARANTINE: "quarantined",
+    Policy.WARN: "forwarded anyway",
+    Policy.FAIL: "their batch was not forwarded",
+}
 _ENVELOPE = pa.schema([("type", pa.string()), ("stream", pa.string())])
 
 
@@ -99,14 +104,6 @@ class _ClassifiedChunk:
     kinds: pa.Array
     streams: pa.Array
     records: pa.Array | None
-
-
-@dataclass
-class StreamTally:
-    records: int = 0
-    broken: int = 0
-    rules: Counter[str] = field(default_factory=Counter)
-    logged: int = 0
 
 
 class _Decoder:
@@ -236,7 +233,7 @@ class ContractMapper:
             check_table_usable(table)  # a contract error stops the run before any record
         self.one_pass_schema = _one_pass_schema([_Decoder(t) for t in contract.tables])
         self.buffers: dict[str, _StreamBuffer] = {}
-        self.tallies: dict[str, StreamTally] = {}
+        self.report = ViolationReport(contract, policy, OUTCOMES, log)
         self.pending_rows = 0
         self.pending_bytes = 0
 
@@ -265,7 +262,7 @@ class ContractMapper:
                 self.validators[stream] = ContractValidator(
                     table, unchecked_fields=decoder.unreadable
                 )
-                self.tallies.setdefault(stream, StreamTally())
+                self.report.tally(stream)
         return self.validators[stream]
 
     def _schema_message(self, line: bytes, number: int) -> bytes:
@@ -472,27 +469,17 @@ class ContractMapper:
         bad_positions = {position_of[v.line] for v in violations if v.line is not None}
         bad_positions.update(kept[i] for i in result.bad_indices.to_pylist())
         violations = violations + result.violations
-        tally = self.tallies[stream]
-        tally.records += len(lines)
-        tally.broken += len(bad_positions)
-        tally.rules.update(v.rule for v in violations)
+        self.report.record(stream, len(lines), len(bad_positions), violations)
         if violations and self.policy is Policy.FAIL:
             violations.sort(key=lambda v: (v.line is None, v.line or 0))
             raise ContractViolationError(stream, violations)
-        self._log_violations(stream, tally, violations)
+        self.report.log_violations(stream, violations)
         good = lines
         if self.policy is Policy.QUARANTINE and bad_positions:
             self._quarantine(stream, buffer, bad_positions, violations)
             good = [line for i, line in enumerate(lines) if i not in bad_positions]
         if good:
             self._emit(b"\n".join([*good, b""]))  # one copy, newline-terminated
-
-    def _log_violations(self, stream: str, tally: StreamTally, violations: list[Violation]) -> None:
-        for violation in violations:
-            if tally.logged >= LOGGED_VIOLATIONS_PER_STREAM:
-                return
-            tally.logged += 1
-            log.warning("stream '%s', %s", stream, violation)
 
     def _quarantine(
         self,
@@ -530,34 +517,8 @@ class ContractMapper:
 
     def _finish(self) -> None:
         """Run-level rules (rowCount); under `fail` a broken one stops the run."""
-        for stream, validator in self.validators.items():
-            if validator is None:
-                continue
-            found = validator.finish()
-            self.tallies[stream].rules.update(v.rule for v in found)
-            if found and self.policy is Policy.FAIL:
-                raise ContractViolationError(stream, found)
-            for violation in found:
-                log.warning("stream '%s', %s", stream, violation)
+        self.report.finish(self.validators)
 
     def summary(self) -> str:
         """Violations per rule and stream, for stderr at the end of a run."""
-        head = (
-            f"contract '{self.contract.name}' {self.contract.version} "
-            f"(ODCS {self.contract.api_version}), policy {self.policy.value}"
-        )
-        out = [head]
-        for stream, tally in self.tallies.items():
-            verdict = {
-                Policy.QUARANTINE: "quarantined",
-                Policy.WARN: "forwarded anyway",
-                Policy.FAIL: "their batch was not forwarded",
-            }[self.policy]
-            outcome = f" ({verdict})" if tally.broken else ""
-            out.append(
-                f"  stream '{stream}': {tally.records} records checked, "
-                f"{tally.broken} broke the contract{outcome}"
-            )
-            for rule, count in sorted(tally.rules.items()):
-                out.append(f"    {rule:<18} {count}")
-        return "\n".join(out)
+        return self.report.summary()

@@ -20,7 +20,12 @@ import pyarrow.compute as pc
 from dativo_core.contracts import checks
 from dativo_core.contracts.casting import cast_locating_failures
 from dativo_core.contracts.compile import arrow_schema
-from dativo_core.contracts.model import Contract, ContractField, ContractTable, QualityRule
+from dativo_core.contracts.model import (
+    Contract,
+    ContractField,
+    ContractTable,
+    QualityRule,
+)
 from dativo_core.contracts.seen_keys import SeenKeys
 from dativo_core.documents import DocumentError
 from dativo_core.schema.arrow import holds_json_text
@@ -402,6 +407,6 @@ class ContractViolationError(SingerProtocolError):
             line=first.line,
             stream=stream,
             field=first.field,
-            hint="Fix the source data or the contract, or run with --policy quarantine to set "
-            "bad records aside",
+            hint="Fix the source data or the contract, or choose the quarantine policy (`--policy "
+            "quarantine`, target-iceberg's `contract_policy`) to set bad records aside",
         )

@@ -14,21 +14,15 @@ from pathlib import Path
 
 import orjson
 
+from dativo_core.contracts.quarantine import (
+    RECORD_JSON_COLUMN,
+    SINGER_SCHEMA,
+    STREAM_COLUMN,
+    SUFFIX,
+)
 from dativo_core.jobs.errors import JobError
 from dativo_core.pipe.plugin import PluginCommand
 from dativo_core.secrets.redaction import redaction_filter
-
-SUFFIX = "__quarantine"
-SCHEMA = {
-    "type": "object",
-    "properties": {
-        "_dativo_stream": {"type": "string"},
-        "_dativo_source_line": {"type": ["integer", "null"]},
-        "_dativo_rule": {"type": "string"},
-        "_dativo_reason": {"type": "string"},
-        "_dativo_record": {"type": "string"},
-    },
-}
 
 
 def quarantine_messages(path: Path) -> Iterator[bytes]:
@@ -39,12 +33,12 @@ def quarantine_messages(path: Path) -> Iterator[bytes]:
             if not line.strip():
                 continue
             bad = orjson.loads(line)
-            stream = bad["_dativo_stream"] + SUFFIX
+            stream = bad[STREAM_COLUMN] + SUFFIX
             if stream not in announced:
                 announced.add(stream)
-                yield _message({"type": "SCHEMA", "stream": stream, "schema": SCHEMA, "key_properties": []})
-            record = {key: bad.get(key) for key in SCHEMA["properties"] if key != "_dativo_record"}
-            record["_dativo_record"] = orjson.dumps(bad.get("record")).decode()
+                yield _message({"type": "SCHEMA", "stream": stream, "schema": SINGER_SCHEMA, "key_properties": []})
+            record = {key: bad.get(key) for key in SINGER_SCHEMA["properties"] if key != RECORD_JSON_COLUMN}
+            record[RECORD_JSON_COLUMN] = orjson.dumps(bad.get("record")).decode()
             yield _message({"type": "RECORD", "stream": stream, "record": record})
 
 

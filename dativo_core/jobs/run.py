@@ -4,8 +4,8 @@ A run: load and validate the job and its recipes -> each plugin's effective conf
 defaults < job < environment), checked against the recipe's settings schema -> the secrets each
 recipe declares, resolved from the tenant's backend -> private 0600 config files in a 0700
 folder removed afterwards -> discovery and the job's stream selection -> the pipe (through the
-contract mapper when the job has a contract), with the job's state under `tenant/job` and its
-lock -> one audit line for the run -> a report.
+contract mapper when the job has a contract, unless the target checks contracts itself), with
+the job's state under `tenant/job` and its lock -> one audit line for the run -> a report.
 
 Plugins run in the job file's folder, so relative paths in connector configs are relative to
 the job file, as every other path in it is.
@@ -18,7 +18,7 @@ import os
 import subprocess
 import sys
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -52,6 +52,9 @@ from dativo_core.state.settings import state_backend_from_settings
 VALIDATE_MAPPER = "dativo-validate"
 COMMITTED_STATE = "committed-state"
 """Recipe capability of targets that answer `--committed-state`, so runs resume from their commits."""
+CONTRACT_CHECKS = "contract-checks"
+"""Recipe capability of targets that check a contract themselves (settings `contract` and
+`contract_policy`, quarantine in their own commits): a job's contract goes to them, not to a mapper."""
 
 USER_ERRORS = (DocumentError, JobError, LookupError, SecretError, StateError, InstallError, PluginNotFoundError)
 """Errors that end one job with a message for the user; the other jobs still run."""
@@ -197,6 +200,13 @@ def _contract_mapper(job: Job, directory: Path) -> PluginCommand:
     return PluginCommand("mapper", VALIDATE_MAPPER, _write_json(directory, "contract.json", settings))
 
 
+def _with_contract(job: Job, target: Plugin) -> Plugin:
+    """The target's config with the job's contract and policy (they win over the job's target config)."""
+    assert job.contract is not None
+    settings = {"contract": str(job.resolve_path(job.contract["path"])), "contract_policy": job.contract.get("policy", "fail")}
+    return replace(target, config={**target.config, **settings})
+
+
 def run_job(path: Path, audit: AuditLog, *, progress_interval: float = 0, stderr: TextIO | None = None) -> JobReport:
     """Run one job file; every failure the user can fix becomes a failed report, not an exception."""
     job_name = path.stem
@@ -221,7 +231,10 @@ def _run_loaded(job: Job, audit: AuditLog, progress_interval: float, stderr: Tex
         catalog = None
         if "discover" in tap.recipe.capabilities:
             catalog = _write_json(directory, "catalog.json", discover(tap, job.source, directory))
-        mappers = [_contract_mapper(job, directory)] if job.contract is not None else []
+        checked_in_target = job.contract is not None and CONTRACT_CHECKS in target.recipe.capabilities
+        if checked_in_target:
+            target = _with_contract(job, target)
+        mappers = [_contract_mapper(job, directory)] if job.contract is not None and not checked_in_target else []
         with write_private_config(tap.config, directory) as tap_config, write_private_config(
             target.config, directory
         ) as target_config:
@@ -238,7 +251,7 @@ def _run_loaded(job: Job, audit: AuditLog, progress_interval: float, stderr: Tex
             )
             result = pipe.run()
             quarantined = 0
-            if result.exit_code == 0 and job.contract and job.contract.get("policy") == "quarantine":
+            if not checked_in_target and result.exit_code == 0 and job.contract and job.contract.get("policy") == "quarantine":
                 quarantined = load_quarantine(quarantine_path(job), target_command)
     ok = result.exit_code == 0
     message = redaction_filter().redact(result.message)

@@ -10,6 +10,7 @@ from typing import Any
 import jsonschema
 
 LOAD_METHODS = ("append-only", "upsert", "overwrite")
+CONTRACT_POLICIES = ("fail", "quarantine", "warn")
 
 TABLE_PROPERTIES_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -90,6 +91,23 @@ SETTINGS_SCHEMA: dict[str, Any] = {
                 "column and write the field to a new column `<name>__<type>` instead of failing."
             ),
         },
+        "contract": {
+            "type": "string",
+            "description": (
+                "ODCS v3 data contract (YAML or JSON) that records are checked against before they "
+                "are loaded; a relative path is relative to the config file's folder."
+            ),
+        },
+        "contract_policy": {
+            "type": "string",
+            "enum": list(CONTRACT_POLICIES),
+            "default": "fail",
+            "description": (
+                "What a record that breaks the contract does. fail: stop, committing nothing after "
+                "the last commit; quarantine: write it to `<table>__quarantine` in the same flush "
+                "as the good rows; warn: log it and load it."
+            ),
+        },
         "table_properties": TABLE_PROPERTIES_SCHEMA,
         "streams": {
             "type": "object",
@@ -157,6 +175,8 @@ class TargetConfig:
     load_method: str = "append-only"
     hard_delete: bool = False
     keep_changed_types: bool = False
+    contract: str | None = None
+    contract_policy: str = "fail"
     table_properties: dict[str, str] = field(default_factory=dict)
     streams: dict[str, StreamOptions] = field(default_factory=dict)
 
@@ -195,4 +215,6 @@ class TargetConfig:
             raise ConfigError(f"cannot read config file {path}: {exc}") from None
         if not isinstance(data, dict):
             raise ConfigError(f"config file {path} must hold a JSON object")
+        if isinstance(data.get("contract"), str):
+            data["contract"] = str(Path(path).parent / Path(data["contract"]).expanduser())
         return cls.from_dict(data)

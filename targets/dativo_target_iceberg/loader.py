@@ -5,6 +5,7 @@ form (the usual case) goes to Arrow in one native call; otherwise lines are clas
 one by one, RECORD lines grouped by stream, and every other message parsed. Batches are
 kept as Arrow tables and committed (one append per table) when rows, bytes or age reach
 their limits. A STATE is emitted only once every record before it is committed.
+With a `contract`, each converted batch is checked before it is buffered (contract_gate.py).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import BinaryIO
 
 import orjson
 import pyarrow as pa
+from pyiceberg.catalog import Catalog
 
 from dativo_core.singer import (
     ActivateVersionMessage,
@@ -33,11 +35,15 @@ from dativo_core.singer.reader import LineBlock, read_line_blocks
 from dativo_target_iceberg import batch_files
 from dativo_target_iceberg.catalog import table_name_for_stream
 from dativo_target_iceberg.config import TargetConfig
-from dativo_target_iceberg.recovery import recover_from_catalog
+from dativo_target_iceberg.contract_gate import (
+    ContractGate,
+    RecordTexts,
+    records_of_lines,
+)
+from dativo_target_iceberg.recovery import Recovery, recover_from_catalog
 from dativo_target_iceberg.source import BLOCK_BYTES
 from dativo_target_iceberg.stream_schema import stream_schema
 from dativo_target_iceberg.table_writer import TableWriter
-from pyiceberg.catalog import Catalog
 
 log = logging.getLogger("target-iceberg")
 
@@ -75,14 +81,22 @@ class Loader:
         self._emitted_state: bytes | None = None
         self._oldest_buffered: float | None = None
         catalog.create_namespace_if_not_exists(config.namespace)
+        self._recovery = recover_from_catalog(catalog, config.namespace) if config.exactly_once else Recovery(None)
         # Rows per stream a resumed tap sends again although they are committed already.
-        self._skip_rows = recover_from_catalog(catalog, config.namespace).skip_rows if config.exactly_once else {}
+        self._skip_rows = self._recovery.skip_rows
+        self.gate = ContractGate.from_config(config, catalog, self._recovery.quarantined_rows)
 
     def run(self, source: BinaryIO) -> LoadSummary:
-        for block in read_line_blocks(source, BLOCK_BYTES):
-            self._process(block)
-        self.flush()
-        self._emit_state()
+        try:
+            for block in read_line_blocks(source, BLOCK_BYTES):
+                self._process(block)
+            if self.gate is not None:
+                self.gate.finish()
+            self.flush()
+            self._emit_state()
+        finally:
+            if self.gate is not None:
+                log.info("%s", self.gate.summary())
         return self.summary
 
     # -- reading -----------------------------------------------------------------------------
@@ -140,13 +154,23 @@ class Loader:
             self._keep_versions(writer)  # records carry table versions: ACTIVATE_VERSION needs them
         batch = writer.converter.convert(data, line_numbers)
         skip = self._skip_rows.get(stream, 0)
+        first_row = 0
         if skip:
             self._skip_rows[stream] = max(0, skip - batch.num_rows)
-            batch = batch.slice(min(skip, batch.num_rows))
-            log.info("stream '%s': skipped %d rows committed by an earlier run", stream, min(skip, len(line_numbers)))
+            first_row = min(skip, batch.num_rows)
+            batch = batch.slice(first_row)
+            log.info("stream '%s': skipped %d rows committed by an earlier run", stream, first_row)
             if not batch.num_rows:
                 return
-        writer.add(batch)
+        lines = line_numbers[first_row:] if first_row else line_numbers
+        self._add(writer, batch, lines, records_of_lines(data, first_row))
+
+    def _add(self, writer: TableWriter, batch: pa.Table, line_numbers: Sequence[int], records: RecordTexts | None) -> None:
+        """Buffer a converted batch (what the contract lets through, with one) and flush when due."""
+        if self.gate is None:
+            writer.add(batch)
+        else:
+            writer.add(self.gate.check(writer, batch, line_numbers, records), batch.num_rows)
         if self._oldest_buffered is None:
             self._oldest_buffered = time.monotonic()
         if self._flush_due():
@@ -183,23 +207,31 @@ class Loader:
         if writer is None:
             raise SingerProtocolError("BATCH before the stream's SCHEMA", line=line, stream=message.stream)
         batch_files.check_encoding(message, line)
+        # Files the contract checks are read: registering them unread would skip the checks.
+        checked = self.gate is not None and self.gate.checks(message.stream)
         for url in message.manifest:
             try:
                 if message.format == "parquet":
                     schema = batch_files.parquet_schema(url)
-                    if writer.can_register_files and batch_files.matches_exactly(schema, writer.converter.schema):
+                    if (not checked and writer.can_register_files
+                            and batch_files.matches_exactly(schema, writer.converter.schema)):
                         writer.add_file(url)
+                        batch = None
                     else:
-                        writer.add(writer.converter.convert_arrow(batch_files.read_parquet(url)))
+                        batch = writer.converter.convert_arrow(batch_files.read_parquet(url))
                 else:
                     data = batch_files.read_jsonl(url, message.compression)
-                    writer.add(writer.converter.convert_record_lines(data))
+                    batch = writer.converter.convert_record_lines(data)
             except SingerProtocolError as exc:
                 raise SingerProtocolError(
                     f"in {url}, record {exc.line}: {exc.problem}", line=line, stream=message.stream, field=exc.field
                 ) from None
             except (OSError, pa.ArrowException) as exc:
                 raise SingerProtocolError(f"cannot read {url}: {exc}", line=line, stream=message.stream) from None
+            if batch is not None:
+                # A file's rows are located at the BATCH message that named the file.
+                self._add(writer, batch, [line] * batch.num_rows, None)
+                continue
             if self._oldest_buffered is None:
                 self._oldest_buffered = time.monotonic()
             if self._flush_due():
@@ -224,10 +256,12 @@ class Loader:
                 hint="Give one of them its own name with the `streams.<name>.table` setting",
             )
         self._tables[identifier] = message.stream
+        checkpoint = self._recovery.checkpoints.get(message.stream)
         self.writers[message.stream] = TableWriter(
             self.catalog, identifier, schema, line,
             load_method=self.config.load_method_for(message.stream),
             rows_already_committed=self._skip_rows.get(message.stream, 0),
+            committed_state=orjson.dumps(checkpoint.state) if checkpoint and checkpoint.state is not None else None,
             partition_by=options.partition_by,
             table_properties=self.config.table_properties_for(message.stream),
             hard_delete=self.config.hard_delete,
@@ -237,7 +271,12 @@ class Loader:
     # -- committing ---------------------------------------------------------------------------
 
     def _buffered_rows(self) -> int:
-        return sum(w.buffered_rows for w in self.writers.values())
+        quarantined = self.gate.buffered_rows if self.gate is not None else 0
+        return quarantined + sum(w.buffered_rows for w in self.writers.values())
+
+    def _buffered_bytes(self) -> int:
+        quarantined = self.gate.buffered_bytes if self.gate is not None else 0
+        return quarantined + sum(w.buffered_bytes for w in self.writers.values())
 
     def _flush_due(self) -> bool:
         if self._oldest_buffered is None:
@@ -245,7 +284,7 @@ class Loader:
         config = self.config
         return (
             self._buffered_rows() >= config.max_batch_rows
-            or sum(w.buffered_bytes for w in self.writers.values()) >= config.max_batch_bytes
+            or self._buffered_bytes() >= config.max_batch_bytes
             or time.monotonic() - self._oldest_buffered >= config.max_batch_age_seconds
         )
 
@@ -259,8 +298,11 @@ class Loader:
         """Commit every buffered batch, each table's snapshot naming the state it reaches.
 
         `activate` (stream, version) makes that stream's commit also remove older versions.
+        A stream's quarantined rows are committed just before it (see recovery.py for why).
         """
         for writer in self.writers.values():
+            if self.gate is not None:
+                self.gate.commit(writer, self._latest_state)
             if activate is not None and writer.stream == activate[0]:
                 rows = writer.activate_version(activate[1], self._latest_state)
             else:

@@ -7,6 +7,13 @@ stand at different states. With Singer's standard per-stream `bookmarks`, each s
 bookmark is taken from its own table: a tap resumed from that state re-sends, per stream,
 exactly the rows after that table's state, and the target skips the first
 `rows-after-state` of them, which it had already committed.
+
+A contract's quarantine table (`<table>__quarantine`) is committed in the same flush just before
+its stream's table, and its commit records how far into the stream it reaches: the state the
+stream's table had committed then (`dativo.quarantine.covered-state`) and the stream's records
+received since that state (`dativo.quarantine.covered-rows`). When a crash fell between the two
+commits, the quarantine table reaches further than the stream's table; the resumed run then
+sets aside, without writing them again, the bad records it had already quarantined.
 """
 
 from __future__ import annotations
@@ -20,7 +27,14 @@ from typing import Any
 from pyiceberg.catalog import Catalog
 from pyiceberg.table import Table
 
-from dativo_target_iceberg.table_writer import ROWS_AFTER_STATE_PROPERTY, STATE_PROPERTY, STREAM_PROPERTY
+from dativo_target_iceberg.table_writer import (
+    COVERED_ROWS_PROPERTY,
+    COVERED_STATE_PROPERTY,
+    QUARANTINE_OF_PROPERTY,
+    ROWS_AFTER_STATE_PROPERTY,
+    STATE_PROPERTY,
+    STREAM_PROPERTY,
+)
 
 log = logging.getLogger("target-iceberg")
 
@@ -33,12 +47,19 @@ class TableCheckpoint:
     state: dict[str, Any] | None
     rows_after_state: int
     committed_at_ms: int
+    # For a quarantine table: the stream it holds bad records of, and how far into it it reaches.
+    quarantine_of: str | None = None
+    covered_state: dict[str, Any] | None = None
+    covered_rows: int = 0
 
 
 @dataclass
 class Recovery:
     state: dict[str, Any] | None
     skip_rows: dict[str, int] = field(default_factory=dict)
+    # Per stream: records after its committed state whose bad ones are quarantined already.
+    quarantined_rows: dict[str, int] = field(default_factory=dict)
+    checkpoints: dict[str, TableCheckpoint | None] = field(default_factory=dict)
 
 
 def table_checkpoint(table: Table) -> TableCheckpoint | None:
@@ -48,11 +69,15 @@ def table_checkpoint(table: Table) -> TableCheckpoint | None:
         summary = snapshot.summary.additional_properties if snapshot.summary else {}
         if STREAM_PROPERTY in summary:
             state = summary.get(STATE_PROPERTY)
+            covered = summary.get(COVERED_STATE_PROPERTY)
             return TableCheckpoint(
                 stream=summary[STREAM_PROPERTY],
                 state=json.loads(state) if state is not None else None,
                 rows_after_state=int(summary.get(ROWS_AFTER_STATE_PROPERTY, "0")),
                 committed_at_ms=snapshot.timestamp_ms,
+                quarantine_of=summary.get(QUARANTINE_OF_PROPERTY),
+                covered_state=json.loads(covered) if covered is not None else None,
+                covered_rows=int(summary.get(COVERED_ROWS_PROPERTY, "0")),
             )
         parent = snapshot.parent_snapshot_id
         snapshot = table.snapshot_by_id(parent) if parent is not None else None
@@ -73,6 +98,33 @@ def namespace_checkpoints(catalog: Catalog, namespace: str) -> dict[str, TableCh
 
 
 def recover(checkpoints: dict[str, TableCheckpoint | None]) -> Recovery:
+    quarantines = {c.quarantine_of: c for c in checkpoints.values() if c is not None and c.quarantine_of}
+    streams = {s: c for s, c in checkpoints.items() if c is None or not c.quarantine_of}
+    recovery = _recover_streams(streams)
+    recovery.checkpoints = streams
+    recovery.quarantined_rows = _quarantined_ahead(quarantines, streams, recovery)
+    return recovery
+
+
+def _quarantined_ahead(
+    quarantines: dict[str, TableCheckpoint], streams: dict[str, TableCheckpoint | None], recovery: Recovery
+) -> dict[str, int]:
+    """Streams whose quarantine table reaches beyond their table's commit (a crash between the two)."""
+    ahead = {}
+    for stream, quarantine in quarantines.items():
+        main = streams.get(stream)
+        if main is not None and stream not in recovery.skip_rows:
+            continue  # resumed from another table's state: positions are not comparable
+        if main is None and recovery.state is not None and "bookmarks" not in recovery.state:
+            continue
+        main_state = main.state if main is not None else None
+        main_rows = main.rows_after_state if main is not None else 0
+        if quarantine.covered_state == main_state and quarantine.covered_rows > main_rows:
+            ahead[stream] = quarantine.covered_rows
+    return ahead
+
+
+def _recover_streams(checkpoints: dict[str, TableCheckpoint | None]) -> Recovery:
     stated = [c for c in checkpoints.values() if c is not None and c.state is not None]
     skips = {stream: c.rows_after_state for stream, c in checkpoints.items() if c is not None}
     if not stated:

@@ -11,12 +11,17 @@ from collections.abc import Callable
 import pyarrow as pa
 import pyarrow.compute as pc
 from pyiceberg.catalog import Catalog
-from pyiceberg.exceptions import CommitFailedException, NoSuchTableError, TableAlreadyExistsError, ValidationError
+from pyiceberg.exceptions import (
+    CommitFailedException,
+    NoSuchTableError,
+    TableAlreadyExistsError,
+    ValidationError,
+)
 from pyiceberg.expressions import IsNull, LessThan, Or
-from pyiceberg.transforms import parse_transform
-from pyiceberg.types import LongType
 from pyiceberg.table import Table
 from pyiceberg.table.upsert_util import create_match_filter
+from pyiceberg.transforms import parse_transform
+from pyiceberg.types import LongType
 
 from dativo_core.singer import SingerProtocolError
 from dativo_target_iceberg import batch_files
@@ -31,6 +36,10 @@ DELETED_AT_COLUMN = "_sdc_deleted_at"
 STATE_PROPERTY = "dativo.state"
 STREAM_PROPERTY = "dativo.stream"
 ROWS_AFTER_STATE_PROPERTY = "dativo.rows-after-state"
+# Summary of a quarantine table's commits (see recovery.py): whose bad records, and how far.
+QUARANTINE_OF_PROPERTY = "dativo.quarantine-of"
+COVERED_STATE_PROPERTY = "dativo.quarantine.covered-state"
+COVERED_ROWS_PROPERTY = "dativo.quarantine.covered-rows"
 
 
 def last_per_key(data: pa.Table, keys: list[str]) -> pa.Table:
@@ -108,8 +117,13 @@ class TableWriter:
         table_properties: dict[str, str] | None = None,
         hard_delete: bool = False,
         keep_changed_types: bool = False,
+        committed_state: bytes | None = None,
     ):
-        """`partition_by` and `table_properties` shape a table this creates; existing ones keep theirs."""
+        """`partition_by` and `table_properties` shape a table this creates; existing ones keep theirs.
+
+        `committed_state` and `rows_already_committed` are where the table's last commit left
+        the stream (its state, and rows beyond it), when the run resumes from there.
+        """
         if load_method == "upsert" and not schema.key_properties:
             raise SingerProtocolError(
                 "load_method upsert needs key_properties", line=line, stream=schema.stream,
@@ -133,6 +147,9 @@ class TableWriter:
         self.buffered_bytes = 0
         # Rows committed after the last STATE: a resumed run counts the ones it skips here.
         self.rows_after_state = rows_already_committed
+        # The state the table's last commit recorded, and the stream's rows received since it.
+        self.committed_state = committed_state
+        self.rows_since_committed_state = rows_already_committed
 
     @property
     def versioned(self) -> bool:
@@ -229,11 +246,17 @@ class TableWriter:
         self.table, self.schema = self._evolve(self.table, schema, line)
         self.converter = self._converter()
 
-    def add(self, batch: pa.Table) -> None:
+    def add(self, batch: pa.Table, received_rows: int | None = None) -> None:
+        """Buffer a batch; `received_rows` counts the records it came from when a contract set
+        some of them aside, so that a resumed run skips every record it had received."""
+        received = batch.num_rows if received_rows is None else received_rows
+        self.rows_after_state += received
+        self.rows_since_committed_state += received
+        if not batch.num_rows:
+            return
         self._batches.append(batch)
         self.buffered_rows += batch.num_rows
         self.buffered_bytes += batch.nbytes
-        self.rows_after_state += batch.num_rows
         if self.converter.versioned:
             self.versions_loaded.update(v for v in pc.unique(batch.column(VERSION_COLUMN)).to_pylist() if v is not None)
 
@@ -254,6 +277,7 @@ class TableWriter:
         self._files.append(path)
         self.buffered_rows += rows
         self.rows_after_state += rows
+        self.rows_since_committed_state += rows
 
     def state_received(self) -> None:
         self.rows_after_state = 0
@@ -283,7 +307,7 @@ class TableWriter:
                 transaction.delete(older, snapshot_properties=properties)
 
         self._retrying(write)
-        self._clear()
+        self._committed(state)
         return rows
 
     def _retrying(self, write: Callable[[], None]) -> None:
@@ -312,7 +336,7 @@ class TableWriter:
         properties = self._snapshot_properties(state)
         self._retrying(lambda: self._write(data, properties))
         rows = self.buffered_rows
-        self._clear()
+        self._committed(state)
         return rows
 
     def _write(self, data: pa.Table, properties: dict[str, str]) -> None:
@@ -340,8 +364,13 @@ class TableWriter:
 
         self._retrying(write)
         rows = self.buffered_rows
-        self._clear()
+        self._committed(state)
         return rows
+
+    def _committed(self, state: bytes | None) -> None:
+        self.committed_state = state
+        self.rows_since_committed_state = self.rows_after_state
+        self._clear()
 
     def _clear(self) -> None:
         self._files.clear()

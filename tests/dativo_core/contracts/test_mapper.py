@@ -183,7 +183,7 @@ def test_quarantine_sets_bad_records_aside_with_reasons():
     ]
     assert set_aside[0]["record"]["at"] == "last tuesday"
     assert all(q["_dativo_stream"] == "orders" for q in set_aside)
-    assert mapper.tallies["orders"].rules == {"type": 3, "primaryKey": 1}
+    assert mapper.report.tallies["orders"].rules == {"type": 3, "primaryKey": 1}
     assert (
         "stream 'orders': 5 records checked, 3 broke the contract (quarantined)" in mapper.summary()
     )
@@ -194,7 +194,7 @@ def test_warn_forwards_everything_and_counts():
     forwarded, set_aside, error, mapper = run(messages, policy=Policy.WARN)
     assert shape(forwarded) == ["schema:orders", 1, 2, "S2"]
     assert set_aside == [] and error is None
-    assert mapper.tallies["orders"].rules == {"minimum": 1}
+    assert mapper.report.tallies["orders"].rules == {"minimum": 1}
 
 
 def test_interleaved_streams_and_streams_without_a_contract():
@@ -277,7 +277,7 @@ def test_a_stream_of_wrongly_typed_records_is_rejected_line_by_line():
     assert shape(forwarded) == ["schema:orders", 3000, "S1"]
     assert len(set_aside) == 3000
     assert set_aside[0]["_dativo_reason"] == 'id: cannot read "#0" as integer'
-    assert mapper.tallies["orders"].rules == {"type": 3000}
+    assert mapper.report.tallies["orders"].rules == {"type": 3000}
 
 
 def test_nested_values_of_the_wrong_type_are_named():

@@ -1,6 +1,6 @@
 """`dativo run` with each kind of connector: an Airbyte source through tap-airbyte, a
 third-party Singer target installed with pip into its own environment, and a contract that
-stops the run (policy fail)."""
+stops the run (policy fail) inside target-iceberg."""
 
 from __future__ import annotations
 
@@ -85,7 +85,11 @@ contract: {path: c.yaml, policy: fail}
 """
     code, output = _run(tmp_path, job)
     assert code == 1
-    assert "t1/people: FAILED: the mapper 'dativo-validate' failed with exit code 1" in output
+    # target-iceberg checks the contract itself: it is the target that stops, no mapper runs.
+    assert "t1/people: FAILED: the target 'target-iceberg' failed with exit code 1" in output
     assert "line 3, stream 'people', field 'email': contract rule 'format' broken" in output
+    assert "[dativo-validate]" not in output
     assert not (tmp_path / "state" / "t1" / "people.json").exists()
-    assert embedded_catalog(tmp_path / "wh").list_tables("default") in ([], [("default", "people")])
+    catalog = embedded_catalog(tmp_path / "wh")
+    assert catalog.list_tables("default") == [("default", "people")]
+    assert catalog.load_table("default.people").scan().to_arrow().num_rows == 0

@@ -1,0 +1,210 @@
+"""The `contract` setting: records checked against an ODCS contract on the Arrow batches the
+loader builds, before they are buffered for their table.
+
+The checks are `dativo_core.contracts.ContractValidator`'s (vectorized, with the input line of
+each row), as `dativo validate` runs them. What a broken record does is the policy's:
+- `fail`: the load stops with the first violations; nothing after the last commit is committed.
+- `quarantine`: bad rows go to `<table>__quarantine` (the layout of
+  `dativo_core.contracts.quarantine`), committed in the same flush just before the stream's
+  table and before the STATE they are covered by is emitted; good rows load.
+- `warn`: violations are logged and every row loads.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+
+import orjson
+import pyarrow as pa
+import pyarrow.compute as pc
+from pyiceberg.catalog import Catalog
+
+from dativo_core.contracts import (
+    ContractValidator,
+    ContractViolationError,
+    Policy,
+    load_contract,
+)
+from dativo_core.contracts.model import Contract
+from dativo_core.contracts.quarantine import ARROW_SCHEMA, SUFFIX, quarantine_rows
+from dativo_core.contracts.report import ViolationReport
+from dativo_core.contracts.validator import check_table_usable
+from dativo_core.documents import DocumentError
+from dativo_target_iceberg.config import ConfigError, TargetConfig
+from dativo_target_iceberg.stream_schema import StreamSchema
+from dativo_target_iceberg.table_writer import (
+    COVERED_ROWS_PROPERTY,
+    COVERED_STATE_PROPERTY,
+    QUARANTINE_OF_PROPERTY,
+    STREAM_PROPERTY,
+    TableWriter,
+)
+
+log = logging.getLogger("target-iceberg")
+
+OUTCOMES = {
+    Policy.QUARANTINE: "quarantined",
+    Policy.WARN: "loaded anyway",
+    Policy.FAIL: "the load stopped",
+}
+
+RecordTexts = Callable[[Sequence[int]], list[str]]
+"""Given rows of a batch, their records as JSON text as they came in."""
+
+
+def records_of_lines(data: bytes, first_row: int) -> RecordTexts:
+    """The `record` of chosen RECORD lines (newline-joined in `data`); row 0 is line `first_row`.
+
+    Only bad rows are read this way, so the input of a clean batch is never split into lines.
+    """
+
+    def pick(rows: Sequence[int]) -> list[str]:
+        lines = data.split(b"\n")
+        return [orjson.dumps(orjson.loads(lines[first_row + row]).get("record")).decode() for row in rows]
+
+    return pick
+
+
+class QuarantineWriter(TableWriter):
+    """A stream's `<table>__quarantine`; each commit records how far into the stream it reaches."""
+
+    def __init__(self, catalog: Catalog, main: TableWriter, line: int, table_properties: dict[str, str]) -> None:
+        namespace, table = main.identifier
+        super().__init__(
+            catalog, (namespace, table + SUFFIX), StreamSchema(main.stream + SUFFIX, ARROW_SCHEMA, ()), line,
+            table_properties={**table_properties, QUARANTINE_OF_PROPERTY: main.stream},
+        )
+        self.main = main
+
+    def _snapshot_properties(self, state: bytes | None) -> dict[str, str]:
+        """No `dativo.state`: the stream's own table says where the stream stands."""
+        main = self.main
+        properties = {
+            STREAM_PROPERTY: self.stream,
+            QUARANTINE_OF_PROPERTY: main.stream,
+            COVERED_ROWS_PROPERTY: str(main.rows_since_committed_state),
+        }
+        if main.committed_state is not None:
+            properties[COVERED_STATE_PROPERTY] = main.committed_state.decode()
+        return properties
+
+
+class ContractGate:
+    """Checks each stream's batches against its schema object and applies the policy."""
+
+    def __init__(
+        self,
+        contract: Contract,
+        policy: Policy,
+        catalog: Catalog,
+        config: TargetConfig,
+        quarantined_rows: dict[str, int] | None = None,
+    ) -> None:
+        """`quarantined_rows`: per stream, records after its committed state whose bad ones an
+        interrupted run quarantined already (see recovery.py); they are not written again."""
+        self.contract = contract
+        self.policy = policy
+        self.catalog = catalog
+        self.config = config
+        self.report = ViolationReport(contract, policy, OUTCOMES, log)
+        self.validators: dict[str, ContractValidator | None] = {}
+        self.quarantines: dict[str, QuarantineWriter] = {}
+        self._quarantined_before = dict(quarantined_rows or {})
+
+    @classmethod
+    def from_config(
+        cls, config: TargetConfig, catalog: Catalog, quarantined_rows: dict[str, int] | None = None
+    ) -> ContractGate | None:
+        if config.contract is None:
+            return None
+        try:
+            contract = load_contract(config.contract)
+            for table in contract.tables:
+                check_table_usable(table)  # a broken contract stops the load before any record
+        except (DocumentError, OSError) as exc:
+            raise ConfigError(f"contract {config.contract}: {exc}") from None
+        return cls(contract, Policy(config.contract_policy), catalog, config, quarantined_rows)
+
+    def checks(self, stream: str) -> bool:
+        """Whether the contract has a schema object for this stream."""
+        return self._validator(stream) is not None
+
+    def _validator(self, stream: str) -> ContractValidator | None:
+        if stream not in self.validators:
+            table = self.contract.table_for_stream(stream)
+            if table is None:
+                log.warning(
+                    "stream '%s': no schema object of contract %s matches it; its records load unchecked",
+                    stream, self.contract.source,
+                )
+                self.validators[stream] = None
+            else:
+                self.validators[stream] = ContractValidator(table)
+                self.report.tally(stream)
+        return self.validators[stream]
+
+    def check(self, writer: TableWriter, batch: pa.Table, lines: Sequence[int], records: RecordTexts | None) -> pa.Table:
+        """The rows of `batch` to load. `lines` are the rows' input lines; `records` reads bad rows'
+        records as they came in (None: the rows are written as validated, e.g. from BATCH files)."""
+        stream = writer.stream
+        validator = self._validator(stream)
+        if validator is None:
+            return batch
+        result = validator.validate(batch, lines)
+        self.report.record(stream, batch.num_rows, len(result.bad_indices), result.violations)
+        if not result.violations:
+            return batch
+        if self.policy is Policy.FAIL:
+            violations = sorted(result.violations, key=lambda v: (v.line is None, v.line or 0))
+            raise ContractViolationError(stream, violations)
+        self.report.log_violations(stream, result.violations)
+        if self.policy is Policy.WARN or not len(result.bad_indices):
+            return batch
+        bad = quarantine_rows(stream, result, records(result.bad_indices.to_pylist()) if records else None)
+        self._quarantine(writer, bad, result.bad_indices, lines[0] if len(lines) else 0)
+        return batch.take(result.good_indices)
+
+    def _quarantine(self, writer: TableWriter, bad: pa.Table, rows: pa.Array, line: int) -> None:
+        """Buffer bad rows, leaving out those an interrupted run quarantined already."""
+        stream = writer.stream
+        before = self._quarantined_before.get(stream, 0)
+        first = writer.rows_since_committed_state  # the stream position of this batch's row 0
+        if before > first:
+            fresh = pc.greater_equal(pc.add(rows, first), before)
+            log.info(
+                "stream '%s': %d bad records were quarantined by the interrupted run; not written again",
+                stream, bad.num_rows - pc.sum(pc.cast(fresh, pa.int64())).as_py(),
+            )
+            bad = bad.filter(fresh)
+        if not bad.num_rows:
+            return
+        quarantine = self.quarantines.get(stream)
+        if quarantine is None:
+            quarantine = QuarantineWriter(self.catalog, writer, line, self.config.table_properties_for(stream))
+            self.quarantines[stream] = quarantine
+        quarantine.add(bad)
+
+    @property
+    def buffered_rows(self) -> int:
+        return sum(q.buffered_rows for q in self.quarantines.values())
+
+    @property
+    def buffered_bytes(self) -> int:
+        return sum(q.buffered_bytes for q in self.quarantines.values())
+
+    def commit(self, writer: TableWriter, state: bytes | None) -> int:
+        """Commit the stream's quarantined rows; called just before the stream's own commit."""
+        quarantine = self.quarantines.get(writer.stream)
+        if quarantine is None or not quarantine.buffered_rows:
+            return 0
+        rows = quarantine.commit(state)
+        log.info("committed %d rows to %s", rows, quarantine.name)
+        return rows
+
+    def finish(self) -> None:
+        """Run-level rules (rowCount), before the last flush: under `fail` it is not committed."""
+        self.report.finish(self.validators)
+
+    def summary(self) -> str:
+        return self.report.summary()
