@@ -1,4 +1,5 @@
-"""Run a shell-style pipeline of commands and measure its wall time and each process's peak RSS."""
+"""Run a shell-style pipeline of commands and measure its wall time, the CPU time of all its
+processes (steadier than wall time on a shared machine), and each process's peak RSS."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from pathlib import Path
 class Measurement:
     seconds: float
     peak_rss_mb: list[float]
+    cpu_seconds: float
 
     @property
     def max_rss_mb(self) -> float:
@@ -48,6 +50,7 @@ def run_pipeline(
             procs.append(proc)
             upstream = proc.stdout
         rss: list[float] = []
+        cpu = 0.0
         for proc, command, log in zip(procs, commands, logs):
             _, status, usage = os.wait4(proc.pid, 0)
             proc.returncode = os.waitstatus_to_exitcode(status)
@@ -56,7 +59,8 @@ def run_pipeline(
                 tail = log.read().decode(errors="replace")[-2000:]
                 raise RuntimeError(f"{' '.join(command)} exited {proc.returncode}:\n{tail}")
             rss.append(usage.ru_maxrss / 1024)
-        return Measurement(time.perf_counter() - started, rss)
+            cpu += usage.ru_utime + usage.ru_stime
+        return Measurement(time.perf_counter() - started, rss, cpu)
     finally:
         for proc in procs:
             if proc.poll() is None:

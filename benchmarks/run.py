@@ -49,7 +49,7 @@ class Bench:
         self.csv = csv_path
         self.rows = rows
         self.results: list[dict] = []
-        self.floor: float | None = None
+        self.floor: Measurement | None = None
 
     def tool(self, name: str) -> str:
         path = BIN / name
@@ -73,25 +73,29 @@ class Bench:
 
     def record(self, name: str, measurement: Measurement, rows: int | None = None, note: str = "") -> None:
         rows = rows or self.rows
-        ratio = measurement.seconds / self.floor if self.floor else 1.0
+        ratio = measurement.seconds / self.floor.seconds if self.floor else 1.0
+        cpu_ratio = measurement.cpu_seconds / self.floor.cpu_seconds if self.floor else 1.0
         self.results.append(
             {
                 "scenario": name,
                 "seconds": round(measurement.seconds, 2),
                 "x_floor": round(ratio, 2),
+                "cpu_seconds": round(measurement.cpu_seconds, 2),
+                "cpu_x_floor": round(cpu_ratio, 2),
                 "rows_per_s": int(rows / measurement.seconds),
                 "peak_rss_mb": [round(r) for r in measurement.peak_rss_mb],
                 "note": note,
             }
         )
         print(f"  {name}: {measurement.seconds:.2f}s ({ratio:.2f}x floor), "
+              f"CPU {measurement.cpu_seconds:.2f}s ({cpu_ratio:.2f}x), "
               f"peak RSS {', '.join(f'{r:.0f}' for r in measurement.peak_rss_mb)} MB {note}", flush=True)
 
     # -- scenarios ------------------------------------------------------------------------
     def floor_run(self) -> None:
         out = self.work / "floor.parquet"
         m = run_pipeline([[sys.executable, "-c", FLOOR_SCRIPT, str(self.csv), str(out)]])
-        self.floor = m.seconds
+        self.floor = m
         self.record("floor", m, note="pyarrow CSV -> Parquet")
 
     def tap(self) -> None:

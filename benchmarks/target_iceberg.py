@@ -20,16 +20,17 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import polars as pl
+
+sys.path.insert(0, str(Path(__file__).parent))
+from measure import run_pipeline  # noqa: E402
 
 BIN = Path(sys.executable).parent
 STREAM = "bench"
@@ -93,25 +94,8 @@ def write_inputs(rows: int, folder: Path) -> tuple[Path, Path]:
 def run(commands: list[list[str]], stdin: Path | None = None, env: dict[str, str] | None = None,
         ) -> tuple[float, float, list[float]]:
     """A pipeline `a | b < stdin > /dev/null`: wall s, CPU s of all processes, peak RSS MB of each."""
-    start = time.perf_counter()
-    procs: list[subprocess.Popen] = []
-    upstream = open(stdin, "rb") if stdin else subprocess.DEVNULL
-    for index, command in enumerate(commands):
-        last = index == len(commands) - 1
-        proc = subprocess.Popen(command, stdin=upstream, stdout=subprocess.DEVNULL if last else subprocess.PIPE,
-                                env={**os.environ, **(env or {})})
-        if procs and procs[-1].stdout is not None:
-            procs[-1].stdout.close()
-        procs.append(proc)
-        upstream = proc.stdout
-    cpu, rss = 0.0, []
-    for proc, command in zip(procs, commands):
-        _, status, usage = os.wait4(proc.pid, 0)
-        if os.waitstatus_to_exitcode(status) != 0:
-            raise SystemExit(f"{' '.join(command)} failed with exit status {status}")
-        cpu += usage.ru_utime + usage.ru_stime
-        rss.append(usage.ru_maxrss / 1024)
-    return time.perf_counter() - start, cpu, rss
+    measured = run_pipeline(commands, stdin_path=stdin, env=env)
+    return measured.seconds, measured.cpu_seconds, measured.peak_rss_mb
 
 
 def median_run(repeat: int, make: callable) -> tuple[float, float, list[float]]:
