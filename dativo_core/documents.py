@@ -32,8 +32,23 @@ def load_document(path: str | Path) -> Any:
         if path.suffix == ".json":
             return json.loads(text)
         return yaml.safe_load(text)
-    except (yaml.YAMLError, json.JSONDecodeError) as exc:
-        raise DocumentError(str(path), f"not valid {path.suffix.lstrip('.').upper()}: {exc}") from None
+    except yaml.YAMLError as exc:
+        raise DocumentError(str(path), f"not valid YAML: {_yaml_problem(exc)}") from None
+    except json.JSONDecodeError as exc:
+        raise DocumentError(str(path), f"not valid JSON: {exc}") from None
+
+
+def _yaml_problem(exc: yaml.YAMLError) -> str:
+    """What is wrong and where, without the snippet of the file PyYAML quotes: the line may
+    hold a secret (a password with an unclosed quote, say)."""
+    if not isinstance(exc, yaml.MarkedYAMLError):
+        return type(exc).__name__
+    parts = []
+    for text, mark in ((exc.context, exc.context_mark), (exc.problem, exc.problem_mark)):
+        if text:
+            where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark is not None else ""
+            parts.append(f"{text}{where}")
+    return "; ".join(parts) or type(exc).__name__
 
 
 def json_path(parts: Any) -> str:

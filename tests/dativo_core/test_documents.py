@@ -29,3 +29,12 @@ def test_errors_name_file_and_path(tmp_path):
         load_document(tmp_path / "bad.yaml")
     with pytest.raises(DocumentError, match="missing.yaml: cannot read the file"):
         load_document(tmp_path / "missing.yaml")
+
+
+def test_a_yaml_error_names_the_place_but_never_quotes_the_line(tmp_path):
+    (tmp_path / "job.yaml").write_text('tenant: acme\nsource:\n  password: "hunter2-very-secret\n  user: x\n')
+    with pytest.raises(DocumentError) as failed:
+        load_document(tmp_path / "job.yaml")
+    message = str(failed.value)
+    assert "hunter2" not in message
+    assert "while scanning a quoted scalar (line 3, column 13)" in message
