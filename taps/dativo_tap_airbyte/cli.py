@@ -15,9 +15,11 @@ import importlib.metadata
 import json
 import logging
 import os
+import re
 import signal
 import sys
 from pathlib import Path
+from collections.abc import Iterator
 from typing import Any, NoReturn
 
 import click
@@ -31,6 +33,7 @@ from dativo_core.airbyte.errors import ConnectorError
 from dativo_core.airbyte.pip_install import CACHE_DIR_ENV
 from dativo_core.airbyte.sources import ConnectorSource
 from dativo_core.atomic_write import write_atomically
+from dativo_core.secrets.redaction import redaction_filter
 from dativo_core.singer.catalog import Catalog
 from dativo_core.singer.writer import SingerWriter
 
@@ -107,9 +110,34 @@ TAP_SETTINGS: dict[str, Any] = {
 }
 
 
+# Connector config keys whose values are credentials, by Airbyte's naming (password,
+# client_secret, refresh_token, api_key, access_key_id, private_key, credentials, ...).
+SECRET_KEY = re.compile(r"pass(word|phrase)?|secret|token|api_?key|access_?key|private_?key|credential|auth", re.I)
+
+
 def _fail(message: str, code: int = 1) -> NoReturn:
-    click.echo(f"{NAME}: error: {message}", err=True)
+    click.echo(f"{NAME}: error: {redaction_filter().redact(message)}", err=True)
     sys.exit(code)
+
+
+def _secret_values(value: Any, secret: bool = False) -> Iterator[str]:
+    """The string values at or under a credential-named key of a connector config."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield from _secret_values(item, secret or bool(SECRET_KEY.search(str(key))))
+    elif isinstance(value, list):
+        for item in value:
+            yield from _secret_values(item, secret)
+    elif secret and isinstance(value, str):
+        yield value
+
+
+def _mask_credentials(connector_config: dict[str, Any]) -> None:
+    """From now on, show the config's credentials as `***` in the log and in errors: a connector
+    may log them, and outside `dativo run` (whose secrets are masked already) nothing else would."""
+    masks = redaction_filter()
+    for value in _secret_values(connector_config):
+        masks.add(value)
 
 
 def _load_json(path: str, what: str) -> Any:
@@ -176,10 +204,12 @@ def _run(options: dict[str, Any], about_format: str) -> None:
     tap_config = _load_json(config_path, "config")
     source = ConnectorSource.from_tap_config(tap_config)
     connector_config = source.config
+    _mask_credentials(connector_config)
 
     def on_config_update(new_config: dict[str, Any]) -> None:
         nonlocal connector_config
         connector_config = new_config
+        _mask_credentials(new_config)
         _save_connector_config(config_path, tap_config, new_config)
 
     connector = AirbyteConnector(source.runner(), on_config_update=on_config_update)

@@ -194,3 +194,21 @@ def test_a_config_update_that_cannot_be_saved_stops_the_tap_naming_the_file(tmp_
         "directory; make the config file writable, or the next run may use outdated credentials"
     )
     assert b"refreshed-secret-value" not in result.stderr
+
+
+def test_credentials_in_the_connector_config_are_masked_in_its_logs_and_errors(tmp_path: Path) -> None:
+    secret, token = "s3cr3t-db-password", "rt-0123456789"
+    log = {"type": "LOG", "log": {"level": "INFO", "message": f"connecting with password {secret}"}}
+    error = {"type": "TRACE", "trace": {"type": "ERROR", "emitted_at": 1, "error": {
+        "message": f"refresh token {token} was refused", "failure_type": "config_error"}}}
+    config = _write_config(
+        tmp_path, messages=[log, _record(1), error], exit_code=1,
+        password=secret, credentials={"auth_type": "oauth", "refresh_token": token}, host="db.example.com",
+    )
+    result = _tap(config)
+    assert result.returncode == 1
+    stderr = result.stderr.decode()
+    assert secret not in stderr and token not in stderr
+    assert "connecting with password ***" in stderr
+    assert stderr.strip().endswith("source-fake failed (config_error): refresh token *** was refused")
+    assert _messages(result.stdout)[-1]["record"] == {"id": 1}  # data is not masked
