@@ -158,8 +158,15 @@ def main() -> int:
             frames.write_frame(out, frames.ERROR, orjson.dumps(error))
             failed = True
         out.flush()
+    if output is not None:
+        output.flush()
     return 1 if failed else 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    code = main()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # Everything is written and flushed: skip the interpreter's teardown (pyarrow and the
+    # like take a while to unload), so the tap is not kept waiting for it.
+    os._exit(code)

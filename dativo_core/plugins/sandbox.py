@@ -234,11 +234,13 @@ class Sandbox:
                 self._proc.kill()
             else:
                 self._requests.close()
+            # A timer rather than wait(timeout=...), which polls and so adds its poll interval.
+            deadline = threading.Timer(CLOSE_SECONDS, self._proc.kill)
+            deadline.start()
             try:
-                self._proc.wait(timeout=CLOSE_SECONDS)
-            except subprocess.TimeoutExpired:
-                self._proc.kill()
                 self._proc.wait()
+            finally:
+                deadline.cancel()
         finally:
             self._watchdog.stop()
             self._frames.close()

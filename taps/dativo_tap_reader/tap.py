@@ -9,22 +9,22 @@ after the records it covers.
 from __future__ import annotations
 
 import copy
-import importlib.metadata
 import io
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from dativo_core.plugins.execution import ReaderJob, Sink, StreamRequest, run_job
-from dativo_core.plugins.loading import load_reader_class
-from dativo_core.plugins.manifest import Manifest
-from dativo_core.plugins.registry import resolve_reader
+from dativo_core.plugins.loading import absolute_reference, load_reader_class
 from dativo_core.plugins.sandbox import DEFAULT_LIMITS, Sandbox, SandboxLimits
 from dativo_core.sdk import Stream, __api_version__
 from dativo_core.singer import Catalog, CatalogEntry, SchemaMessage, SingerWriter
 from dativo_core.singer.catalog import standard_metadata
+
+if TYPE_CHECKING:
+    from dativo_core.plugins.manifest import Manifest
 
 JobRunner = Callable[[ReaderJob, Sink], None]
 
@@ -149,7 +149,15 @@ class ReaderTap:
         sandbox: SandboxLimits | None = DEFAULT_LIMITS,
         plugin_dirs: Iterable[str | Path] = (),
     ) -> None:
-        self.reference, self.manifest = resolve_reader(reader, plugin_dirs)
+        self.manifest: Manifest | None = None
+        if ":" in reader:
+            self.reference = absolute_reference(reader)
+        else:
+            # Imported for plugin names only: manifests need YAML and jsonschema, which a tap
+            # started with module:Class loads later, while its reader process starts.
+            from dativo_core.plugins.registry import resolve_reader
+
+            self.reference, self.manifest = resolve_reader(reader, plugin_dirs)
         self.reader_class = load_reader_class(self.reference)
         self.config = config
         self.sandbox = sandbox
@@ -160,6 +168,8 @@ class ReaderTap:
 
     def about(self) -> dict[str, Any]:
         """The singer-sdk `--about --format=json` shape, for Meltano and catalogs."""
+        import importlib.metadata
+
         manifest: Manifest | None = self.manifest
         doc = (self.reader_class.__doc__ or "").strip().splitlines()
         return {

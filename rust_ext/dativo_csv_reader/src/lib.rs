@@ -11,6 +11,7 @@ mod columns;
 mod json;
 mod kinds;
 mod options;
+mod parsing;
 mod rows;
 mod values;
 
@@ -21,7 +22,7 @@ use std::sync::Arc;
 
 use arrow_array::RecordBatch;
 use arrow_schema::{Field, Schema, SchemaRef};
-use csv::{ByteRecord, ErrorKind};
+use csv::ByteRecord;
 use dativo_reader::{export_reader, BatchReader, ReadAhead, RecordLineWriter};
 
 use crate::columns::ColumnBuilder;
@@ -29,6 +30,7 @@ use crate::json::JsonRows;
 use crate::rows::{FieldError, RowSink};
 use crate::kinds::{Kind, KindInference};
 use crate::options::CsvOptions;
+use crate::parsing::{read_record, ParsedRecords, Records};
 
 const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
 const READ_BUFFER_BYTES: usize = 1 << 20;
@@ -39,8 +41,7 @@ pub struct CsvReader {
     /// Per column of the schema: its field index in the file and its kind.
     positions: Vec<usize>,
     kinds: Vec<Kind>,
-    records: csv::Reader<BufReader<File>>,
-    record: ByteRecord,
+    records: ParsedRecords,
     max_null_len: usize,
     /// The stream the last RECORD lines were written for, and their writer.
     line_writer: Option<(String, RecordLineWriter)>,
@@ -51,7 +52,7 @@ fn locate(path: &str, line: u64, name: &str, index: usize) -> String {
     format!("file '{path}', line {line}, column '{name}' (field {})", index + 1)
 }
 
-fn open_records(options: &CsvOptions) -> Result<csv::Reader<BufReader<File>>, String> {
+fn open_records(options: &CsvOptions) -> Result<Records, String> {
     let file = File::open(&options.path)
         .map_err(|e| format!("file '{}': cannot open the CSV file: {e}", options.path))?;
     let mut builder = csv::ReaderBuilder::new();
@@ -66,21 +67,6 @@ fn open_records(options: &CsvOptions) -> Result<csv::Reader<BufReader<File>>, St
     Ok(builder.from_reader(BufReader::with_capacity(READ_BUFFER_BYTES, file)))
 }
 
-/// Read one record into `record`; false at the end of the file.
-fn read_record(
-    records: &mut csv::Reader<BufReader<File>>,
-    record: &mut ByteRecord,
-    path: &str,
-) -> Result<bool, String> {
-    records.read_byte_record(record).map_err(|error| match error.kind() {
-        ErrorKind::UnequalLengths { pos, expected_len, len } => format!(
-            "file '{path}', line {}: expected {expected_len} fields as in the first row, got {len}",
-            pos.as_ref().map_or(0, |p| p.line())
-        ),
-        _ => format!("file '{path}': cannot read the CSV file: {error}"),
-    })
-}
-
 fn line_of(record: &ByteRecord) -> u64 {
     record.position().map_or(0, |p| p.line())
 }
@@ -89,10 +75,7 @@ fn strip_bom(field: &[u8]) -> &[u8] {
     field.strip_prefix(UTF8_BOM).unwrap_or(field)
 }
 
-fn column_names(
-    options: &CsvOptions,
-    records: &mut csv::Reader<BufReader<File>>,
-) -> Result<Vec<String>, String> {
+fn column_names(options: &CsvOptions, records: &mut Records) -> Result<Vec<String>, String> {
     let path = &options.path;
     let mut header = ByteRecord::new();
     let has_row = read_record(records, &mut header, path)?;
@@ -124,26 +107,35 @@ fn column_names(
         .collect()
 }
 
+fn is_null(options: &CsvOptions, max_null_len: usize, field: &[u8], kind: Kind) -> bool {
+    if kind == Kind::String && !options.strings_can_be_null {
+        return false;
+    }
+    field.len() <= max_null_len && options.null_values.contains(field)
+}
+
 impl CsvReader {
     /// Up to `batch_size` rows into `rows`, field by field; how many were read (0 at the end).
     fn read_rows(&mut self, rows: &mut impl RowSink) -> Result<usize, String> {
-        let batch_size = self.options.batch_size;
+        let CsvReader { options, schema, positions, kinds, records, max_null_len, .. } = self;
         let mut count = 0;
-        let mut record = std::mem::take(&mut self.record);
-        while count < batch_size && read_record(&mut self.records, &mut record, &self.options.path)? {
-            let first_line = line_of(&record) == 1;
+        while count < options.batch_size {
+            let Some(record) = records.next_record()? else {
+                break;
+            };
+            let first_line = line_of(record) == 1;
             rows.begin_row();
-            for (i, &position) in self.positions.iter().enumerate() {
+            for (i, &position) in positions.iter().enumerate() {
                 let field = &record[position];
                 let field = if first_line && position == 0 { strip_bom(field) } else { field };
-                let kind = self.kinds[i];
-                if self.is_null(field, kind) {
+                let kind = kinds[i];
+                if is_null(options, *max_null_len, field, kind) {
                     rows.null(i);
                     continue;
                 }
                 rows.value(i, field).map_err(|error| {
-                    let name = self.schema.field(i).name();
-                    let place = locate(&self.options.path, line_of(&record), name, position);
+                    let name = schema.field(i).name();
+                    let place = locate(&options.path, line_of(record), name, position);
                     let text = String::from_utf8_lossy(field);
                     match error {
                         FieldError::InvalidUtf8 => format!("{place}: the text is not valid UTF-8: {text:?}"),
@@ -157,17 +149,8 @@ impl CsvReader {
             rows.end_row();
             count += 1;
         }
-        self.record = record;
         Ok(count)
     }
-
-    fn is_null(&self, field: &[u8], kind: Kind) -> bool {
-        if kind == Kind::String && !self.options.strings_can_be_null {
-            return false;
-        }
-        field.len() <= self.max_null_len && self.options.null_values.contains(field)
-    }
-
 
     /// Kind of every read column (`positions` in the file): configured, inferred from a pass
     /// over the file, or string.
@@ -192,24 +175,21 @@ impl CsvReader {
             return Ok(kinds.into_iter().map(|k| k.unwrap_or(Kind::String)).collect());
         }
         let mut records = open_records(options)?;
-        let mut record = ByteRecord::new();
         if options.has_header {
-            read_record(&mut records, &mut record, &options.path)?;
+            read_record(&mut records, &mut ByteRecord::new(), &options.path)?;
         }
+        let mut records = ParsedRecords::start(records, &options.path, options.infer_max_rows)?;
         let mut inference = vec![KindInference::default(); positions.len()];
-        let mut first = !options.has_header;
         let nulls: &HashSet<Vec<u8>> = &options.null_values;
-        let mut rows_left = options.infer_max_rows.unwrap_or(u64::MAX);
-        while rows_left > 0 && read_record(&mut records, &mut record, &options.path)? {
-            rows_left -= 1;
+        while let Some(record) = records.next_record()? {
+            let first_line = line_of(record) == 1;
             for (i, &position) in positions.iter().enumerate() {
                 let field = &record[position];
-                let field = if first && position == 0 { strip_bom(field) } else { field };
+                let field = if first_line && position == 0 { strip_bom(field) } else { field };
                 if kinds[i].is_none() && !(field.len() <= max_null_len && nulls.contains(field)) {
                     inference[i].observe(field);
                 }
             }
-            first = false;
         }
         for (kind, inferred) in kinds.iter_mut().zip(&inference) {
             kind.get_or_insert(inferred.kind());
@@ -270,13 +250,13 @@ impl BatchReader for CsvReader {
             .zip(&kinds)
             .map(|(&p, kind)| Field::new(&names[p], kind.data_type(), true))
             .collect();
+        let records = ParsedRecords::start(records, &options.path, None)?;
         Ok(CsvReader {
             options,
             schema: Arc::new(Schema::new(fields)),
             positions,
             kinds,
             records,
-            record: ByteRecord::new(),
             max_null_len,
             line_writer: None,
         })
