@@ -130,7 +130,8 @@ def main() -> None:
         tap = [str(BIN / "tap-csv"), "--config", str(write_json(folder / "tap.json", {"files": files}))]
         batch_dir = folder / "batches"
         batch_dir.mkdir()
-        batch_config = {"encoding": {"format": "parquet", "compression": "none"},
+        batch_config = {"batch_size": 500_000,  # as docs/tap-csv.md recommends for Iceberg
+                        "encoding": {"format": "parquet", "compression": "none"},
                         "storage": {"root": f"file://{batch_dir}", "prefix": "bench-"}}
         batch_tap = [str(BIN / "tap-csv"), "--config",
                      str(write_json(folder / "tap-batch.json", {"files": files, "batch_config": batch_config}))]
