@@ -175,3 +175,29 @@ def test_crash_between_quarantine_and_table_commit_then_rerun_duplicates_nothing
     quarantined = [json.loads(r["_dativo_record"]) for r in warehouse.rows("items__quarantine")]
     assert sorted(quarantined, key=lambda r: r["qty"]) == [record(i)["record"] for i in (4, 2, 6)]
     assert rerun.states[-1] == {"bookmarks": {"items": {"id": 6}}}
+
+
+def _quarantine_checkpoint(stream: str, covered_state: dict[str, Any] | None, covered_rows: int, at: int):
+    from dativo_target_iceberg.recovery import TableCheckpoint
+
+    return TableCheckpoint(stream + "__quarantine", None, 0, at, quarantine_of=stream,
+                           covered_state=covered_state, covered_rows=covered_rows)
+
+
+def test_recovery_counts_quarantined_rows_only_where_the_quarantine_table_is_ahead():
+    from dativo_target_iceberg.recovery import TableCheckpoint, recover
+
+    s1 = {"bookmarks": {"a": {"id": 1}, "b": {"id": 7}}}
+    checkpoints = {
+        "a": TableCheckpoint("a", s1, 2, 100),
+        "a__quarantine": _quarantine_checkpoint("a", s1, 5, 200),  # crash after it: ahead
+        "b": TableCheckpoint("b", s1, 4, 300),
+        "b__quarantine": _quarantine_checkpoint("b", s1, 3, 50),  # older flush: behind
+        "c": None,
+        "c__quarantine": _quarantine_checkpoint("c", None, 6, 60),  # c's table never committed
+    }
+    recovery = recover(checkpoints)
+    assert recovery.quarantined_rows == {"a": 5, "c": 6}
+    assert recovery.skip_rows == {"a": 2, "b": 4}  # quarantine tables are no streams of their own
+    assert set(recovery.checkpoints) == {"a", "b", "c"}
+    assert recovery.state == {"bookmarks": {"a": {"id": 1}, "b": {"id": 7}}}
