@@ -13,7 +13,7 @@ each row), as `dativo validate` runs them. What a broken record does is the poli
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 import orjson
 import pyarrow as pa
@@ -49,21 +49,11 @@ OUTCOMES = {
     Policy.FAIL: "the load stopped",
 }
 
-RecordTexts = Callable[[Sequence[int]], list[str]]
-"""Given rows of a batch, their records as JSON text as they came in."""
-
-
-def records_of_lines(data: bytes, first_row: int) -> RecordTexts:
-    """The `record` of chosen RECORD lines (newline-joined in `data`); row 0 is line `first_row`.
-
-    Only bad rows are read this way, so the input of a clean batch is never split into lines.
-    """
-
-    def pick(rows: Sequence[int]) -> list[str]:
-        lines = data.split(b"\n")
-        return [orjson.dumps(orjson.loads(lines[first_row + row]).get("record")).decode() for row in rows]
-
-    return pick
+def records_of_lines(data: bytes, first_row: int, rows: Sequence[int]) -> list[str]:
+    """The `record` of chosen RECORD lines (newline-joined in `data`; row 0 is line `first_row`)
+    as JSON text. Only bad rows are read this way: a clean batch is never split into lines."""
+    lines = data.split(b"\n")
+    return [orjson.dumps(orjson.loads(lines[first_row + row]).get("record")).decode() for row in rows]
 
 
 class QuarantineWriter(TableWriter):
@@ -144,9 +134,12 @@ class ContractGate:
                 self.report.tally(stream)
         return self.validators[stream]
 
-    def check(self, writer: TableWriter, batch: pa.Table, lines: Sequence[int], records: RecordTexts | None) -> pa.Table:
-        """The rows of `batch` to load. `lines` are the rows' input lines; `records` reads bad rows'
-        records as they came in (None: the rows are written as validated, e.g. from BATCH files)."""
+    def check(
+        self, writer: TableWriter, batch: pa.Table, lines: Sequence[int], source: tuple[bytes, int] | None
+    ) -> pa.Table:
+        """The rows of `batch` to load. `lines` are the rows' input lines; `source` is the RECORD
+        lines the batch was read from and the one of its row 0, to quarantine bad records as they
+        came in (None: they are written as validated, e.g. from BATCH files)."""
         stream = writer.stream
         validator = self._validator(stream)
         if validator is None:
@@ -161,7 +154,8 @@ class ContractGate:
         self.report.log_violations(stream, result.violations)
         if self.policy is Policy.WARN or not len(result.bad_indices):
             return batch
-        bad = quarantine_rows(stream, result, records(result.bad_indices.to_pylist()) if records else None)
+        records = records_of_lines(*source, result.bad_indices.to_pylist()) if source is not None else None
+        bad = quarantine_rows(stream, result, records)
         self._quarantine(writer, bad, result.bad_indices, lines[0] if len(lines) else 0)
         return batch.take(result.good_indices)
 

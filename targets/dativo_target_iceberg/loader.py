@@ -14,7 +14,7 @@ import logging
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 import orjson
 import pyarrow as pa
@@ -35,15 +35,13 @@ from dativo_core.singer.reader import LineBlock, read_line_blocks
 from dativo_target_iceberg import batch_files
 from dativo_target_iceberg.catalog import table_name_for_stream
 from dativo_target_iceberg.config import TargetConfig
-from dativo_target_iceberg.contract_gate import (
-    ContractGate,
-    RecordTexts,
-    records_of_lines,
-)
 from dativo_target_iceberg.recovery import Recovery, recover_from_catalog
 from dativo_target_iceberg.source import BLOCK_BYTES
 from dativo_target_iceberg.stream_schema import stream_schema
 from dativo_target_iceberg.table_writer import TableWriter
+
+if TYPE_CHECKING:
+    from dativo_target_iceberg.contract_gate import ContractGate
 
 log = logging.getLogger("target-iceberg")
 
@@ -84,7 +82,13 @@ class Loader:
         self._recovery = recover_from_catalog(catalog, config.namespace) if config.exactly_once else Recovery(None)
         # Rows per stream a resumed tap sends again although they are committed already.
         self._skip_rows = self._recovery.skip_rows
-        self.gate = ContractGate.from_config(config, catalog, self._recovery.quarantined_rows)
+        self.gate: ContractGate | None = None
+        if config.contract is not None:
+            # Imported only here: the contract checks' imports (polars, datacontract's schemas)
+            # would slow down the start of every load without a contract.
+            from dativo_target_iceberg.contract_gate import ContractGate
+
+            self.gate = ContractGate.from_config(config, catalog, self._recovery.quarantined_rows)
 
     def run(self, source: BinaryIO) -> LoadSummary:
         try:
@@ -163,14 +167,19 @@ class Loader:
             if not batch.num_rows:
                 return
         lines = line_numbers[first_row:] if first_row else line_numbers
-        self._add(writer, batch, lines, records_of_lines(data, first_row))
+        self._add(writer, batch, lines, (data, first_row))
 
-    def _add(self, writer: TableWriter, batch: pa.Table, line_numbers: Sequence[int], records: RecordTexts | None) -> None:
-        """Buffer a converted batch (what the contract lets through, with one) and flush when due."""
+    def _add(
+        self, writer: TableWriter, batch: pa.Table, line_numbers: Sequence[int], source: tuple[bytes, int] | None
+    ) -> None:
+        """Buffer a converted batch (what the contract lets through, with one) and flush when due.
+
+        `source` is the batch's RECORD lines, newline-joined, and the line of its row 0 among them.
+        """
         if self.gate is None:
             writer.add(batch)
         else:
-            writer.add(self.gate.check(writer, batch, line_numbers, records), batch.num_rows)
+            writer.add(self.gate.check(writer, batch, line_numbers, source), batch.num_rows)
         if self._oldest_buffered is None:
             self._oldest_buffered = time.monotonic()
         if self._flush_due():
