@@ -59,24 +59,27 @@ def records_of_lines(data: bytes, first_row: int, rows: Sequence[int]) -> list[s
 class QuarantineWriter(TableWriter):
     """A stream's `<table>__quarantine`; each commit records how far into the stream it reaches."""
 
-    def __init__(self, catalog: Catalog, main: TableWriter, line: int, table_properties: dict[str, str]) -> None:
+    def __init__(
+        self, catalog: Catalog, main: TableWriter, line: int, table_properties: dict[str, str], exactly_once: bool
+    ) -> None:
+        """Without `exactly_once` the run did not start from the stream table's checkpoint, so
+        its positions mean nothing to a later run and commits record none."""
         namespace, table = main.identifier
         super().__init__(
             catalog, (namespace, table + SUFFIX), StreamSchema(main.stream + SUFFIX, ARROW_SCHEMA, ()), line,
             table_properties={**table_properties, QUARANTINE_OF_PROPERTY: main.stream},
         )
         self.main = main
+        self.exactly_once = exactly_once
 
     def _snapshot_properties(self, state: bytes | None) -> dict[str, str]:
         """No `dativo.state`: the stream's own table says where the stream stands."""
         main = self.main
-        properties = {
-            STREAM_PROPERTY: self.stream,
-            QUARANTINE_OF_PROPERTY: main.stream,
-            COVERED_ROWS_PROPERTY: str(main.rows_since_committed_state),
-        }
-        if main.committed_state is not None:
-            properties[COVERED_STATE_PROPERTY] = main.committed_state.decode()
+        properties = {STREAM_PROPERTY: self.stream, QUARANTINE_OF_PROPERTY: main.stream}
+        if self.exactly_once:
+            properties[COVERED_ROWS_PROPERTY] = str(main.rows_since_committed_state)
+            if main.committed_state is not None:
+                properties[COVERED_STATE_PROPERTY] = main.committed_state.decode()
         return properties
 
 
@@ -175,7 +178,9 @@ class ContractGate:
             return
         quarantine = self.quarantines.get(stream)
         if quarantine is None:
-            quarantine = QuarantineWriter(self.catalog, writer, line, self.config.table_properties_for(stream))
+            quarantine = QuarantineWriter(
+                self.catalog, writer, line, self.config.table_properties_for(stream), self.config.exactly_once
+            )
             self.quarantines[stream] = quarantine
         quarantine.add(bad)
 

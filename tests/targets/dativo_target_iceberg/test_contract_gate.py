@@ -72,6 +72,10 @@ def test_quarantine_loads_good_rows_and_sets_bad_ones_aside_with_rule_reason_and
     assert done.states[-1] == {"bookmarks": {"items": {"id": 6}}}
     assert "stream 'items': 6 records checked, 3 broke the contract (quarantined)" in done.stderr
     assert "    format             1" in done.stderr
+    # Without exactly_once the run did not start at the table's checkpoint: no position recorded.
+    summary = _summary(warehouse, "items__quarantine")
+    assert summary["dativo.quarantine-of"] == "items" and "dativo.quarantine.covered-rows" not in summary
+    assert "dativo.state" not in summary
 
 
 def test_fail_stops_naming_line_field_and_rule_and_keeps_only_what_was_committed(warehouse, contract_file):
@@ -124,6 +128,13 @@ def test_parquet_batch_files_are_read_and_checked_not_registered_unread(warehous
     assert (bad["_dativo_source_line"], bad["_dativo_rule"], json.loads(bad["_dativo_record"])["id"]) == (2, "format", 11)
 
 
+def _summary(warehouse, table: str) -> dict[str, str]:
+    from dativo_target_iceberg.catalog import embedded_catalog
+
+    snapshot = embedded_catalog(warehouse.root).load_table(("default", table)).current_snapshot()
+    return dict(snapshot.summary.additional_properties)
+
+
 def warehouse_tables(warehouse) -> list[tuple[str, str]]:
     from dativo_target_iceberg.catalog import embedded_catalog
 
@@ -163,6 +174,10 @@ def test_crash_between_quarantine_and_table_commit_then_rerun_duplicates_nothing
     # Flush 1 (items 1-3) committed both tables; flush 2 (items 4, 5) only the quarantine table.
     assert [r["id"] for r in warehouse.rows("items", sort_by="id")] == [1, 3]
     assert sorted(r["_dativo_source_line"] for r in warehouse.rows("items__quarantine")) == [4, 7]
+    # It reaches 4 records past the state the stream's table committed (items 2-5).
+    summary = _summary(warehouse, "items__quarantine")
+    assert (summary["dativo.quarantine-of"], summary["dativo.quarantine.covered-rows"]) == ("items", "4")
+    assert json.loads(summary["dativo.quarantine.covered-state"]) == {"bookmarks": {"items": {"id": 1}}}
 
     committed = subprocess.run([sys.executable, "-m", "dativo_target_iceberg.cli", "--config", str(config),
                                 "--committed-state"], capture_output=True, check=True)
