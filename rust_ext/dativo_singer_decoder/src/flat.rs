@@ -260,7 +260,7 @@ fn special_byte(text: &[u8]) -> Option<usize> {
     text.iter().position(|&b| b == b'"' || b == b'\\' || b < 0x20)
 }
 
-/// A cursor over one line of valid UTF-8 JSON text.
+/// A cursor over one line of JSON text, checked to be valid UTF-8 before scanning.
 struct Scanner<'a> {
     data: &'a [u8],
     pos: usize,
@@ -269,6 +269,15 @@ struct Scanner<'a> {
 const MAX_DEPTH: usize = 128;
 
 impl<'a> Scanner<'a> {
+    /// The text between two positions, each at the start of the line or next to an ASCII
+    /// byte (a quote, a backslash, a digit, ...), so on character boundaries of valid UTF-8.
+    fn text(&self, start: usize, end: usize) -> &'a str {
+        let bytes: &'a [u8] = &self.data[start..end];
+        debug_assert!(std::str::from_utf8(bytes).is_ok());
+        // SAFETY: `decode` checked the whole block is UTF-8, and the cut is on boundaries (above).
+        unsafe { std::str::from_utf8_unchecked(bytes) }
+    }
+
     fn peek(&self) -> Option<u8> {
         self.data.get(self.pos).copied()
     }
@@ -362,7 +371,7 @@ impl<'a> Scanner<'a> {
             if self.data[at] < 0x20 {
                 return None;
             }
-            let run = std::str::from_utf8(&self.data[from..at]).ok()?;
+            let run = self.text(from, at);
             if self.data[at] == b'"' {
                 self.pos = at + 1;
                 if from == start {
@@ -436,7 +445,7 @@ impl<'a> Scanner<'a> {
             }
             self.some_digits()?;
         }
-        std::str::from_utf8(&self.data[start..self.pos]).ok()
+        Some(self.text(start, self.pos))
     }
 
     fn digits(&mut self) {
