@@ -8,6 +8,38 @@ use crate::kinds::Kind;
 use crate::rows::{FieldError, RowSink};
 use crate::values::{parse_bool, parse_date, parse_float, parse_int, parse_timestamp};
 
+/// Whether the float encoder (ryu: the shortest digits that read back as the same double)
+/// writes `field` back unchanged, so it is copied instead of parsed and formatted. True for
+/// `-?(0|[1-9][0-9]*)\.[0-9]+` with no trailing zero in the fraction (but `X.0`), at most 15
+/// significant digits, and at most four zeros after `0.`: a decimal of at most 15 significant
+/// digits is the only one that short reading as its double, so it is also ryu's shortest, and
+/// ryu writes that range without an exponent.
+fn is_shortest_decimal(field: &[u8]) -> bool {
+    let body = field.strip_prefix(b"-").unwrap_or(field);
+    let Some(point) = body.iter().position(|&b| b == b'.') else {
+        return false;
+    };
+    let (integer, fraction) = (&body[..point], &body[point + 1..]);
+    let digits = |part: &[u8]| !part.is_empty() && part.iter().all(u8::is_ascii_digit);
+    if !digits(integer) || !digits(fraction) {
+        return false;
+    }
+    if integer.len() > 1 && integer[0] == b'0' {
+        return false;
+    }
+    if fraction == b"0" {
+        return integer.len() <= 15;
+    }
+    if fraction.ends_with(b"0") {
+        return false;
+    }
+    if integer == b"0" {
+        let zeros = fraction.iter().take_while(|&&b| b == b'0').count();
+        return zeros <= 4 && fraction.len() - zeros <= 15;
+    }
+    integer.len() + fraction.len() <= 15
+}
+
 pub struct JsonRows<'a> {
     writer: &'a mut RecordLineWriter,
     kinds: &'a [Kind],
@@ -42,9 +74,10 @@ impl RowSink for JsonRows<'_> {
                 let micros = parse_timestamp(field).ok_or(not_of_kind)?;
                 writer.timestamp(out, i128::from(micros) * 1_000, true)
             }
+            Kind::Number if is_shortest_decimal(field) => writer.json(out, field),
             Kind::Number => writer.float(out, parse_float(field).ok_or(not_of_kind)?),
             Kind::Null | Kind::String => {
-                writer.string(out, std::str::from_utf8(field).map_err(|_| FieldError::InvalidUtf8)?)
+                writer.utf8_string(out, field).map_err(|_| FieldError::InvalidUtf8)?
             }
         }
         Ok(())
@@ -52,5 +85,59 @@ impl RowSink for JsonRows<'_> {
 
     fn end_row(&mut self) {
         self.writer.end_record(self.out);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn written_by_ryu(field: &str) -> String {
+        let mut writer = RecordLineWriter::new("s", ["x"]);
+        let mut out = Vec::new();
+        writer.float(&mut out, field.parse().unwrap());
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn decimals_copied_are_those_ryu_writes_unchanged() {
+        let copied = [
+            "0.0", "-0.0", "1.5", "35.761", "4357.61", "100.0", "0.1", "0.00001", "-0.25",
+            "123456789012345.0", "0.123456789012345", "9007199254740.99", "99999999999999.9",
+        ];
+        for field in copied {
+            assert!(is_shortest_decimal(field.as_bytes()), "{field} should be copied");
+            assert_eq!(written_by_ryu(field), field);
+        }
+        let converted = [
+            "1", "1e5", "1.50", "01.5", "0.000001", "1234567890123456.0", "0.1234567890123456",
+            ".5", "5.", "+1.5", "1.5e3", "NaN", "-", "1.2.3",
+        ];
+        for field in converted {
+            assert!(!is_shortest_decimal(field.as_bytes()), "{field} should be converted");
+        }
+    }
+
+    #[test]
+    fn random_short_decimals_match_ryu() {
+        // A fixed linear congruential sequence: many shapes, the same on every run.
+        let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
+        let mut copied = 0;
+        for _ in 0..200_000 {
+            state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+            let integer_digits = (state >> 60) as usize;
+            let fraction_digits = 1 + ((state >> 56) & 0xF) as usize;
+            let number = (state >> 8) % 10u64.pow(15);
+            let text = format!("{number:015}");
+            let integer = text[..integer_digits.min(15)].trim_start_matches('0');
+            let integer = if integer.is_empty() { "0" } else { integer };
+            let fraction = &text[15 - fraction_digits.min(15)..];
+            let field = format!("{integer}.{fraction}");
+            if is_shortest_decimal(field.as_bytes()) {
+                assert_eq!(written_by_ryu(&field), field);
+                copied += 1;
+            }
+        }
+        assert!(copied > 50_000, "only {copied} of the sample were copyable");
     }
 }

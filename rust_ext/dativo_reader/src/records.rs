@@ -297,9 +297,29 @@ impl RecordLineWriter {
         write_float(out, &mut self.floats, value);
     }
 
+    /// A value that is already JSON text (a number read from the source as its encoding).
+    #[inline]
+    pub fn json(&self, out: &mut Vec<u8>, value: &[u8]) {
+        out.extend_from_slice(value);
+    }
+
     #[inline]
     pub fn string(&self, out: &mut Vec<u8>, text: &str) {
         write_string(out, text);
+    }
+
+    /// Text read as bytes, written as a JSON string; an error if it is not UTF-8. Printable
+    /// ASCII (most text) is checked and copied in one pass, without a separate UTF-8 check.
+    #[inline]
+    pub fn utf8_string(&self, out: &mut Vec<u8>, text: &[u8]) -> Result<(), std::str::Utf8Error> {
+        if text.iter().all(|&b| (0x20..0x80).contains(&b) && b != b'"' && b != b'\\') {
+            out.push(b'"');
+            out.extend_from_slice(text);
+            out.push(b'"');
+            return Ok(());
+        }
+        write_string(out, std::str::from_utf8(text)?);
+        Ok(())
     }
 
     /// A date given as days since 1970-01-01, as `"YYYY-MM-DD"`.
@@ -390,6 +410,16 @@ mod tests {
             String::from_utf8(out).unwrap(),
             "\"2024-01-31T10:00:00.500+00:00\"\"1969-12-31 23:59:59.999999\""
         );
+    }
+
+    #[test]
+    fn utf8_strings_are_checked_and_escaped() {
+        let writer = RecordLineWriter::new("s", ["x"]);
+        let mut out = Vec::new();
+        writer.utf8_string(&mut out, b"plain text").unwrap();
+        writer.utf8_string(&mut out, "q\"\\\t\u{7f}é".as_bytes()).unwrap();
+        assert_eq!(String::from_utf8(out).unwrap(), "\"plain text\"\"q\\\"\\\\\\t\u{7f}é\"");
+        assert!(writer.utf8_string(&mut Vec::new(), b"Jos\xe9").is_err());
     }
 
     #[test]
