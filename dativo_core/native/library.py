@@ -1,10 +1,11 @@
 """Loading a reader library (any `.so` implementing rust_ext/include/dativo_reader.h) with cffi.
 
 ABI mode (`ffi.dlopen`): nothing is compiled at install time, so any library built against the
-header, by us or a third party, loads the same way. Batches cross as Arrow C Data Interface
-structures that pyarrow imports without copying; RECORD lines cross as a buffer the tap writes
-out without copying. pyarrow is imported only when an Arrow schema or batch is asked for, so a
-tap that writes RECORD lines starts without it.
+header, by us or a third party, loads the same way. The header's declarations come already
+parsed, from the generated `_reader_ffi` module (see `build.write_ffi_module`). Batches cross
+as Arrow C Data Interface structures that pyarrow imports without copying; RECORD lines cross
+as a buffer the tap writes out without copying. pyarrow is imported only when an Arrow schema
+or batch is asked for, so a tap that writes RECORD lines starts without it.
 """
 
 from __future__ import annotations
@@ -15,8 +16,6 @@ from collections.abc import Iterator, Mapping
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-
-from cffi import FFI
 
 from dativo_core.sdk import ReaderError
 
@@ -38,6 +37,7 @@ class NativeReaderError(ReaderError):
 
 
 def _cdef_text(header: str) -> str:
+    """The declarations between a header's cffi markers (also read by target-iceberg's decoder)."""
     begin, end = "/* cffi:begin */", "/* cffi:end */"
     start, stop = header.find(begin), header.find(end)
     if start < 0 or stop < start:
@@ -46,9 +46,11 @@ def _cdef_text(header: str) -> str:
 
 
 @cache
-def _ffi() -> FFI:
-    ffi = FFI()
-    ffi.cdef(_cdef_text(HEADER_PATH.read_text(encoding="utf-8")))
+def _ffi() -> Any:
+    """The header's declarations, parsed at build time (imported on first use, so that the
+    build module can import this one while it generates them)."""
+    from dativo_core.native._reader_ffi import ffi
+
     return ffi
 
 
@@ -84,7 +86,7 @@ class NativeLibrary:
             raise NativeReaderError(f"cannot load reader library {self.path}: {exc}") from exc
         try:
             version = int(self._lib.dativo_abi_version())
-        except AttributeError as exc:
+        except (AttributeError, ffi.error) as exc:  # ffi.error: a missing symbol, out-of-line
             raise NativeReaderError(
                 f"{self.path} is not a Dativo reader library: it does not export "
                 "dativo_abi_version (see rust_ext/include/dativo_reader.h)"

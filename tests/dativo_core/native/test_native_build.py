@@ -12,7 +12,7 @@ def test_without_cargo_setup_goes_on_and_says_how_to_build(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.setenv("PATH", "/nonexistent")
-    assert build.main() == 0
+    assert build.main([]) == 0
     assert BUILD_COMMAND in capsys.readouterr().err
     with pytest.raises(build.BuildError, match="cargo is not installed"):
         build.build_readers()
@@ -30,3 +30,16 @@ def test_build_produces_every_reader_library(reader_libraries: dict[str, Path]) 
     paths = build.build_readers()
     assert paths == list(reader_libraries.values())
     assert all(path.stat().st_size > 0 for path in paths)
+
+
+def test_ffi_module_holds_the_current_header(tmp_path: Path) -> None:
+    fresh = tmp_path / "_reader_ffi.py"
+    build.write_ffi_module(fresh)
+
+    def declarations(path: Path) -> list[str]:
+        # The format version line depends on the installed cffi, not on the header.
+        return [line for line in path.read_text().splitlines() if "_version" not in line]
+
+    assert declarations(fresh) == declarations(build.FFI_MODULE_PATH), (
+        f"rust_ext/include/dativo_reader.h changed: run `{build.FFI_MODULE_COMMAND}`"
+    )
