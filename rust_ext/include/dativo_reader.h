@@ -93,8 +93,10 @@ int32_t dativo_next_batch(dativo_reader *reader, struct ArrowArray *out_array,
                           struct ArrowSchema *out_schema);
 
 /* Like dativo_next_batch, but the batch comes as newline-terminated Singer RECORD lines of
- * `stream` in *out (free it with dativo_free_bytes) and its row count in *rows. Either call
- * may be used for each batch; both advance the same reader. */
+ * `stream` in *out (free it with dativo_free_bytes) and its row count in *rows. Both calls
+ * advance the same reader; a reader that reads ahead (the Rust ReadAhead wrapper) prepares
+ * its next batch in the form of the first call, so read a handle with one of them throughout:
+ * the other one is then an error. */
 int32_t dativo_next_records(dativo_reader *reader, const char *stream, struct dativo_bytes *out,
                             int64_t *rows);
 

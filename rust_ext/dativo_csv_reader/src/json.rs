@@ -40,6 +40,51 @@ fn is_shortest_decimal(field: &[u8]) -> bool {
     integer.len() + fraction.len() <= 15
 }
 
+/// Write a valid timestamp field that is already UTC with seconds (`YYYY-MM-DD[T ]HH:MM:SS`,
+/// up to six fraction digits, then `Z`, `+00:00` or nothing) as the timestamp encoder writes
+/// it, by copying its parts instead of converting to a count and back; false for any other
+/// form, left to the encoder. The fraction is written as the encoder trims it: none when zero,
+/// milliseconds when those are exact, else microseconds.
+fn copy_utc_timestamp(writer: &RecordLineWriter, out: &mut Vec<u8>, field: &[u8]) -> bool {
+    if field.len() < 19 || field[13] != b':' || field[16] != b':' {
+        return false;
+    }
+    let rest = &field[19..];
+    let (fraction, zone) = match rest.first() {
+        Some(b'.') => {
+            let digits = rest[1..].iter().take_while(|b| b.is_ascii_digit()).count();
+            (&rest[1..1 + digits], &rest[1 + digits..])
+        }
+        _ => (&rest[..0], rest),
+    };
+    if fraction.len() > 6 || !matches!(zone, b"" | b"Z" | b"+00:00") {
+        return false;
+    }
+    let mut micros = *b"000000";
+    micros[..fraction.len()].copy_from_slice(fraction);
+    let kept: &[u8] = if micros == *b"000000" {
+        b""
+    } else if micros[3..] == *b"000" {
+        &micros[..3]
+    } else {
+        &micros
+    };
+    let mut text = [0u8; 34];
+    text[0] = b'"';
+    text[1..11].copy_from_slice(&field[..10]);
+    text[11] = b'T';
+    text[12..20].copy_from_slice(&field[11..19]);
+    let mut end = 20;
+    if !kept.is_empty() {
+        text[end] = b'.';
+        text[end + 1..end + 1 + kept.len()].copy_from_slice(kept);
+        end += 1 + kept.len();
+    }
+    text[end..end + 7].copy_from_slice(b"+00:00\"");
+    writer.json(out, &text[..end + 7]);
+    true
+}
+
 pub struct JsonRows<'a> {
     writer: &'a mut RecordLineWriter,
     kinds: &'a [Kind],
@@ -72,7 +117,9 @@ impl RowSink for JsonRows<'_> {
             Kind::Date => writer.date(out, i64::from(parse_date(field).ok_or(not_of_kind)?)),
             Kind::DateTime => {
                 let micros = parse_timestamp(field).ok_or(not_of_kind)?;
-                writer.timestamp(out, i128::from(micros) * 1_000, true)
+                if !copy_utc_timestamp(writer, out, field) {
+                    writer.timestamp(out, i128::from(micros) * 1_000, true)
+                }
             }
             Kind::Number if is_shortest_decimal(field) => writer.json(out, field),
             Kind::Number => writer.float(out, parse_float(field).ok_or(not_of_kind)?),
@@ -115,6 +162,27 @@ mod tests {
         ];
         for field in converted {
             assert!(!is_shortest_decimal(field.as_bytes()), "{field} should be converted");
+        }
+    }
+
+    #[test]
+    fn utc_timestamps_copied_as_the_encoder_writes_them() {
+        let writer = RecordLineWriter::new("s", ["x"]);
+        let fields = [
+            "2020-01-01T00:00:37.000000+00:00", "2020-01-01 10:00:00", "2024-02-29T23:59:59Z",
+            "2024-01-31T10:00:00.5", "2024-01-31T10:00:00.123456Z", "2024-01-31T10:00:00.1234+00:00",
+            "2024-01-31T10:00:00.120", "1969-12-31T23:59:59.999999", "2024-01-31T10:00:00.000001",
+        ];
+        for field in fields {
+            let micros = parse_timestamp(field.as_bytes()).expect(field);
+            let (mut copied, mut encoded) = (Vec::new(), Vec::new());
+            assert!(copy_utc_timestamp(&writer, &mut copied, field.as_bytes()), "{field}");
+            writer.timestamp(&mut encoded, i128::from(micros) * 1_000, true);
+            assert_eq!(String::from_utf8(copied).unwrap(), String::from_utf8(encoded).unwrap());
+        }
+        for other in ["2024-01-31T10:00:00+02:00", "2024-01-31T10:00", "2024-01-31", "2024-01-31T10"] {
+            assert!(parse_timestamp(other.as_bytes()).is_some(), "{other}");
+            assert!(!copy_utc_timestamp(&writer, &mut Vec::new(), other.as_bytes()), "{other}");
         }
     }
 

@@ -11,7 +11,7 @@ import pytest
 from dativo_core.plugins.encode import EncodeError, check_record_lines
 from dativo_core.plugins.execution import ReaderJob, StreamRequest, run_job
 from dativo_core.plugins.frames import TruncatedFrame, read_frames, write_frame
-from dativo_core.plugins.sandbox import SandboxLimits, run_sandboxed
+from dativo_core.plugins.sandbox import Sandbox, SandboxLimits, run_sandboxed
 from dativo_core.sdk import Stream
 
 READER = f"{Path(__file__).with_name('mixed_output_reader.py')}:Mixed"
@@ -138,3 +138,39 @@ def test_frames_round_trip_and_a_cut_frame_is_an_error(tmp_path: Path) -> None:
     path.write_bytes(path.read_bytes()[:-20])
     with path.open("rb") as fp, pytest.raises(TruncatedFrame):
         list(read_frames(fp))
+
+
+class MarkingSink(CollectingSink):
+    """Writes a marker line to the shared output at each stream start and bookmark, as the
+    tap writes SCHEMA and STATE there; records must not come through it."""
+
+    def __init__(self, output: Any) -> None:
+        super().__init__()
+        self.output = output
+
+    def start_stream(self, stream: str) -> None:
+        self.output.write(b'{"marker":"start"}\n')
+        self.output.flush()
+
+    def records(self, data: bytes, count: int) -> None:
+        raise AssertionError("records were relayed, not written by the reader process")
+
+    def bookmark(self, stream: str, value: dict[str, Any]) -> None:
+        self.output.write(orjson.dumps({"marker": value["replication_key_value"]}) + b"\n")
+        self.output.flush()
+
+
+def test_sandboxed_reader_writes_records_to_the_output_between_the_taps_lines(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "out.jsonl"
+    with path.open("wb") as output:
+        sink = MarkingSink(output)
+        with Sandbox(READER, SandboxLimits(), (), output_fd=output.fileno()) as sandbox:
+            sandbox.run(ReaderJob("read", READER, {}, [StreamRequest(STREAM)]), sink)
+            # A second job runs in the same process.
+            sandbox.run(ReaderJob("discover", READER, {}), sink)
+    lines = [orjson.loads(line) for line in path.read_bytes().splitlines()]
+    shape = [m["marker"] if "marker" in m else m["record"]["n"] for m in lines]
+    assert shape == ["start", 1, 2, 2, 3, 4, 5, 5, 6, 7, 8, 8, 9, 10, 10]
+    assert sink.events == [("discovered", [STREAM])]
