@@ -9,8 +9,6 @@ from pathlib import Path
 
 import click
 
-from dativo_core.os_pipe import widen_pipe
-
 from dativo_core.singer import SingerProtocolError, SingerWriter
 from dativo_target_iceberg import __version__
 from dativo_core.about import render_about
@@ -42,6 +40,8 @@ def main(
         return
     if config_path is None:
         raise click.UsageError("--config is required to load data")
+    # Reading the tap's output starts before pyiceberg's second-long import, so the tap goes on.
+    tap_output = open_input(sys.stdin.buffer) if input_path is None and not committed_state else None
     from dativo_target_iceberg.catalog import open_catalog  # pyiceberg: slow to import, so only here
     from dativo_target_iceberg.loader import Loader
 
@@ -58,12 +58,12 @@ def main(
             output.write_raw(json.dumps(state or {}).encode() + b"\n")
             return
         loader = Loader(config, open_catalog(config), output)
-        if input_path is not None:
+        if tap_output is None:
+            assert input_path is not None
             with input_path.open("rb", buffering=0) as source:
                 summary = loader.run(source)
         else:
-            widen_pipe(sys.stdin.fileno())
-            summary = loader.run(open_input(sys.stdin.buffer))
+            summary = loader.run(tap_output)
     except (SingerProtocolError, ConfigError) as exc:
         click.echo(f"target-iceberg: error: {exc}", err=True)
         sys.exit(1)

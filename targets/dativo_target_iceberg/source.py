@@ -10,6 +10,8 @@ import select
 import threading
 from typing import BinaryIO
 
+from dativo_core.os_pipe import widen_pipe
+
 BLOCK_BYTES = 4 * 1024 * 1024  # larger blocks cost memory in the JSON parser, not time
 READ_AHEAD_BLOCKS = 4  # 16 MiB: a third of a second of a fast tap, within the memory budget
 
@@ -82,9 +84,11 @@ class ReadAhead(io.RawIOBase):
 
 
 def open_input(stream: BinaryIO) -> BinaryIO:
-    """Read `stream` through its descriptor when it has one; call before anything reads it."""
+    """Read `stream` through its descriptor, widened if a pipe, when it has one; call before
+    anything reads it."""
     try:
         fd = stream.fileno()
     except (AttributeError, OSError, io.UnsupportedOperation):
         return stream  # an in-memory stream, as test runners pass
+    widen_pipe(fd)
     return ReadAhead(AvailableReader(fd))  # type: ignore[return-value]
