@@ -94,8 +94,8 @@ class ContractGate:
         config: TargetConfig,
         quarantined_rows: dict[str, int] | None = None,
     ) -> None:
-        """`quarantined_rows`: per stream, records after its committed state whose bad ones an
-        interrupted run quarantined already (see recovery.py); they are not written again."""
+        """`quarantined_rows`: per stream, the first records after the skipped ones whose bad
+        ones an interrupted run quarantined already (see recovery.py); they are not written again."""
         self.contract = contract
         self.policy = policy
         self.catalog = catalog
@@ -103,7 +103,7 @@ class ContractGate:
         self.report = ViolationReport(contract, policy, OUTCOMES, log)
         self.validators: dict[str, ContractValidator | None] = {}
         self.quarantines: dict[str, QuarantineWriter] = {}
-        self._quarantined_before = dict(quarantined_rows or {})
+        self._quarantined_ahead = dict(quarantined_rows or {})
 
     @classmethod
     def from_config(
@@ -148,6 +148,9 @@ class ContractGate:
         if validator is None:
             return batch
         result = validator.validate(batch, lines)
+        ahead = self._quarantined_ahead.get(stream, 0)
+        if ahead:
+            self._quarantined_ahead[stream] = max(0, ahead - batch.num_rows)
         self.report.record(stream, batch.num_rows, len(result.bad_indices), result.violations)
         if not result.violations:
             return batch
@@ -159,16 +162,15 @@ class ContractGate:
             return batch
         records = records_of_lines(*source, result.bad_indices.to_pylist()) if source is not None else None
         bad = quarantine_rows(stream, result, records)
-        self._quarantine(writer, bad, result.bad_indices, lines[0] if len(lines) else 0)
+        self._quarantine(writer, bad, result.bad_indices, ahead, lines[0] if len(lines) else 0)
         return batch.take(result.good_indices)
 
-    def _quarantine(self, writer: TableWriter, bad: pa.Table, rows: pa.Array, line: int) -> None:
-        """Buffer bad rows, leaving out those an interrupted run quarantined already."""
+    def _quarantine(self, writer: TableWriter, bad: pa.Table, rows: pa.Array, ahead: int, line: int) -> None:
+        """Buffer bad rows, leaving out those among the batch's first `ahead` rows, which an
+        interrupted run quarantined already."""
         stream = writer.stream
-        before = self._quarantined_before.get(stream, 0)
-        first = writer.rows_since_committed_state  # the stream position of this batch's row 0
-        if before > first:
-            fresh = pc.greater_equal(pc.add(rows, first), before)
+        if ahead:
+            fresh = pc.greater_equal(rows, ahead)
             log.info(
                 "stream '%s': %d bad records were quarantined by the interrupted run; not written again",
                 stream, bad.num_rows - pc.sum(pc.cast(fresh, pa.int64())).as_py(),

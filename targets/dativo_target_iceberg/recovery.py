@@ -57,7 +57,7 @@ class TableCheckpoint:
 class Recovery:
     state: dict[str, Any] | None
     skip_rows: dict[str, int] = field(default_factory=dict)
-    # Per stream: records after its committed state whose bad ones are quarantined already.
+    # Per stream: records after the skipped ones whose bad ones are quarantined already.
     quarantined_rows: dict[str, int] = field(default_factory=dict)
     checkpoints: dict[str, TableCheckpoint | None] = field(default_factory=dict)
 
@@ -120,7 +120,7 @@ def _quarantined_ahead(
         main_state = main.state if main is not None else None
         main_rows = main.rows_after_state if main is not None else 0
         if quarantine.covered_state == main_state and quarantine.covered_rows > main_rows:
-            ahead[stream] = quarantine.covered_rows
+            ahead[stream] = quarantine.covered_rows - main_rows
     return ahead
 
 

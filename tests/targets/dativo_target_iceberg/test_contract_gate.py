@@ -212,7 +212,40 @@ def test_recovery_counts_quarantined_rows_only_where_the_quarantine_table_is_ahe
         "c__quarantine": _quarantine_checkpoint("c", None, 6, 60),  # c's table never committed
     }
     recovery = recover(checkpoints)
-    assert recovery.quarantined_rows == {"a": 5, "c": 6}
+    assert recovery.quarantined_rows == {"a": 3, "c": 6}  # after the 2 rows of "a" that are skipped
     assert recovery.skip_rows == {"a": 2, "b": 4}  # quarantine tables are no streams of their own
     assert set(recovery.checkpoints) == {"a", "b", "c"}
     assert recovery.state == {"bookmarks": {"a": {"id": 1}, "b": {"id": 7}}}
+
+
+def test_rerun_that_commits_inside_the_quarantined_stretch_still_duplicates_nothing(warehouse, contract_file):
+    """A STATE after every item and every even item bad (format or minimum). The crashed flush
+    quarantined items 4 and 6; the re-run commits after each good item, so its commits fall
+    inside that stretch, and item 8 after it must still be quarantined once."""
+
+    def item(i: int) -> dict[str, Any]:
+        value = {"id": i, "email": "bad" if i % 4 == 2 else f"u{i}@example.com", "qty": -i if i % 4 == 0 else i}
+        return {"type": "RECORD", "stream": "items", "record": value}
+
+    def every_state_tap(after: int = 0) -> list[dict[str, Any]]:
+        out: list[dict[str, Any]] = [SCHEMA]
+        for i in range(after + 1, 9):
+            out += [item(i), {"type": "STATE", "value": {"bookmarks": {"items": {"id": i}}}}]
+        return out
+
+    settings = {"contract": str(contract_file), "contract_policy": "quarantine", "exactly_once": True}
+    config = warehouse.config(**settings, max_batch_rows=3)
+    lines = "".join(json.dumps(m) + "\n" for m in every_state_tap()).encode()
+    crashed = subprocess.run([sys.executable, "-c", CRASHING_TARGET, "--config", str(config)],
+                             input=lines, capture_output=True, timeout=120, check=False)
+    assert crashed.returncode == -9, crashed.stderr.decode()
+    assert [r["id"] for r in warehouse.rows("items", sort_by="id")] == [1, 3]
+    assert sorted(json.loads(r["_dativo_record"])["id"] for r in warehouse.rows("items__quarantine")) == [2, 4, 6]
+
+    committed = subprocess.run([sys.executable, "-m", "dativo_target_iceberg.cli", "--config", str(config),
+                                "--committed-state"], capture_output=True, check=True)
+    assert json.loads(committed.stdout) == {"bookmarks": {"items": {"id": 2}}}
+    rerun = warehouse.run(every_state_tap(after=2), **settings, max_batch_rows=1)
+    assert rerun.returncode == 0, rerun.stderr
+    assert [r["id"] for r in warehouse.rows("items", sort_by="id")] == [1, 3, 5, 7]
+    assert sorted(json.loads(r["_dativo_record"])["id"] for r in warehouse.rows("items__quarantine")) == [2, 4, 6, 8]
