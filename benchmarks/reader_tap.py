@@ -8,8 +8,11 @@ own cost is nearly nil and the figures are the tap's. Scenarios, 10 mixed column
   arrow        RecordBatches through the sandboxed tap > /dev/null
   arrow-inproc the same with --no-sandbox
   jsonlines    records already JSON (JsonLines) through the sandboxed tap
+  records      complete RECORD lines (RecordLines, as native readers yield them) through the
+               sandboxed tap, which lets the reader process write them to stdout itself
+  records-inproc the same with --no-sandbox
   dicts        dict records through the sandboxed tap (orjson per record)
-Best of --repeat, runs alternated so machine load hits all alike. CPU time is of the whole
+Median of --repeat, runs alternated so machine load hits all alike. CPU time is of the whole
 process tree (the sandboxed reader included), which holds on a busy machine where wall time
 does not; peak RSS is the largest process of the tree.
 """
@@ -18,7 +21,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -27,7 +32,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from dativo_core.sdk import Capabilities, JsonLines, Reader, ReadItem, Stream
+from dativo_core.sdk import Capabilities, JsonLines, Reader, ReadItem, RecordLines, Stream
 
 BATCH_ROWS = 50_000
 THIS_FILE = Path(__file__).resolve()
@@ -86,7 +91,7 @@ def _batch() -> Any:
 
 
 class BenchReader(Reader):
-    """`rows` records of one stream, as `mode`: arrow, jsonlines or dicts."""
+    """`rows` records of one stream, as `mode`: arrow, jsonlines, records or dicts."""
 
     capabilities = Capabilities(batch_output=True)
 
@@ -97,7 +102,7 @@ class BenchReader(Reader):
             "required": ["rows", "mode"],
             "properties": {
                 "rows": {"type": "integer", "minimum": BATCH_ROWS},
-                "mode": {"enum": ["arrow", "jsonlines", "dicts"]},
+                "mode": {"enum": ["arrow", "jsonlines", "records", "dicts"]},
             },
         }
 
@@ -108,6 +113,12 @@ class BenchReader(Reader):
             self.item: Any = batch
         elif mode == "dicts":
             self.item = batch.to_pylist()
+        elif mode == "records":
+            import polars as pl
+
+            from dativo_core.record_lines import record_lines
+
+            self.item = RecordLines(record_lines(pl.from_arrow(batch), "bench"), BATCH_ROWS)
         else:
             import io
 
@@ -178,16 +189,21 @@ def main() -> None:
         "arrow": tap("arrow"),
         "arrow-inproc": tap("arrow", "--no-sandbox"),
         "jsonlines": tap("jsonlines"),
+        "records": tap("records"),
+        "records-inproc": tap("records", "--no-sandbox"),
         "dicts": tap("dicts"),
     }
-    best: dict[str, tuple[float, float]] = {}
+    runs: dict[str, list[tuple[float, float]]] = {name: [] for name in scenarios}
     for _ in range(args.repeat):
         for name, command in scenarios.items():
-            wall, cpu = _run(command)
-            old_wall, old_cpu = best.get(name, (wall, cpu))
-            best[name] = (min(wall, old_wall), min(cpu, old_cpu))
-    floor_wall, floor_cpu = best["floor"]
-    print(f"{args.rows:,} rows x 10 columns, best of {args.repeat}")
+            runs[name].append(_run(command))
+    median = {
+        name: (statistics.median(w for w, _ in done), statistics.median(c for _, c in done))
+        for name, done in runs.items()
+    }
+    floor_wall, floor_cpu = median["floor"]
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(f"{args.rows:,} rows x 10 columns, median of {args.repeat}, load average {load}")
     for name, command in scenarios.items():
         rss = subprocess.run(
             [sys.executable, "-c", _RSS_SCRIPT, *command],
@@ -195,9 +211,9 @@ def main() -> None:
             text=True,
             check=True,
         ).stdout.strip()
-        wall, cpu = best[name]
+        wall, cpu = median[name]
         print(
-            f"  {name:13s} wall {wall:6.2f}s ({wall / floor_wall:4.2f}x floor)  "
+            f"  {name:14s} wall {wall:6.2f}s ({wall / floor_wall:4.2f}x floor)  "
             f"cpu {cpu:6.2f}s ({cpu / floor_cpu:4.2f}x)  {args.rows / wall:>10,.0f} rows/s  "
             f"peak RSS {rss} MB"
         )

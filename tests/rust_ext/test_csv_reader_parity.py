@@ -7,6 +7,7 @@ difference in a value, a type or a null shows up as a different record.
 
 from __future__ import annotations
 
+import csv
 import io
 import json
 import subprocess
@@ -263,3 +264,45 @@ def test_columns_reads_only_those_in_their_order(tmp_path: Path, reader_librarie
         library.open({"path": str(path), "columns": ["id", "nope"]})
     with pytest.raises(NativeReaderError, match="'columns' names a column twice"):
         library.open({"path": str(path), "columns": ["id", "id"]})
+
+
+def test_records_across_read_buffers_match_the_csv_module(
+    tmp_path: Path, reader_libraries: dict[str, Path]
+) -> None:
+    """Plain lines are split by a fast path and quoted records by csv_core; records that cross
+    the reader's 1 MiB read buffer, lines longer than it, CRLF and blank lines come out as
+    Python's csv module reads them."""
+    rows = [["id", "text", "note"]]
+    for i in range(30_000):
+        if i % 7 == 0:
+            rows.append([str(i), f'quoted, "{i}"\nsecond line\r\nthird', ""])
+        elif i % 11 == 0:
+            rows.append([str(i), "", f"plain {i}"])
+        else:
+            rows.append([str(i), f"text {i}", f"note {i}"])
+    rows.insert(15_000, ["long", "x" * (3 << 20), "after"])
+    rows.insert(20_000, ["long quoted", "y,\n" * (1 << 19), "after"])
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    for number, row in enumerate(rows):
+        writer.writerow(row)
+        if number % 5000 == 1:
+            buffer.write("\r\n\n")  # blank lines are skipped
+    path = tmp_path / "big.csv"
+    path.write_bytes(buffer.getvalue().encode())
+    limit = csv.field_size_limit(1 << 24)
+    try:
+        expected = [row for row in csv.reader(io.StringIO(buffer.getvalue(), newline="")) if row]
+    finally:
+        csv.field_size_limit(limit)
+    config = {
+        "path": str(path),
+        "column_types": {"id": "string", "text": "string", "note": "string"},
+        "batch_size": 3000,
+    }
+    lines = b""
+    with load_library(reader_libraries["dativo_csv_reader"]).open(config) as reader:
+        while (encoded := reader.next_records("s")) is not None:
+            lines += encoded[0]
+    records = [orjson.loads(line)["record"] for line in lines.splitlines()]
+    assert [[r["id"], r["text"] or "", r["note"] or ""] for r in records] == expected[1:]

@@ -67,10 +67,6 @@ fn open_records(options: &CsvOptions) -> Result<Records, String> {
     Ok(builder.from_reader(BufReader::with_capacity(READ_BUFFER_BYTES, file)))
 }
 
-fn line_of(record: &ByteRecord) -> u64 {
-    record.position().map_or(0, |p| p.line())
-}
-
 fn strip_bom(field: &[u8]) -> &[u8] {
     field.strip_prefix(UTF8_BOM).unwrap_or(field)
 }
@@ -123,10 +119,10 @@ impl CsvReader {
             let Some(record) = records.next_record()? else {
                 break;
             };
-            let first_line = line_of(record) == 1;
+            let first_line = record.line == 1;
             rows.begin_row();
             for (i, &position) in positions.iter().enumerate() {
-                let field = &record[position];
+                let field = record.field(position);
                 let field = if first_line && position == 0 { strip_bom(field) } else { field };
                 let kind = kinds[i];
                 if is_null(options, *max_null_len, field, kind) {
@@ -135,7 +131,7 @@ impl CsvReader {
                 }
                 rows.value(i, field).map_err(|error| {
                     let name = schema.field(i).name();
-                    let place = locate(&options.path, line_of(record), name, position);
+                    let place = locate(&options.path, record.line, name, position);
                     let text = String::from_utf8_lossy(field);
                     match error {
                         FieldError::InvalidUtf8 => format!("{place}: the text is not valid UTF-8: {text:?}"),
@@ -159,6 +155,7 @@ impl CsvReader {
         names: &[String],
         positions: &[usize],
         max_null_len: usize,
+        data: DataStart,
     ) -> Result<Vec<Kind>, String> {
         let mut kinds: Vec<Option<Kind>> = positions
             .iter()
@@ -174,17 +171,13 @@ impl CsvReader {
         if !options.infer_types || kinds.iter().all(Option::is_some) {
             return Ok(kinds.into_iter().map(|k| k.unwrap_or(Kind::String)).collect());
         }
-        let mut records = open_records(options)?;
-        if options.has_header {
-            read_record(&mut records, &mut ByteRecord::new(), &options.path)?;
-        }
-        let mut records = ParsedRecords::start(records, &options.path, options.infer_max_rows)?;
+        let mut records = data.records(options, options.infer_max_rows)?;
         let mut inference = vec![KindInference::default(); positions.len()];
         let nulls: &HashSet<Vec<u8>> = &options.null_values;
         while let Some(record) = records.next_record()? {
-            let first_line = line_of(record) == 1;
+            let first_line = record.line == 1;
             for (i, &position) in positions.iter().enumerate() {
-                let field = &record[position];
+                let field = record.field(position);
                 let field = if first_line && position == 0 { strip_bom(field) } else { field };
                 if kinds[i].is_none() && !(field.len() <= max_null_len && nulls.contains(field)) {
                     inference[i].observe(field);
@@ -195,6 +188,30 @@ impl CsvReader {
             kind.get_or_insert(inferred.kind());
         }
         Ok(kinds.into_iter().map(|k| k.unwrap_or(Kind::String)).collect())
+    }
+}
+
+/// Where the data rows begin: the byte offset and physical line after the header (if any), and
+/// the field count every row must have when the header fixed it.
+#[derive(Clone, Copy)]
+struct DataStart {
+    offset: u64,
+    line: u64,
+    width: Option<usize>,
+}
+
+impl DataStart {
+    /// `records` has read the header row, if the file has one.
+    fn after_header(options: &CsvOptions, records: &Records, width: usize) -> Self {
+        if !options.has_header {
+            return DataStart { offset: 0, line: 1, width: None };
+        }
+        let position = records.position();
+        DataStart { offset: position.byte(), line: position.line(), width: Some(width) }
+    }
+
+    fn records(self, options: &CsvOptions, max_records: Option<u64>) -> Result<ParsedRecords, String> {
+        ParsedRecords::start(options, self.offset, self.line, self.width, max_records)
     }
 }
 
@@ -244,13 +261,14 @@ impl BatchReader for CsvReader {
         refuse_duplicates(&options.path, &names)?;
         let max_null_len = options.null_values.iter().map(Vec::len).max().unwrap_or(0);
         let positions = column_positions(&options, &names)?;
-        let kinds = Self::decide_kinds(&options, &names, &positions, max_null_len)?;
+        let data = DataStart::after_header(&options, &records, names.len());
+        let kinds = Self::decide_kinds(&options, &names, &positions, max_null_len, data)?;
         let fields: Vec<Field> = positions
             .iter()
             .zip(&kinds)
             .map(|(&p, kind)| Field::new(&names[p], kind.data_type(), true))
             .collect();
-        let records = ParsedRecords::start(records, &options.path, None)?;
+        let records = data.records(&options, None)?;
         Ok(CsvReader {
             options,
             schema: Arc::new(Schema::new(fields)),
