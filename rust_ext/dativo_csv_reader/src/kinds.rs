@@ -4,7 +4,7 @@
 
 use arrow_schema::{DataType, TimeUnit};
 
-use crate::values::{parse_bool, parse_date, parse_float, parse_int, parse_timestamp};
+use crate::values::{is_float, parse_bool, parse_date, parse_int, parse_timestamp};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
@@ -70,7 +70,7 @@ fn matching_kinds(field: &[u8], candidates: u8) -> u8 {
         |f| parse_bool(f).is_some(),
         |f| parse_date(f).is_some(),
         |f| parse_timestamp(f).is_some(),
-        |f| parse_float(f).is_some(),
+        is_float,
     ];
     let mut matched = 0u8;
     for (bit, test) in tests.iter().enumerate() {

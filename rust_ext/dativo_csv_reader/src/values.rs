@@ -48,6 +48,18 @@ pub fn parse_float(field: &[u8]) -> Option<f64> {
     std::str::from_utf8(field).ok()?.parse::<f64>().ok()
 }
 
+/// Whether `field` parses as a float, without parsing most: a plain decimal (`-?D+(.D+)?`)
+/// always does, anything else is left to `parse_float`.
+pub fn is_float(field: &[u8]) -> bool {
+    let body = field.strip_prefix(b"-").unwrap_or(field);
+    let (integer, fraction) = match body.iter().position(|&b| b == b'.') {
+        Some(point) => (&body[..point], Some(&body[point + 1..])),
+        None => (body, None),
+    };
+    let digits = |part: &[u8]| !part.is_empty() && part.iter().all(u8::is_ascii_digit);
+    (digits(integer) && fraction.is_none_or(digits)) || parse_float(field).is_some()
+}
+
 fn days_in_month(year: i64, month: u32) -> u32 {
     let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
     match month {
@@ -180,6 +192,17 @@ mod tests {
         assert_eq!(parse_int(b"+1"), None);
         assert_eq!(parse_int(b"99999999999999999999"), None);
         assert_eq!(parse_int(b"-9223372036854775808"), Some(i64::MIN));
+    }
+
+    #[test]
+    fn floats_are_recognised_as_parsing_does() {
+        for field in ["1", "-2.5", "0.000", "1e5", "inf", "+1.5", ".5", "5.", "NaN"] {
+            assert_eq!(is_float(field.as_bytes()), parse_float(field.as_bytes()).is_some(), "{field}");
+            assert!(is_float(field.as_bytes()), "{field}");
+        }
+        for field in ["", "-", "1.2.3", "1,5", " 1", "0x10", "e5", "1-"] {
+            assert!(!is_float(field.as_bytes()), "{field}");
+        }
     }
 
     #[test]
