@@ -8,6 +8,16 @@ use crate::kinds::Kind;
 use crate::rows::{FieldError, RowSink};
 use crate::values::{parse_bool, parse_date, parse_float, parse_int, parse_timestamp};
 
+/// Whether `field` is an integer written as the integer encoder writes it (`0`, or an optional
+/// minus and up to 18 digits without a leading zero, so well inside 64 bits): it is copied.
+fn is_canonical_integer(field: &[u8]) -> bool {
+    let digits = field.strip_prefix(b"-").unwrap_or(field);
+    if digits == b"0" {
+        return digits.len() == field.len();
+    }
+    (1..=18).contains(&digits.len()) && digits[0] != b'0' && digits.iter().all(u8::is_ascii_digit)
+}
+
 /// Whether the float encoder (ryu: the shortest digits that read back as the same double)
 /// writes `field` back unchanged, so it is copied instead of parsed and formatted. True for
 /// `-?(0|[1-9][0-9]*)\.[0-9]+` with no trailing zero in the fraction (but `X.0`), at most 15
@@ -112,6 +122,7 @@ impl RowSink for JsonRows<'_> {
         writer.key(out, column);
         let not_of_kind = FieldError::NotOfKind;
         match self.kinds[column] {
+            Kind::Integer if is_canonical_integer(field) => writer.json(out, field),
             Kind::Integer => writer.integer(out, parse_int(field).ok_or(not_of_kind)?),
             Kind::Boolean => writer.boolean(out, parse_bool(field).ok_or(not_of_kind)?),
             Kind::Date => writer.date(out, i64::from(parse_date(field).ok_or(not_of_kind)?)),
@@ -162,6 +173,17 @@ mod tests {
         ];
         for field in converted {
             assert!(!is_shortest_decimal(field.as_bytes()), "{field} should be converted");
+        }
+    }
+
+    #[test]
+    fn integers_copied_are_those_the_encoder_writes_unchanged() {
+        for field in ["0", "7", "-7", "123456789012345678", "-900000000000000000"] {
+            assert!(is_canonical_integer(field.as_bytes()), "{field}");
+            assert_eq!(parse_int(field.as_bytes()).unwrap().to_string(), field);
+        }
+        for field in ["-0", "007", "0x10", "", "-", "+1", "1234567890123456789", " 1", "1.0"] {
+            assert!(!is_canonical_integer(field.as_bytes()), "{field}");
         }
     }
 
