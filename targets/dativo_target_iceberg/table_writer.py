@@ -7,9 +7,12 @@ import random
 import time
 import uuid
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from functools import cache
 
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.parquet as pq
 from pyiceberg.catalog import Catalog
 from pyiceberg.exceptions import (
     CommitFailedException,
@@ -32,6 +35,10 @@ from dativo_target_iceberg.stream_schema import StreamSchema
 log = logging.getLogger("target-iceberg")
 
 COMMIT_ATTEMPTS = 8
+SPILL_ROWS = 1 << 17
+"""Rows of a plain-append stream written to a data file on a helper thread as soon as they are
+buffered: the commit then mostly registers files already written, so the target reads on while
+Parquet is encoded, and at the end of the input little is left to write."""
 DELETED_AT_COLUMN = "_sdc_deleted_at"
 STATE_PROPERTY = "dativo.state"
 STREAM_PROPERTY = "dativo.stream"
@@ -102,6 +109,11 @@ def _identifier_capable(field: pa.Field) -> bool:
     )
 
 
+@cache
+def _file_writer() -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(max_workers=1, thread_name_prefix="data-file-writer")
+
+
 class TableWriter:
     """Buffers a stream's converted batches and appends them to its table in one commit."""
 
@@ -143,6 +155,8 @@ class TableWriter:
         self.versions_loaded: set[int] = set()  # table versions whose rows this run has read
         self._batches: list[pa.Table] = []
         self._files: list[str] = []  # parquet files in the table's folder, to register as they are
+        self._spilled: list[Future[str]] = []  # data files being written from buffered batches
+        self._unspilled_rows = 0
         self.buffered_rows = 0
         self.buffered_bytes = 0
         # Rows committed after the last STATE: a resumed run counts the ones it skips here.
@@ -164,7 +178,7 @@ class TableWriter:
 
     def keep_versions(self) -> None:
         """Add the `_sdc_table_version` column; the caller has committed what was buffered."""
-        assert not self._batches, "flush before adding the version column"
+        assert self._nothing_buffered, "flush before adding the version column"
         if not self.versioned:
             with self.table.update_schema() as update:
                 update.add_column(VERSION_COLUMN, LongType(), doc="Singer table version of the row")
@@ -242,7 +256,7 @@ class TableWriter:
 
     def change_schema(self, schema: StreamSchema, line: int) -> None:
         """Apply a new SCHEMA; the caller has committed every batch read under the old one."""
-        assert not self._batches, "flush before changing a stream's schema"
+        assert self._nothing_buffered, "flush before changing a stream's schema"
         self.table, self.schema = self._evolve(self.table, schema, line)
         self.converter = self._converter()
 
@@ -257,13 +271,40 @@ class TableWriter:
         self._batches.append(batch)
         self.buffered_rows += batch.num_rows
         self.buffered_bytes += batch.nbytes
+        self._unspilled_rows += batch.num_rows
+        if self._unspilled_rows >= SPILL_ROWS and self.can_register_files:
+            self._spill()
         if self.converter.versioned:
             self.versions_loaded.update(v for v in pc.unique(batch.column(VERSION_COLUMN)).to_pylist() if v is not None)
 
     @property
     def can_register_files(self) -> bool:
-        """Whether a parquet file may join the table unread: only plain appends allow it."""
-        return self.load_method == "append-only" and not self.converter.versioned
+        """Whether a parquet file may join the table unread: only plain appends (no versions, no
+        hard deletes) to an unpartitioned table allow it."""
+        return (
+            self.load_method == "append-only"
+            and not self.converter.versioned
+            and not self.hard_delete
+            and self.table.spec().is_unpartitioned()
+        )
+
+    @property
+    def _nothing_buffered(self) -> bool:
+        return not (self._batches or self._spilled or self._files)
+
+    def _spill(self) -> None:
+        """Write the buffered batches to a data file of the table on the helper thread."""
+        data = pa.concat_tables(self._batches)
+        self._batches.clear()
+        self._unspilled_rows = 0
+        path = f"{self.table.location()}/data/dativo-{uuid.uuid4()}.parquet"
+        self._spilled.append(_file_writer().submit(self._write_data_file, path, data))
+
+    def _write_data_file(self, path: str, data: pa.Table) -> str:
+        codec = self.table.properties.get("write.parquet.compression-codec", "zstd")
+        with self.table.io.new_output(path).create(overwrite=True) as out:
+            pq.write_table(data, out, compression="none" if codec == "uncompressed" else codec)
+        return path
 
     def add_file(self, url: str) -> None:
         """Copy a parquet file, unread, into the table's data folder; the next commit registers it.
@@ -328,6 +369,11 @@ class TableWriter:
 
     def commit(self, state: bytes | None) -> int:
         """Append the buffered batches in one snapshot that records the state they are covered by."""
+        if self._spilled:
+            if self._batches:
+                self._spill()  # the rest too, so the commit registers files only
+            self._files.extend(written.result() for written in self._spilled)
+            self._spilled.clear()
         if self._files:
             return self._commit_with_files(state)
         if not self._batches:
@@ -375,6 +421,7 @@ class TableWriter:
     def _clear(self) -> None:
         self._files.clear()
         self._batches.clear()
+        self._unspilled_rows = 0
         self.buffered_rows = 0
         self.buffered_bytes = 0
 
