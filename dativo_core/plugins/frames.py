@@ -11,7 +11,6 @@ writes never interleaves with records, and covers only records already written.
 from __future__ import annotations
 
 import struct
-from collections.abc import Iterator
 from typing import BinaryIO
 
 _HEADER = struct.Struct(">cQQ")  # kind, payload size, record count
@@ -60,9 +59,3 @@ def _read_exactly(fp: BinaryIO, size: int) -> bytes:
     if len(data) != size:
         raise TruncatedFrame(f"expected {size} bytes, got {len(data)}")
     return data
-
-
-def read_frames(fp: BinaryIO) -> Iterator[tuple[bytes, bytes, int]]:
-    """Frames until a clean end of pipe; a pipe cut inside a frame raises TruncatedFrame."""
-    while (frame := read_frame(fp)) is not None:
-        yield frame

@@ -253,11 +253,3 @@ class Sandbox:
 
     def __exit__(self, exc_type: object, *rest: object) -> None:
         self.close(kill=exc_type is not None)
-
-
-def run_sandboxed(
-    job: ReaderJob, sink: Sink, limits: SandboxLimits, secrets: tuple[str, ...]
-) -> None:
-    """Run one job in a child of its own (records come back through `sink.records`)."""
-    with Sandbox(job.reader, limits, secrets) as sandbox:
-        sandbox.run(job, sink)
