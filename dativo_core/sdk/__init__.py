@@ -18,7 +18,7 @@ from dativo_core.sdk.reader import (
     Stream,
 )
 
-__api_version__ = "1.1"
+__api_version__ = "1.2"
 
 __all__ = [
     "Bookmark",

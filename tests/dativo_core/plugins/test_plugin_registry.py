@@ -132,7 +132,7 @@ def test_resolve_refuses_a_plugin_for_another_api(tmp_path: Path) -> None:
     write_plugin(tmp_path / "p", "future", api_version=">=2.0,<3")
     with pytest.raises(
         PluginLoadError,
-        match=r"needs reader API >=2.0,<3, but this Dativo provides 1.1",
+        match=r"needs reader API >=2.0,<3, but this Dativo provides 1.2",
     ):
         resolve_reader("future", [tmp_path / "p"])
 
@@ -162,7 +162,7 @@ def test_cli_list_show_and_check_a_good_plugin(tmp_path: Path) -> None:
         plugins, ["check", "numbers", "--plugin-dir", str(tmp_path / "p")]
     )
     assert checked.exit_code == 0, checked.output
-    assert "is usable with reader API 1.1" in checked.output
+    assert "is usable with reader API 1.2" in checked.output
 
 
 def test_cli_check_without_config_checks_the_class_only(tmp_path: Path) -> None:
@@ -203,7 +203,7 @@ def test_cli_check_refuses_an_incompatible_api_range(tmp_path: Path) -> None:
         plugins, ["check", "future", "--plugin-dir", str(tmp_path / "p")]
     )
     assert checked.exit_code == 1
-    assert "needs reader API >=2.0,<3, but this Dativo provides 1.1" in checked.output
+    assert "needs reader API >=2.0,<3, but this Dativo provides 1.2" in checked.output
 
 
 def test_cli_check_refuses_a_class_that_breaks_the_contract(tmp_path: Path) -> None:
