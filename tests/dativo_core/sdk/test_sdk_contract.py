@@ -59,7 +59,7 @@ def test_sdk_imports_without_heavy_dependencies() -> None:
     out = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
-    assert out.stdout.strip() == "1.1"
+    assert out.stdout.strip() == "1.2"
 
 
 @pytest.mark.parametrize("output", ["records", "arrow"])
