@@ -50,7 +50,7 @@ RUST_RECORDS = (
     "out = sys.stdout.buffer\n"
     "while (encoded := r.next_records('bench')) is not None: out.write(encoded[0])"
 )
-TAP_CSV = "from dativo_tap_csv.tap import TapCSV; TapCSV.cli()"
+TAP_CSV = "from dativo_tap_csv.cli import main; main()"  # what the tap-csv command runs
 TAP_READER = ["-m", "dativo_tap_reader.cli", "--reader", "dativo_core.native.reader:RustCSVReader"]
 
 
