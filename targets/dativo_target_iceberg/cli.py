@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
 import sys
@@ -42,8 +43,14 @@ def main(
         raise click.UsageError("--config is required to load data")
     # Reading the tap's output starts before pyiceberg's second-long import, so the tap goes on.
     tap_output = open_input(sys.stdin.buffer) if input_path is None and not committed_state else None
+    gc.disable()  # importing pyiceberg builds ~10^5 objects: collecting meanwhile is wasted work
     from dativo_target_iceberg.catalog import open_catalog  # pyiceberg: slow to import, so only here
     from dativo_target_iceberg.loader import Loader
+
+    # What is imported lives as long as the process: kept out of every later collection, which
+    # then only traverses what the load itself creates.
+    gc.freeze()
+    gc.enable()
 
     logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(name)s %(levelname)s %(message)s")
     # Stdout carries only STATE messages: anything a library prints goes to stderr instead.
