@@ -103,7 +103,7 @@ def _validate_config(spec: dict[str, Any], config: dict[str, Any], name: str) ->
     import fastjsonschema
 
     try:
-        fastjsonschema.validate(spec, config)
+        fastjsonschema.compile(spec, use_default=False)(config)  # checks only, fills in no defaults
         return
     except fastjsonschema.JsonSchemaException:
         pass

@@ -38,3 +38,12 @@ def test_a_yaml_error_names_the_place_but_never_quotes_the_line(tmp_path):
     message = str(failed.value)
     assert "hunter2" not in message
     assert "while scanning a quoted scalar (line 3, column 13)" in message
+
+
+def test_validation_fills_in_no_defaults():
+    schema = {"type": "object", "properties": {"n": {"type": "integer", "default": 5}}}
+    document = {}
+    validate_document(document, schema, "x.yaml")
+    assert document == {}
+    with pytest.raises(DocumentError, match=r"x.yaml at \$.n: 'a' is not of type 'integer'"):
+        validate_document({"n": "a"}, schema, "x.yaml")
