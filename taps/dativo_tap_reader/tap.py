@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 from dativo_core.plugins.execution import ReaderJob, Sink, StreamRequest, run_job
 from dativo_core.plugins.loading import absolute_reference, load_reader_class
 from dativo_core.plugins.sandbox import DEFAULT_LIMITS, Sandbox, SandboxLimits
+from dativo_core.schema.fast_check import passes_quickly
 from dativo_core.sdk import Stream, __api_version__
 from dativo_core.singer import Catalog, CatalogEntry, SchemaMessage, SingerWriter
 from dativo_core.singer.catalog import standard_metadata
@@ -95,18 +96,9 @@ class _StreamsSink:
 
 
 def _validate_config(spec: dict[str, Any], config: dict[str, Any], name: str) -> None:
-    """Refuse a config that breaks the reader's spec(), naming every wrong setting.
-
-    fastjsonschema passes a valid config in a few milliseconds; jsonschema, which takes about
-    0.15 s to import, is loaded only to judge (and explain) a config that fastjsonschema
-    refused or a spec it cannot compile, so it stays the authority on what is invalid."""
-    import fastjsonschema
-
-    try:
-        fastjsonschema.compile(spec, use_default=False)(config)  # checks only, fills in no defaults
+    """Refuse a config that breaks the reader's spec(), naming every wrong setting."""
+    if passes_quickly(spec, config):
         return
-    except fastjsonschema.JsonSchemaException:
-        pass
     import jsonschema
 
     validator = jsonschema.validators.validator_for(spec)(spec)
