@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import json
 import logging
 import sys
@@ -11,6 +10,7 @@ from pathlib import Path
 import click
 
 from dativo_core.singer import SingerProtocolError, SingerWriter
+from dativo_core.startup import imports_without_gc
 from dativo_target_iceberg import __version__
 from dativo_core.about import render_about
 from dativo_target_iceberg.about import about_info
@@ -43,14 +43,9 @@ def main(
         raise click.UsageError("--config is required to load data")
     # Reading the tap's output starts before pyiceberg's second-long import, so the tap goes on.
     tap_output = open_input(sys.stdin.buffer) if input_path is None and not committed_state else None
-    gc.disable()  # importing pyiceberg builds ~10^5 objects: collecting meanwhile is wasted work
-    from dativo_target_iceberg.catalog import open_catalog  # pyiceberg: slow to import, so only here
-    from dativo_target_iceberg.loader import Loader
-
-    # What is imported lives as long as the process: kept out of every later collection, which
-    # then only traverses what the load itself creates.
-    gc.freeze()
-    gc.enable()
+    with imports_without_gc():
+        from dativo_target_iceberg.catalog import open_catalog  # pyiceberg: slow to import, so only here
+        from dativo_target_iceberg.loader import Loader
 
     logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(name)s %(levelname)s %(message)s")
     # Stdout carries only STATE messages: anything a library prints goes to stderr instead.
