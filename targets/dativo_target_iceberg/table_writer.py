@@ -156,7 +156,6 @@ class TableWriter:
         self._batches: list[pa.Table] = []
         self._files: list[str] = []  # parquet files in the table's folder, to register as they are
         self._spilled: list[Future[str]] = []  # data files being written from buffered batches
-        self._unspilled_rows = 0
         self.buffered_rows = 0
         self.buffered_bytes = 0
         # Rows committed after the last STATE: a resumed run counts the ones it skips here.
@@ -271,8 +270,7 @@ class TableWriter:
         self._batches.append(batch)
         self.buffered_rows += batch.num_rows
         self.buffered_bytes += batch.nbytes
-        self._unspilled_rows += batch.num_rows
-        if self._unspilled_rows >= SPILL_ROWS and self.can_register_files:
+        if sum(b.num_rows for b in self._batches) >= SPILL_ROWS and self.can_register_files:
             self._spill()
         if self.converter.versioned:
             self.versions_loaded.update(v for v in pc.unique(batch.column(VERSION_COLUMN)).to_pylist() if v is not None)
@@ -296,7 +294,6 @@ class TableWriter:
         """Write the buffered batches to a data file of the table on the helper thread."""
         data = pa.concat_tables(self._batches)
         self._batches.clear()
-        self._unspilled_rows = 0
         path = f"{self.table.location()}/data/dativo-{uuid.uuid4()}.parquet"
         self._spilled.append(_file_writer().submit(self._write_data_file, path, data))
 
@@ -421,7 +418,6 @@ class TableWriter:
     def _clear(self) -> None:
         self._files.clear()
         self._batches.clear()
-        self._unspilled_rows = 0
         self.buffered_rows = 0
         self.buffered_bytes = 0
 
