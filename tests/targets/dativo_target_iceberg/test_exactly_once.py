@@ -10,7 +10,8 @@ import time
 
 import pytest
 
-from dativo_target_iceberg.recovery import TableCheckpoint, recover
+from dativo_target_iceberg.catalog import embedded_catalog
+from dativo_target_iceberg.recovery import TableCheckpoint, recover, recover_from_catalog
 
 ROWS = {"a": 3000, "b": 2000}
 
@@ -62,6 +63,9 @@ def test_killed_target_resumes_without_loss_or_duplicates(tmp_path):
     randomness = random.Random(20261125)
     resumed_from: list[bytes] = []
 
+    def committed_state() -> dict:
+        return recover_from_catalog(embedded_catalog(tmp_path / "wh"), "default").state or {}
+
     def run_pipe(kill_after: float | None) -> bool:
         state = subprocess.run([*TARGET, "--config", str(config), "--committed-state"],
                                capture_output=True, check=True).stdout
@@ -73,6 +77,10 @@ def test_killed_target_resumes_without_loss_or_duplicates(tmp_path):
         tap_process.stdout.close()
         if kill_after is not None:
             target.stdout.readline()  # the first covered STATE: the load is under way
+            # The tables' committed state can stay put while rows are committed past it (a
+            # resumed run skips those); wait until it moves, so each run resumes somewhere new.
+            while target.poll() is None and committed_state() == json.loads(state):
+                time.sleep(0.05)
             time.sleep(kill_after)
             target.kill()
         target.stdout.read()
@@ -81,15 +89,13 @@ def test_killed_target_resumes_without_loss_or_duplicates(tmp_path):
         tap_process.wait()
         return finished
 
-    # The tap runs ~2 s after the first covered STATE. Kills within 0.5 s of it fall mid-load
-    # however fast the target is: each run gets through a quarter of the load at most.
-    interrupted = [run_pipe(kill_after=randomness.uniform(0.0, 0.5)) is False for _ in range(4)]
+    # The tap runs ~2 s in all. Kills within 0.3 s of the committed state moving on fall
+    # mid-load however fast the target is: each run gets through a fraction of the load.
+    interrupted = [run_pipe(kill_after=randomness.uniform(0.0, 0.3)) is False for _ in range(4)]
     assert run_pipe(kill_after=None)
     # The kills fell mid-load: runs resumed from several different committed states.
     assert sum(interrupted) >= 3
     assert len(set(resumed_from)) >= 3, resumed_from
-
-    from dativo_target_iceberg.catalog import embedded_catalog
 
     catalog = embedded_catalog(tmp_path / "wh")
     for stream, count in ROWS.items():
