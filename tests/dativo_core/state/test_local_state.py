@@ -79,7 +79,7 @@ def test_the_lock_fails_fast_within_and_across_processes(tmp_path):
         expected = rf"locked by another run \(pid {holder.pid}\)"
         with pytest.raises(StateLockedError, match=expected), state.lock():
             pass
-        assert time.monotonic() - started < 1.0
+        assert time.monotonic() - started < 5  # a waiting lock would never return: the holder keeps it until killed
     finally:
         holder.kill()
         holder.wait()
