@@ -78,3 +78,25 @@ def test_other_loads_commit_through_pyiceberg_as_before(tmp_path, settings):
     assert states == [{"pos": 30}, {"pos": 35}, {"pos": 50}]
     assert table.scan().to_arrow().sort_by("id").column("id").to_pylist() == list(range(50))
     assert not any("/dativo-" in path for path in data_files(table))
+
+
+def test_data_files_dictionary_encode_only_string_columns(tmp_path):
+    table, _ = load(tmp_path, [schema(), *in_fives(20)])
+    metadata = pq.ParquetFile(data_files(table)[0].removeprefix("file://")).metadata
+    columns = {metadata.row_group(0).column(i).path_in_schema: metadata.row_group(0).column(i)
+               for i in range(metadata.num_columns)}
+    assert columns["name"].has_dictionary_page
+    assert not columns["id"].has_dictionary_page and not columns["day"].has_dictionary_page
+    # Iceberg's file metrics come from the column statistics, which every column keeps.
+    assert all(column.is_stats_set for column in columns.values())
+    files = table.inspect.files().to_pylist()
+    assert {field_id for field_id, _ in files[0]["lower_bounds"]} == {1, 2, 3}
+
+
+def test_dictionary_columns_are_the_string_leaves():
+    schema = pa.schema([
+        pa.field("n", pa.float64()), pa.field("s", pa.string()),
+        pa.field("nested", pa.struct([pa.field("a", pa.large_string()), pa.field("b", pa.int64())])),
+        pa.field("tags", pa.list_(pa.string())), pa.field("m", pa.map_(pa.string(), pa.float64())),
+    ])
+    assert table_writer.dictionary_columns(schema) == ["s", "nested.a", "tags.list.element", "m.key_value.key"]
