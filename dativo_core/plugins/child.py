@@ -1,8 +1,9 @@
 """The sandboxed side: apply limits, keep stdout for frames only, run jobs, report errors.
 
-Started by `sandbox.Sandbox` as `python -m dativo_core.plugins.child`. Reads a START frame on
-stdin, imports the reader at once (while the tap checks the config), then runs one JOB frame
-after another until stdin ends.
+Started by `sandbox.Sandbox` as `python -m dativo_core.plugins.child`, before the tap knows
+which reader: imports what every job needs, then waits for the START frame on stdin, takes the
+declared secrets into its environment, imports the reader at once (while the tap checks the
+config), then runs one JOB frame after another until stdin ends.
 """
 
 from __future__ import annotations
@@ -133,7 +134,9 @@ def _run(job: ReaderJob, sink: FrameSink, memory_mb: int) -> dict[str, Any] | No
 def main() -> int:
     requests = sys.stdin.buffer
     start = frames.read_frame(requests)
-    if start is None or start[0] != frames.START:
+    if start is None:
+        return 0  # the tap stopped before naming a reader (it could not resolve it)
+    if start[0] != frames.START:
         print("dativo_core.plugins.child is started by the reader sandbox only", file=sys.stderr)
         return 2
     request = orjson.loads(start[1])
@@ -142,6 +145,7 @@ def main() -> int:
     output_fd = request["output_fd"]
     output = None if output_fd is None else os.fdopen(output_fd, "wb", OUTPUT_BUFFER_BYTES)
     sys.path[:0] = [p for p in request["sys_path"] if p not in sys.path]
+    os.environ.update(request["secrets"])
     _apply_limits(request["limits"])
     # Import the reader now, while the tap validates the config; an import error is reported
     # by the first job, which imports it again.

@@ -16,7 +16,7 @@ from typing import BinaryIO
 _HEADER = struct.Struct(">cQQ")  # kind, payload size, record count
 
 # Tap to child.
-START = b"T"  # JSON {"reader", "limits", "sys_path", "parent_pid", "output_fd"}
+START = b"T"  # JSON {"reader", "limits", "secrets", "sys_path", "parent_pid", "output_fd"}
 JOB = b"J"  # JSON ReaderJob
 ACK = b"A"  # empty: the SCHEMA or STATE asked for is written; go on
 

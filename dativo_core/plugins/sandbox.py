@@ -10,6 +10,7 @@ against malicious code. See docs/readers.md.
 from __future__ import annotations
 
 import contextlib
+import io
 import os
 import signal
 import subprocess
@@ -18,13 +19,15 @@ import tempfile
 import threading
 import time
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 import orjson
 
 from dativo_core.os_pipe import widen_pipe
 from dativo_core.plugins import frames
-from dativo_core.plugins.execution import ReaderJob, Sink, streams_from_dicts
+
+if TYPE_CHECKING:
+    from dativo_core.plugins.execution import ReaderJob, Sink
 
 # A pipe of 1 MiB (Linux's default cap for unprivileged processes, instead of 64 KiB) lets
 # the child write a batch of RECORD lines in a few system calls and context switches.
@@ -86,12 +89,21 @@ class _IdleWatchdog(threading.Thread):
         self._stop.set()
 
 
-def child_environment(secrets: tuple[str, ...], workdir: str) -> dict[str, str]:
-    """Only harmless variables and the declared secrets; HOME and TMPDIR point at `workdir`."""
+def child_environment(workdir: str) -> dict[str, str]:
+    """Only harmless variables; HOME and TMPDIR point at `workdir`. The declared secrets follow
+    in the START frame (see `Sandbox.load`), since the child starts before the reader is known."""
     env = {k: os.environ[k] for k in PASSED_VARIABLES if k in os.environ}
-    env.update({k: os.environ[k] for k in secrets if k in os.environ})
     env.update(HOME=workdir, TMPDIR=workdir, PYTHONDONTWRITEBYTECODE="1")
     return env
+
+
+def file_descriptor(out: BinaryIO) -> int | None:
+    """The OS file descriptor behind `out`, for a child to write to; None for an in-memory
+    buffer (as test runners use), whose records then travel through the tap."""
+    try:
+        return out.fileno()
+    except (OSError, ValueError, io.UnsupportedOperation):
+        return None
 
 
 def _signal_name(number: int) -> str:
@@ -117,8 +129,9 @@ def _exit_problem(returncode: int, limits: SandboxLimits) -> str:
 
 
 class Sandbox:
-    """One child process for a reader, started at once (so it imports the reader while the tap
-    does other work), running jobs one after another: `run(job, sink)` for each.
+    """One child process for a reader, started at once, before the reader is even known (so
+    its interpreter starts while the tap resolves the reader and checks the config); then
+    `load(reader, secrets)`, and jobs one after another: `run(job, sink)` for each.
 
     With `output_fd`, the child writes RECORD lines to that file descriptor itself (the tap's
     stdout: no copy through the tap); the sink then gets start_stream, bookmark and discovered
@@ -126,15 +139,10 @@ class Sandbox:
     frames and go to `sink.records`.
     """
 
-    def __init__(
-        self,
-        reader: str,
-        limits: SandboxLimits,
-        secrets: tuple[str, ...],
-        output_fd: int | None = None,
-    ) -> None:
-        self.reader = reader
+    def __init__(self, limits: SandboxLimits, output_fd: int | None = None) -> None:
+        self.reader: str | None = None
         self.limits = limits
+        self._closed = False
         self._workdir = tempfile.TemporaryDirectory(prefix="dativo-reader-")
         # A descriptor of its own, passed under the same number: the child's fd 1 is the frame pipe.
         child_output = None if output_fd is None else os.dup(output_fd)
@@ -144,7 +152,7 @@ class Sandbox:
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 cwd=self._workdir.name,
-                env=child_environment(secrets, self._workdir.name),
+                env=child_environment(self._workdir.name),
                 close_fds=True,
                 pass_fds=() if child_output is None else (child_output,),
             )
@@ -158,16 +166,23 @@ class Sandbox:
         self._requests = self._proc.stdin
         self._frames = self._proc.stdout
         widen_pipe(self._frames.fileno(), PIPE_BYTES)
+        self._output_fd = child_output
         self._watchdog = _IdleWatchdog(self._proc, limits.idle_seconds)
         self._watchdog.start()
+
+    def load(self, reader: str, secrets: tuple[str, ...]) -> None:
+        """Have the child apply its limits, take the declared `secrets` (the values of those
+        environment variables that are set) into its environment, and import `reader`."""
+        self.reader = reader
         self._send(
             frames.START,
             {
                 "reader": reader,
-                "limits": limits.to_dict(),
+                "limits": self.limits.to_dict(),
+                "secrets": {k: os.environ[k] for k in secrets if k in os.environ},
                 "sys_path": [os.path.abspath(p) for p in sys.path],
                 "parent_pid": os.getpid(),
-                "output_fd": child_output,
+                "output_fd": self._output_fd,
             },
         )
 
@@ -190,6 +205,8 @@ class Sandbox:
 
     def run(self, job: ReaderJob, sink: Sink) -> None:
         """Run `job` in the child; raise PluginFailed if it fails, is stopped, or dies."""
+        from dativo_core.plugins.execution import streams_from_dicts
+
         where = f"reader {job.reader} ({job.action})"
         self._send(frames.JOB, job.to_dict())
         watched = True
@@ -228,7 +245,11 @@ class Sandbox:
         raise PluginFailed(f"{where} {_exit_problem(returncode, self.limits)}")
 
     def close(self, *, kill: bool = False) -> None:
-        """End the child (at once with `kill`, else once it has finished its last job)."""
+        """End the child (at once with `kill`, else once it has finished its last job); a
+        second call does nothing."""
+        if self._closed:
+            return
+        self._closed = True
         try:
             if kill:
                 self._proc.kill()

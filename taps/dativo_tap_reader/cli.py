@@ -18,12 +18,17 @@ from typing import Any
 
 import click
 
-from dativo_core.about import ABOUT_FORMATS, render_about
-from dativo_core.plugins.loading import PluginLoadError
-from dativo_core.plugins.sandbox import DEFAULT_LIMITS, PluginFailed, SandboxLimits
-from dativo_core.sdk import ReaderError
-from dativo_core.singer import Catalog
-from dativo_tap_reader.tap import ConfigError, ReaderTap
+from dativo_core.about import ABOUT_FORMATS
+from dativo_core.plugins.sandbox import (
+    DEFAULT_LIMITS,
+    PluginFailed,
+    Sandbox,
+    SandboxLimits,
+    file_descriptor,
+)
+
+# Everything else is imported in main(), once the sandbox child is spawned: its start-up then
+# overlaps the tap's imports, the plugin lookup and the config check.
 
 
 def _load_json(path: Path | None, what: str) -> dict[str, Any]:
@@ -149,17 +154,52 @@ def main(
     idle_seconds: int,
 ) -> None:
     """Run a Dativo reader as a Singer tap."""
-    config: dict[str, Any] = {}
-    for path in config_paths:
-        config.update(_load_json(path, "config"))
     limits = (
         None
         if no_sandbox
         else SandboxLimits(memory_mb, cpu_seconds, open_files, idle_seconds)
     )
     singer_output = sys.stdout.buffer
+    with contextlib.ExitStack() as stack:
+        started = None
+        if limits is not None and not about:
+            syncing = not (connection_test or discover)
+            output_fd = file_descriptor(singer_output) if syncing else None
+            # Killed on any failure; closed by the tap once its jobs are done.
+            started = stack.enter_context(Sandbox(limits, output_fd))
+        _run_tap(
+            reader, config_paths, plugin_dirs, limits, started, singer_output,
+            catalog_path, state_path, discover, about, about_format, connection_test,
+        )
+
+
+def _run_tap(  # noqa: PLR0913  # main()'s options, after the sandbox child is spawned
+    reader: str,
+    config_paths: tuple[Path, ...],
+    plugin_dirs: tuple[Path, ...],
+    limits: SandboxLimits | None,
+    started: Sandbox | None,
+    singer_output: Any,
+    catalog_path: Path | None,
+    state_path: Path | None,
+    discover: bool,
+    about: bool,
+    about_format: str,
+    connection_test: bool,
+) -> None:
+    from dativo_core.about import render_about
+    from dativo_core.plugins.loading import PluginLoadError
+    from dativo_core.sdk import ReaderError
+    from dativo_core.singer import Catalog
+    from dativo_tap_reader.tap import ConfigError, ReaderTap
+
+    config: dict[str, Any] = {}
+    for path in config_paths:
+        config.update(_load_json(path, "config"))
     try:
-        tap = ReaderTap(reader, config, sandbox=limits, plugin_dirs=plugin_dirs)
+        tap = ReaderTap(
+            reader, config, sandbox=limits, plugin_dirs=plugin_dirs, started=started
+        )
         # Singer output goes through the sync or click.echo only; a reader's print() goes to
         # the log, also when it runs in this process.
         with contextlib.redirect_stdout(sys.stderr):

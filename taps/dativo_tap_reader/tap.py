@@ -9,7 +9,6 @@ after the records it covers.
 from __future__ import annotations
 
 import copy
-import io
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -18,7 +17,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 
 from dativo_core.plugins.execution import ReaderJob, Sink, StreamRequest, run_job
 from dativo_core.plugins.loading import absolute_reference, load_reader_class
-from dativo_core.plugins.sandbox import DEFAULT_LIMITS, Sandbox, SandboxLimits
+from dativo_core.plugins.sandbox import DEFAULT_LIMITS, Sandbox, SandboxLimits, file_descriptor
 from dativo_core.schema.fast_check import passes_quickly
 from dativo_core.sdk import Stream, __api_version__
 from dativo_core.singer import Catalog, CatalogEntry, SchemaMessage, SingerWriter
@@ -113,14 +112,6 @@ def _validate_config(spec: dict[str, Any], config: dict[str, Any], name: str) ->
         )
 
 
-def _file_descriptor(out: BinaryIO) -> int | None:
-    """The OS file descriptor behind `out`, None for an in-memory buffer (as test runners use)."""
-    try:
-        return out.fileno()
-    except (OSError, ValueError, io.UnsupportedOperation):
-        return None
-
-
 def _request(entry: CatalogEntry, state: dict[str, Any]) -> StreamRequest:
     """What the reader gets for one catalog entry; a stream the catalog sets to FULL_TABLE
     is read whole, without its replication key or bookmark."""
@@ -151,7 +142,12 @@ class ReaderTap:
         *,
         sandbox: SandboxLimits | None = DEFAULT_LIMITS,
         plugin_dirs: Iterable[str | Path] = (),
+        started: Sandbox | None = None,
     ) -> None:
+        """`started`: a sandbox child spawned before this tap resolved its reader, which the
+        first job then uses (`tap-reader` spawns it first thing, so the child's start-up
+        overlaps the tap's); the tap closes it."""
+        self._started = started
         self.manifest: Manifest | None = None
         if ":" in reader:
             self.reference = absolute_reference(reader)
@@ -193,14 +189,18 @@ class ReaderTap:
     def _jobs(self, out: BinaryIO | None = None) -> Iterator[JobRunner]:
         """Validate the config, then run jobs: in this process, or in one sandbox child for
         all of them, started first so that it starts up while the config is validated. With
-        `out` a file descriptor, the child writes its RECORD lines there itself."""
+        `out` a file descriptor, the child writes its RECORD lines there itself (a `started`
+        child writes them where it was given)."""
         if self.sandbox is None:
             _validate_config(self.reader_class.spec(), self.config, self.display_name)
             yield run_job
             return
-        secrets = self.reader_class.capabilities.secrets
-        output_fd = None if out is None else _file_descriptor(out)
-        with Sandbox(self.reference, self.sandbox, secrets, output_fd) as sandbox:
+        sandbox, self._started = self._started, None
+        if sandbox is None:
+            output_fd = None if out is None else file_descriptor(out)
+            sandbox = Sandbox(self.sandbox, output_fd)
+        with sandbox:
+            sandbox.load(self.reference, self.reader_class.capabilities.secrets)
             _validate_config(self.reader_class.spec(), self.config, self.display_name)
             yield sandbox.run
 

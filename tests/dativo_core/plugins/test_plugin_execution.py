@@ -49,7 +49,8 @@ def run(job: ReaderJob, sandboxed: bool) -> list[tuple[str, Any]]:
     sink = CollectingSink()
     if sandboxed:
         # No output descriptor: the records come back through the sink, in frames.
-        with Sandbox(job.reader, SandboxLimits(), ()) as sandbox:
+        with Sandbox(SandboxLimits()) as sandbox:
+            sandbox.load(job.reader, ())
             sandbox.run(job, sink)
     else:
         run_job(job, sink)
@@ -170,7 +171,8 @@ def test_sandboxed_reader_writes_records_to_the_output_between_the_taps_lines(
     path = tmp_path / "out.jsonl"
     with path.open("wb") as output:
         sink = MarkingSink(output)
-        with Sandbox(READER, SandboxLimits(), (), output_fd=output.fileno()) as sandbox:
+        with Sandbox(SandboxLimits(), output_fd=output.fileno()) as sandbox:
+            sandbox.load(READER, ())
             sandbox.run(ReaderJob("read", READER, {}, [StreamRequest(STREAM)]), sink)
             # A second job runs in the same process.
             sandbox.run(ReaderJob("discover", READER, {}), sink)

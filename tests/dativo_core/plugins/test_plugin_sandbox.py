@@ -165,3 +165,18 @@ def test_no_sandbox_runs_in_process_with_the_whole_environment() -> None:
     records = [m for m in messages if m["type"] == "RECORD"]
     assert records[0]["record"]["seen"] == "s3cr3t-a"
     assert records[2]["record"]["seen"] == os.getcwd()
+
+
+def test_reader_that_cannot_be_resolved_ends_the_already_spawned_child_quietly() -> None:
+    # tap-reader spawns the child before it looks the reader up; a failed lookup ends it.
+    proc = subprocess.run(
+        [sys.executable, "-m", "dativo_tap_reader.cli", "--reader", "no-such-plugin"],
+        capture_output=True,
+        check=False,
+        timeout=60,
+    )
+    stderr = proc.stderr.decode()
+    assert proc.returncode == 1
+    assert "no reader plugin named 'no-such-plugin'" in stderr
+    assert "started by the reader sandbox only" not in stderr
+    assert not psutil.Process().children(recursive=True)
