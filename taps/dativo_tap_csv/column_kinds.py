@@ -99,12 +99,21 @@ def convert(text: pa.Array, kind: Kind) -> pa.Array:
     return pc.cast(text, READ_TYPES[kind])
 
 
-def fits(text: pa.Array, kind: Kind) -> bool:
+def converted(text: pa.Array, kind: Kind) -> pa.Array | None:
+    """`text` as `kind`, or None if a value does not fit."""
     try:
-        convert(text, kind)
+        return convert(text, kind)
     except _CONVERSION_ERRORS:
-        return False
-    return True
+        return None
+
+
+def fits(text: pa.Array, kind: Kind) -> bool:
+    return converted(text, kind) is not None
+
+
+def arrow_type(kind: Kind) -> pa.DataType:
+    """The type of a column of this kind once read and converted."""
+    return TIMESTAMP_TYPE if kind == Kind.DATE_TIME else READ_TYPES[kind]
 
 
 def kind_of(text: pa.Array) -> Kind:

@@ -4,6 +4,8 @@ Importing singer-sdk keeps one core busy for most of a second, and inference is 
 parsing every file, which lets go of the GIL. Started first, on a helper thread, inference
 runs during the import instead of after it. Only the same question (stream, files, header,
 block size, row limit) gets the early answer; any other is inferred when asked, as before.
+A command that will sync also keeps the rows inference converted (typed_spool), so the sync
+does not parse the files again; one that only discovers does not.
 """
 
 from __future__ import annotations
@@ -14,10 +16,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from dativo_tap_csv.column_kinds import Kind
-from dativo_tap_csv.discovery import infer_kinds, shared_header
+from dativo_tap_csv.discovery import Inference, infer_kinds, shared_header
 from dativo_tap_csv.file_specs import FileSpec, load_file_specs
 from dativo_tap_csv.reading import DEFAULT_BLOCK_SIZE
+from dativo_tap_csv.typed_spool import DEFAULT_SPOOL_BYTES
 
 _Question = tuple[FileSpec, tuple[Path, ...], tuple[str, ...], int, "int | None"]
 # Options after which the tap infers nothing (a catalog gives the schema) or does not sync.
@@ -25,9 +27,10 @@ _NO_INFERENCE = {"--catalog", "--properties", "--about", "--version", "--help", 
 
 
 class _EarlyAnswers:
-    def __init__(self) -> None:
+    def __init__(self, keep_rows: bool) -> None:
         self._done = threading.Event()
-        self._answers: dict[_Question, dict[str, Kind]] = {}
+        self._keep_rows = keep_rows
+        self._answers: dict[_Question, Inference] = {}
 
     def compute(self, config: dict[str, Any]) -> None:
         try:
@@ -35,17 +38,22 @@ class _EarlyAnswers:
             max_rows = config.get("infer_max_rows")
             if max_rows is not None and (not isinstance(max_rows, int) or max_rows < 1):
                 return  # the stream reports the bad setting itself
+            spool_bytes = config.get("spool_max_bytes", DEFAULT_SPOOL_BYTES)
+            if not self._keep_rows or not isinstance(spool_bytes, int):
+                spool_bytes = 0
             for spec in load_file_specs(config):
                 paths = spec.resolve_paths()
                 header = shared_header(spec, paths)
                 question = (spec, tuple(paths), tuple(header), block_size, max_rows)
-                self._answers[question] = infer_kinds(spec, paths, header, block_size, max_rows)
+                self._answers[question] = infer_kinds(
+                    spec, paths, header, block_size, max_rows, spool_bytes
+                )
         except Exception:  # noqa: BLE001 - asked again later, the stream raises it with its context
             return
         finally:
             self._done.set()
 
-    def answer(self, question: _Question) -> dict[str, Kind] | None:
+    def answer(self, question: _Question) -> Inference | None:
         self._done.wait()
         return self._answers.pop(question, None)
 
@@ -76,14 +84,14 @@ def start(argv: Sequence[str]) -> None:
         return  # singer-sdk reports an unreadable config
     if not isinstance(config, dict):
         return
-    _early = _EarlyAnswers()
+    _early = _EarlyAnswers(keep_rows="--discover" not in argv)
     threading.Thread(target=_early.compute, args=(config,), name="early-inference", daemon=True).start()
 
 
-def inferred_kinds(
+def inference(
     spec: FileSpec, paths: Sequence[Path], columns: Sequence[str], block_size: int, max_rows: int | None
-) -> dict[str, Kind]:
-    """The kinds `infer_kinds` gives: the early answer when one was begun for this question."""
+) -> Inference:
+    """What `infer_kinds` gives: the early answer (with kept rows) when one was begun for this question."""
     if _early is not None:
         answer = _early.answer((spec, tuple(paths), tuple(columns), block_size, max_rows))
         if answer is not None:

@@ -63,6 +63,15 @@ CONFIG_SCHEMA: dict[str, Any] = th.PropertiesList(
         description="Rows per stream read to infer column types; default: every row.",
     ),
     th.Property(
+        "spool_max_bytes",
+        th.IntegerType(minimum=0),
+        default=1 << 30,
+        description=(
+            "Bytes per stream of converted rows kept on disk (TMPDIR) from type inference, "
+            "so the sync does not parse the files again; 0 turns this off."
+        ),
+    ),
+    th.Property(
         "block_size_bytes",
         th.IntegerType,
         default=1024 * 1024,

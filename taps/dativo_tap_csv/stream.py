@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import polars as pl
+import pyarrow as pa
 from singer_sdk.exceptions import MaxRecordsLimitException
 from singer_sdk.helpers._batch import BaseBatchFileEncoding, BatchConfig
 from singer_sdk.mapper import SameRecordTransform
@@ -24,11 +25,12 @@ from singer_sdk.streams import Stream
 from dativo_core.record_lines import record_lines
 from dativo_core.singer import SingerWriter
 from dativo_tap_csv.batches import BatchFileWriter
-from dativo_tap_csv.column_kinds import Kind, json_schema_of, kind_from_json_schema
+from dativo_tap_csv.column_kinds import Kind, arrow_type, json_schema_of, kind_from_json_schema
 from dativo_tap_csv.discovery import shared_header
-from dativo_tap_csv.early_inference import inferred_kinds
+from dativo_tap_csv import early_inference
 from dativo_tap_csv.reading import DEFAULT_BLOCK_SIZE, CSVFileError, read_batches
 from dativo_tap_csv.file_specs import FileSpec, TapCSVConfigError
+from dativo_tap_csv.typed_spool import TypedSpool
 
 if TYPE_CHECKING:
     from singer_sdk import Tap
@@ -83,6 +85,7 @@ class CSVStream(Stream):
         self.paths = spec.resolve_paths()
         self.header = shared_header(spec, self.paths)
         self.extra_columns = metadata_columns(tap.config, spec)
+        self._spools: dict[Path, TypedSpool] = {}
         catalog_entry = tap.input_catalog.get_stream(spec.entity) if tap.input_catalog else None
         if catalog_entry is not None:
             schema = catalog_entry.schema.to_dict()
@@ -104,8 +107,9 @@ class CSVStream(Stream):
                 f"infer_max_rows must be at least 1, got {max_rows}; leave it unset to read every row"
             )
         block_size = int(config.get("block_size_bytes") or DEFAULT_BLOCK_SIZE)
-        kinds = inferred_kinds(self.spec, self.paths, self.header, block_size, max_rows)
-        properties = {name: json_schema_of(kind) for name, kind in kinds.items()}
+        inference = early_inference.inference(self.spec, self.paths, self.header, block_size, max_rows)
+        self._spools = inference.spools
+        properties = {name: json_schema_of(kind) for name, kind in inference.kinds.items()}
         properties.update({name: METADATA_SCHEMAS[name] for name in self.extra_columns})
         return {"type": "object", "properties": properties}
 
@@ -165,13 +169,22 @@ class CSVStream(Stream):
 
     # Reading
 
+    def _batches(self, path: Path, kinds: dict[str, Kind]) -> Iterator[pa.RecordBatch]:
+        """The file's rows as `kinds`: those inference kept when they match, else read again."""
+        spool = self._spools.pop(path, None)
+        if spool is not None:
+            if spool.can_replace(path, {name: arrow_type(kind) for name, kind in kinds.items()}):
+                return spool.batches(list(kinds))
+            spool.file.close()
+        return read_batches(path, self.spec, kinds, self.block_size)
+
     def _frames(
         self, source: SourceFile, kinds: dict[str, Kind], selected: list[str]
     ) -> Iterator[pl.DataFrame]:
         """The selected columns of one file, batch by batch, with metadata columns added."""
         next_row = 2  # the header is row 1
         extras = [name for name in selected if name in METADATA_SCHEMAS]
-        for batch in read_batches(source.path, self.spec, kinds, self.block_size):
+        for batch in self._batches(source.path, kinds):
             frame = pl.DataFrame(batch)
             if extras:  # polars plans cost more than the columns themselves: only when needed
                 frame = frame.with_columns(

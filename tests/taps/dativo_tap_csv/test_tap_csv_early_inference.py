@@ -11,9 +11,10 @@ import pytest
 
 from dativo_tap_csv import early_inference
 from dativo_tap_csv.column_kinds import Kind
-from dativo_tap_csv.discovery import infer_kinds, shared_header
+from dativo_tap_csv.discovery import Inference, infer_kinds, shared_header
 from dativo_tap_csv.file_specs import load_file_specs
 from dativo_tap_csv.reading import DEFAULT_BLOCK_SIZE
+from dativo_tap_csv.typed_spool import DEFAULT_SPOOL_BYTES
 
 
 @pytest.fixture()
@@ -39,20 +40,36 @@ def question(config_file: Path, block_size: int = DEFAULT_BLOCK_SIZE):
 def test_the_early_answer_is_the_inferred_one_and_is_used(config_file, monkeypatch):
     early_inference.start(["--config", str(config_file)])
     spec, paths, header, block_size, max_rows = question(config_file)
-    expected = infer_kinds(spec, paths, header, block_size, max_rows)
+    expected = infer_kinds(spec, paths, header, block_size, max_rows).kinds
     assert expected == {"id": Kind.INTEGER, "name": Kind.STRING, "born": Kind.DATE, "score": Kind.NUMBER}
     monkeypatch.setattr(early_inference, "infer_kinds", lambda *a: pytest.fail("inferred again"))
-    assert early_inference.inferred_kinds(spec, paths, header, block_size, max_rows) == expected
+    early = early_inference.inference(spec, paths, header, block_size, max_rows)
+    assert early.kinds == expected
+    # A command that syncs keeps the converted rows, so the sync does not parse the file again.
+    assert list(early.spools) == paths
 
 
 def test_another_question_is_inferred_when_asked(config_file, monkeypatch):
     asked = []
-    monkeypatch.setattr(early_inference, "infer_kinds", lambda *a: asked.append(a) or {"id": Kind.STRING})
+    monkeypatch.setattr(
+        early_inference, "infer_kinds", lambda *a: asked.append(a) or Inference({"id": Kind.STRING})
+    )
     early_inference.start([f"--config={config_file}"])
     spec, paths, header, block_size, max_rows = question(config_file)
-    assert early_inference.inferred_kinds(spec, paths, header, 4096, max_rows) == {"id": Kind.STRING}
-    # The early question (the configured block size) was answered first; this one when asked.
-    assert asked == [(spec, paths, header, block_size, max_rows), (spec, paths, header, 4096, max_rows)]
+    assert early_inference.inference(spec, paths, header, 4096, max_rows).kinds == {"id": Kind.STRING}
+    # The early question (the configured block size) was answered first, keeping the rows it
+    # converted; this one when asked, keeping none.
+    assert asked == [
+        (spec, paths, header, block_size, max_rows, DEFAULT_SPOOL_BYTES),
+        (spec, paths, header, 4096, max_rows),
+    ]
+
+
+def test_a_command_that_only_discovers_keeps_no_rows(config_file):
+    early_inference.start(["--config", str(config_file), "--discover"])
+    spec, paths, header, block_size, max_rows = question(config_file)
+    early = early_inference.inference(spec, paths, header, block_size, max_rows)
+    assert early.kinds["score"] == Kind.NUMBER and early.spools == {}
 
 
 @pytest.mark.parametrize(

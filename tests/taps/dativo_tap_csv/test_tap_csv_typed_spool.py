@@ -1,0 +1,165 @@
+"""Rows kept from type inference: used only when they are exactly what reading the file again gives."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pyarrow as pa
+import pytest
+
+from dativo_tap_csv import early_inference, stream
+from dativo_tap_csv.column_kinds import Kind, arrow_type
+from dativo_tap_csv.discovery import infer_kinds, shared_header
+from dativo_tap_csv.file_specs import load_file_specs
+from dativo_tap_csv.reading import read_batches
+from dativo_tap_csv.typed_spool import SpoolWriter
+from tap_csv_helpers import records, run_in_process
+
+TAP_CSV = str(Path(sys.executable).parent / "tap-csv")
+MIXED_HEADER = "id,name,score,active,born,seen_at,note\n"
+MULTI_LINE_NOTE = '"line one\nline two"'
+
+
+def mixed_rows(first: int, count: int) -> str:
+    return "".join(
+        f'{i},"name, {i}",{i / 4},{"true" if i % 3 else "false"},2020-01-{1 + i % 28:02d},'
+        f"2024-05-01T10:00:{i % 60:02d}+02:00,{'' if i % 5 else MULTI_LINE_NOTE}\n"
+        for i in range(first, first + count)
+    )
+
+
+def infer(path: Path, block_size: int = 4096, spool_bytes: int = 1 << 20, **entry):
+    spec = load_file_specs({"files": [{"entity": "s", "path": str(path), **entry}]})[0]
+    paths = spec.resolve_paths()
+    header = shared_header(spec, paths)
+    return spec, infer_kinds(spec, paths, header, block_size, None, spool_bytes)
+
+
+def kept_rows(inference, path: Path) -> pa.Table:
+    spool = inference.spools[path]
+    types = {name: arrow_type(kind) for name, kind in inference.kinds.items()}
+    assert spool.can_replace(path, types)
+    return pa.Table.from_batches(list(spool.batches(list(types))))
+
+
+def test_kept_rows_equal_a_second_read_of_the_file(tmp_path):
+    path = tmp_path / "mixed.csv"
+    path.write_text(MIXED_HEADER + mixed_rows(0, 2000))
+    spec, inference = infer(path)
+    assert inference.kinds == {
+        "id": Kind.INTEGER,
+        "name": Kind.STRING,
+        "score": Kind.NUMBER,
+        "active": Kind.BOOLEAN,
+        "born": Kind.DATE,
+        "seen_at": Kind.DATE_TIME,
+        "note": Kind.STRING,
+    }
+    read_again = pa.Table.from_batches(list(read_batches(path, spec, inference.kinds, 4096)))
+    kept = kept_rows(inference, path)
+    assert kept.num_rows == 2000 and kept.equals(read_again)
+
+
+def test_a_column_widened_after_the_first_batch_keeps_no_rows(tmp_path):
+    path = tmp_path / "widens.csv"
+    path.write_text(MIXED_HEADER + mixed_rows(0, 1000) + "1000,x,not a number,true,2020-01-01,,\n")
+    _, inference = infer(path)
+    assert inference.kinds["score"] == Kind.STRING
+    assert inference.spools == {}
+
+
+def test_rows_over_the_budget_are_not_kept(tmp_path):
+    path = tmp_path / "big.csv"
+    path.write_text(MIXED_HEADER + mixed_rows(0, 3000))
+    _, within = infer(path, spool_bytes=10 << 20)
+    assert path in within.spools
+    _, over = infer(path, spool_bytes=20_000)
+    assert over.spools == {}
+    _, off = infer(path, spool_bytes=0)
+    assert off.spools == {} and off.kinds == within.kinds
+
+
+def test_the_budget_is_shared_by_the_files_of_a_stream(tmp_path):
+    for name in ("a.csv", "b.csv"):
+        (tmp_path / name).write_text(MIXED_HEADER + mixed_rows(0, 1000))
+    _, both = infer(tmp_path, spool_bytes=10 << 20)
+    one_size = both.spools[tmp_path / "a.csv"].size_bytes
+    _, first_only = infer(tmp_path, spool_bytes=one_size + one_size // 2)
+    assert list(first_only.spools) == [tmp_path / "a.csv"]
+
+
+def test_kept_rows_do_not_replace_a_file_changed_since(tmp_path):
+    path = tmp_path / "changes.csv"
+    path.write_text(MIXED_HEADER + mixed_rows(0, 100))
+    _, inference = infer(path)
+    types = {name: arrow_type(kind) for name, kind in inference.kinds.items()}
+    spool = inference.spools[path]
+    assert spool.can_replace(path, types)
+    assert not spool.can_replace(path, {**types, "id": pa.float64()})  # a catalog's other type
+    with path.open("a") as fh:
+        fh.write("100,late,1.0,true,2020-01-01,,\n")
+    assert not spool.can_replace(path, types)
+
+
+def test_a_writer_given_other_column_types_gives_up_and_frees_its_file(tmp_path):
+    path = tmp_path / "one.csv"
+    path.write_text("a\n1\n")
+    writer = SpoolWriter(path, 1 << 20)
+    writer.write(pa.record_batch({"a": pa.array([1])}))
+    writer.write(pa.record_batch({"a": pa.array(["x"])}))
+    assert writer.finish() is None
+    assert not any(name.startswith("tap-csv-spool-") for name in os.listdir("/proc/self/fd"))
+
+
+def run_tap(config: dict, tmp_path: Path, *extra: str) -> bytes:
+    config_path = tmp_path / "config.json"
+    config_path.write_text(json.dumps(config))
+    return subprocess.run(
+        [TAP_CSV, "--config", str(config_path), *extra], capture_output=True, check=True
+    ).stdout
+
+
+def data_messages(output: bytes) -> list[dict]:
+    messages = [json.loads(line) for line in output.splitlines()]
+    return [m for m in messages if m["type"] in ("SCHEMA", "RECORD")]
+
+
+@pytest.mark.parametrize("rows_after", [0, 1])
+def test_the_command_emits_the_same_messages_with_and_without_kept_rows(tmp_path, rows_after):
+    """Kept rows (no catalog) against a read of the files (the discovered catalog, then the tap)."""
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "a.csv").write_text(MIXED_HEADER + mixed_rows(0, 3000))
+    # With rows_after, b.csv widens `id` to number after its first batch: b is read again.
+    tail = "3000.5,x,1,true,2020-01-01,,\n" if rows_after else ""
+    (data / "b.csv").write_text(MIXED_HEADER + mixed_rows(3000, 3000) + tail)
+    config = {
+        "files": [{"entity": "people", "path": str(data), "keys": ["name"]}],
+        "add_metadata_columns": True,
+        "block_size_bytes": 8192,
+    }
+    kept = data_messages(run_tap(config, tmp_path))
+    (tmp_path / "catalog.json").write_bytes(run_tap(config, tmp_path, "--discover"))
+    read_again = data_messages(run_tap(config, tmp_path, "--catalog", str(tmp_path / "catalog.json")))
+    assert kept == read_again
+    records = [m["record"] for m in kept if m["type"] == "RECORD"]
+    assert len(records) == 6000 + rows_after
+    assert records[5]["note"] == "line one\nline two" and records[5]["_sdc_source_lineno"] == 7
+    assert records[-1]["_sdc_source_file"].endswith("b.csv")
+
+
+def test_the_sync_reads_the_kept_rows_instead_of_the_file(tmp_path, monkeypatch):
+    path = tmp_path / "mixed.csv"
+    path.write_text(MIXED_HEADER + mixed_rows(0, 500))
+    config = {"files": [{"entity": "people", "path": str(path)}]}
+    (tmp_path / "config.json").write_text(json.dumps(config))
+    monkeypatch.setattr(early_inference, "_early", None)
+    early_inference.start(["--config", str(tmp_path / "config.json")])
+    monkeypatch.setattr(stream, "read_batches", lambda *a: pytest.fail("the file was read again"))
+    synced = records(run_in_process(config))
+    assert [r["id"] for r in synced] == list(range(500))
+    assert synced[1]["seen_at"] == "2024-05-01T08:00:01+00:00" and synced[0]["note"] == "line one\nline two"
