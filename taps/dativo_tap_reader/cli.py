@@ -27,8 +27,8 @@ from dativo_core.plugins.sandbox import (
     file_descriptor,
 )
 
-# Everything else is imported in main(), once the sandbox child is spawned: its start-up then
-# overlaps the tap's imports, the plugin lookup and the config check.
+# Everything else is imported in main() once the sandbox child is spawned, so that its
+# start-up overlaps the tap's imports, the plugin lookup and the config check.
 
 
 def _load_json(path: Path | None, what: str) -> dict[str, Any]:
@@ -167,69 +167,49 @@ def main(
             output_fd = file_descriptor(singer_output) if syncing else None
             # Killed on any failure; closed by the tap once its jobs are done.
             started = stack.enter_context(Sandbox(limits, output_fd))
-        _run_tap(
-            reader, config_paths, plugin_dirs, limits, started, singer_output,
-            catalog_path, state_path, discover, about, about_format, connection_test,
-        )
+        from dativo_core.about import render_about
+        from dativo_core.plugins.loading import PluginLoadError
+        from dativo_core.sdk import ReaderError
+        from dativo_core.singer import Catalog
+        from dativo_tap_reader.tap import ConfigError, ReaderTap
 
-
-def _run_tap(  # noqa: PLR0913  # main()'s options, after the sandbox child is spawned
-    reader: str,
-    config_paths: tuple[Path, ...],
-    plugin_dirs: tuple[Path, ...],
-    limits: SandboxLimits | None,
-    started: Sandbox | None,
-    singer_output: Any,
-    catalog_path: Path | None,
-    state_path: Path | None,
-    discover: bool,
-    about: bool,
-    about_format: str,
-    connection_test: bool,
-) -> None:
-    from dativo_core.about import render_about
-    from dativo_core.plugins.loading import PluginLoadError
-    from dativo_core.sdk import ReaderError
-    from dativo_core.singer import Catalog
-    from dativo_tap_reader.tap import ConfigError, ReaderTap
-
-    config: dict[str, Any] = {}
-    for path in config_paths:
-        config.update(_load_json(path, "config"))
-    try:
-        tap = ReaderTap(
-            reader, config, sandbox=limits, plugin_dirs=plugin_dirs, started=started
-        )
-        # Singer output goes through the sync or click.echo only; a reader's print() goes to
-        # the log, also when it runs in this process.
-        with contextlib.redirect_stdout(sys.stderr):
-            if about:
-                info = tap.about()
-                output = (
-                    _about_text(info)
-                    if about_format == "text"
-                    else render_about(info, about_format)
-                )
-            elif connection_test:
-                tap.check()
-                output = ""
-                click.echo(f"{tap.display_name}: connection test passed", err=True)
-            elif discover:
-                output = json.dumps(tap.discover().to_dict(), indent=2)
-            else:
-                catalog = Catalog.load(catalog_path) if catalog_path else None
-                tap.sync(catalog, _load_json(state_path, "state"), singer_output)
-                output = ""
-        if output:
-            click.echo(output)
-    except (ConfigError, PluginLoadError, PluginFailed, ReaderError) as exc:
-        click.echo(f"tap-reader: {exc}", err=True)
-        sys.exit(1)
-    except BrokenPipeError:
-        # Whoever read our stdout (a target) has gone; its own error says why.
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        click.echo("tap-reader: stdout was closed by its reader; stopping", err=True)
-        sys.exit(1)
+        config: dict[str, Any] = {}
+        for path in config_paths:
+            config.update(_load_json(path, "config"))
+        try:
+            tap = ReaderTap(
+                reader, config, sandbox=limits, plugin_dirs=plugin_dirs, started=started
+            )
+            # Singer output goes through the sync or click.echo only; a reader's print() goes
+            # to the log, also when it runs in this process.
+            with contextlib.redirect_stdout(sys.stderr):
+                if about:
+                    info = tap.about()
+                    output = (
+                        _about_text(info)
+                        if about_format == "text"
+                        else render_about(info, about_format)
+                    )
+                elif connection_test:
+                    tap.check()
+                    output = ""
+                    click.echo(f"{tap.display_name}: connection test passed", err=True)
+                elif discover:
+                    output = json.dumps(tap.discover().to_dict(), indent=2)
+                else:
+                    catalog = Catalog.load(catalog_path) if catalog_path else None
+                    tap.sync(catalog, _load_json(state_path, "state"), singer_output)
+                    output = ""
+            if output:
+                click.echo(output)
+        except (ConfigError, PluginLoadError, PluginFailed, ReaderError) as exc:
+            click.echo(f"tap-reader: {exc}", err=True)
+            sys.exit(1)
+        except BrokenPipeError:
+            # Whoever read our stdout (a target) has gone; its own error says why.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            click.echo("tap-reader: stdout was closed by its reader; stopping", err=True)
+            sys.exit(1)
 
 
 if __name__ == "__main__":

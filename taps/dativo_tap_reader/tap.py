@@ -17,7 +17,12 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 
 from dativo_core.plugins.execution import ReaderJob, Sink, StreamRequest, run_job
 from dativo_core.plugins.loading import absolute_reference, load_reader_class
-from dativo_core.plugins.sandbox import DEFAULT_LIMITS, Sandbox, SandboxLimits, file_descriptor
+from dativo_core.plugins.sandbox import (
+    DEFAULT_LIMITS,
+    Sandbox,
+    SandboxLimits,
+    file_descriptor,
+)
 from dativo_core.schema.fast_check import passes_quickly
 from dativo_core.sdk import Stream, __api_version__
 from dativo_core.singer import Catalog, CatalogEntry, SchemaMessage, SingerWriter
