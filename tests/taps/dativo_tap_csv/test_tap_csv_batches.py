@@ -57,6 +57,14 @@ def test_batch_files_hold_every_row(run_tap, tmp_path: Path, fmt: str, compressi
         assert table.schema.field("lifetime_value").type == pa.float64()
         # keys are required columns, as in the target's tables, so the files register unread
         assert not table.schema.field("id").nullable and table.schema.field("name").nullable
+        # only text columns are dictionary-encoded
+        first_group = pq.ParquetFile(paths[0]).metadata.row_group(0)
+        dictionary = {
+            first_group.column(i).path_in_schema: first_group.column(i).has_dictionary_page
+            for i in range(first_group.num_columns)
+        }
+        assert dictionary["name"] and dictionary["email"]
+        assert not dictionary["id"] and not dictionary["lifetime_value"] and not dictionary["signed_up_at"]
         rows = table.to_pylist()
     else:
         opener = gzip.open if compression == "gzip" else open
