@@ -15,7 +15,7 @@ import sys
 from collections.abc import Iterator, Mapping
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from dativo_core.sdk import ReaderError
 
@@ -30,6 +30,20 @@ BUILD_COMMAND = "cargo build --release --manifest-path rust_ext/Cargo.toml"
 _STATUS_ERROR = -1
 _STATUS_END = 0
 _STATUS_BATCH = 1
+
+
+# From the Arrow C Data Interface: ArrowSchema.flags bit of a nullable field.
+_ARROW_FLAG_NULLABLE = 2
+
+
+class ColumnFormat(NamedTuple):
+    """A column as the Arrow C Data Interface describes it: `format` is its format string
+    (`l` int64, `g` float64, `b` bool, `u` utf8, `tdD` date32, `tsu:UTC` timestamp, ...)."""
+
+    name: str
+    format: str
+    nullable: bool
+    dictionary: bool
 
 
 class NativeReaderError(ReaderError):
@@ -144,16 +158,30 @@ class NativeBatchReader:
         return self._schema
 
     @property
-    def column_names(self) -> list[str]:
-        """The names of the columns, read from the exported schema without pyarrow."""
+    def columns(self) -> list[ColumnFormat]:
+        """Each column's name, Arrow C format string and nullability, read from the exported
+        schema without pyarrow."""
         out = self._exported_schema()
         try:
-            return [
-                self._ffi.string(out.children[i].name).decode("utf-8")
-                for i in range(out.n_children)
-            ]
+            columns = []
+            for i in range(out.n_children):
+                child = out.children[i]
+                columns.append(
+                    ColumnFormat(
+                        name=self._ffi.string(child.name).decode("utf-8"),
+                        format=self._ffi.string(child.format).decode("utf-8"),
+                        nullable=bool(child.flags & _ARROW_FLAG_NULLABLE),
+                        dictionary=child.dictionary != self._ffi.NULL,
+                    )
+                )
+            return columns
         finally:
             out.release(out)
+
+    @property
+    def column_names(self) -> list[str]:
+        """The names of the columns, without pyarrow."""
+        return [column.name for column in self.columns]
 
     def next_batch(self) -> pa.RecordBatch | None:
         """The next batch, None at the end of data; a NativeReaderError if reading failed."""

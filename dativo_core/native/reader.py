@@ -16,7 +16,12 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, ClassVar
 
-from dativo_core.native.library import NativeLibrary, built_library_path, load_library
+from dativo_core.native.library import (
+    ColumnFormat,
+    NativeLibrary,
+    built_library_path,
+    load_library,
+)
 from dativo_core.sdk import Capabilities, Reader, ReadItem, RecordLines, Stream
 
 _STREAM_SETTINGS: dict[str, Any] = {
@@ -61,14 +66,16 @@ class NativeReader(Reader):
         return dict(self.config.get("reader_config") or {})
 
     def discover(self) -> list[Stream]:
-        from dativo_core.schema.arrow import arrow_to_json_schema
-
         with self.library().open(self.reader_config()) as reader:
-            schema = reader.schema
+            schema = _flat_json_schema(reader.columns)
+            if schema is None:
+                from dativo_core.schema.arrow import arrow_to_json_schema
+
+                schema = arrow_to_json_schema(reader.schema)
         return [
             Stream(
                 name=self.config["stream"],
-                schema=arrow_to_json_schema(schema),
+                schema=schema,
                 key_properties=tuple(self.config.get("keys") or ()),
             )
         ]
@@ -135,8 +142,70 @@ class RustCSVReader(NativeReader):
         return config
 
 
+# JSON Schema of the flat Arrow C format strings, as dativo_core.schema.arrow maps their types.
+_INTEGER_FORMATS = frozenset("cCsSiIlL")
+_NUMBER_FORMATS = frozenset("efg")
+_STRING_FORMAT_PREFIXES = (("ts", "date-time"), ("td", "date"), ("tt", "time"))
+
+
+def _column_json_schema(column: ColumnFormat) -> dict[str, Any] | None:
+    """The JSON Schema `arrow_type_to_json_schema` gives the column's type, without pyarrow;
+    None for a nested or dictionary-encoded column (left to that function)."""
+    code = column.format
+    if column.dictionary or code.startswith("+"):
+        return None
+    if code == "n":
+        return {"type": ["string", "null"]}
+    extra: dict[str, Any] = {}
+    if code in _INTEGER_FORMATS:
+        name = "integer"
+    elif code in _NUMBER_FORMATS or code.startswith("d:"):
+        name = "number"
+    elif code == "b":
+        name = "boolean"
+    else:
+        name = "string"
+        for prefix, string_format in _STRING_FORMAT_PREFIXES:
+            if code.startswith(prefix):
+                extra["format"] = string_format
+    return {"type": [name, "null"] if column.nullable else name, **extra}
+
+
+def _flat_json_schema(columns: list[ColumnFormat]) -> dict[str, Any] | None:
+    """The stream's JSON Schema when every column is flat (so discovery needs no pyarrow)."""
+    properties = {}
+    for column in columns:
+        prop = _column_json_schema(column)
+        if prop is None:
+            return None
+        properties[column.name] = prop
+    return {"type": "object", "properties": properties}
+
+
+# The CSV reader's type of a property {"type": T or [T, "null"], "format"?: F}, by (T, F).
+_CSV_TYPES = {
+    ("integer", None): "integer",
+    ("number", None): "number",
+    ("boolean", None): "boolean",
+    ("string", "date-time"): "date-time",
+    ("string", "date"): "date",
+}
+
+
 def _csv_type(prop: dict[str, Any]) -> str:
-    """The CSV reader's type name for a property of the stream's JSON Schema."""
+    """The CSV reader's type name for a property of the stream's JSON Schema: a plain property
+    (one type, maybe nullable, as discovery writes it) without pyarrow, any other through the
+    Arrow mapping the targets use."""
+    kind = prop.get("type")
+    names = [kind] if isinstance(kind, str) else kind if isinstance(kind, list) else []
+    names = [name for name in names if name != "null"]
+    if len(names) == 1 and not {"anyOf", "oneOf"} & prop.keys():
+        fmt = prop.get("format") if names[0] == "string" else None
+        return _CSV_TYPES.get((names[0], fmt), "string")
+    return _arrow_csv_type(prop)
+
+
+def _arrow_csv_type(prop: dict[str, Any]) -> str:
     import pyarrow as pa
 
     from dativo_core.schema.arrow import json_schema_to_arrow_type

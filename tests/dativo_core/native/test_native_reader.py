@@ -161,3 +161,67 @@ def test_catalog_selection_reaches_the_rust_reader(
     assert list(schema["schema"]["properties"]) == ["id", "amount", "active", "seen_at"]
     assert [list(r) for r in records] == [["id", "amount", "active", "seen_at"]] * 4
     assert [r["amount"] for r in records] == [10.5, None, 7.0, 8.0]
+
+
+def test_discovered_schema_without_pyarrow_is_the_arrow_mapping(
+    tmp_path: Path, reader_libraries: dict[str, Path]
+) -> None:
+    from dativo_core.native import load_library
+    from dativo_core.native.reader import _flat_json_schema
+    from dativo_core.schema.arrow import arrow_to_json_schema
+
+    path = tmp_path / "awkward.csv"
+    path.write_text(AWKWARD_CSV + "4,,,,,\n", encoding="utf-8")
+    configs = [
+        (reader_libraries["dativo_csv_reader"], {"path": str(path)}),
+        (reader_libraries["dativo_csv_reader"], {"path": str(path), "infer_types": False}),
+        (reader_libraries["sequence_reader"], {"start": 0, "stop": 3}),
+    ]
+    for library_path, config in configs:
+        with load_library(library_path).open(config) as reader:
+            flat = _flat_json_schema(reader.columns)
+            assert flat == arrow_to_json_schema(reader.schema), config
+    assert flat is not None and flat["properties"]
+
+
+def test_csv_types_of_plain_properties_match_the_arrow_mapping() -> None:
+    from dativo_core.native.reader import _arrow_csv_type, _csv_type
+
+    props = [
+        {"type": "integer"},
+        {"type": ["integer", "null"]},
+        {"type": ["null", "number"]},
+        {"type": "boolean"},
+        {"type": ["string", "null"], "format": "date-time"},
+        {"type": "string", "format": "date"},
+        {"type": "string", "format": "time"},
+        {"type": "string", "format": "email"},
+        {"type": ["string", "null"]},
+        {"type": "object"},
+        {"type": "array", "items": {"type": "integer"}},
+        {"type": ["integer", "number"]},
+        {"anyOf": [{"type": "string", "format": "date"}, {"type": "null"}]},
+        {},
+    ]
+    for prop in props:
+        assert _csv_type(prop) == _arrow_csv_type(prop), prop
+
+
+def test_rust_csv_tap_runs_without_pyarrow(tmp_path: Path, reader_libraries: dict[str, Path]) -> None:
+    # Discovery's schema and the sync's column types come without pyarrow's import (~0.1 s).
+    path = tmp_path / "awkward.csv"
+    path.write_text(AWKWARD_CSV, encoding="utf-8")
+    script = (
+        "import io, sys\n"
+        "from dativo_tap_reader.tap import ReaderTap\n"
+        f"tap = ReaderTap('rust-csv', {{'stream': 's', 'path': {str(path)!r}}}, sandbox=None)\n"
+        "out = io.BytesIO()\n"
+        "tap.sync(None, {}, out)\n"
+        "assert out.getvalue().count(b'RECORD') == 3, out.getvalue()\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('pyarrow', 'polars')))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=False, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
