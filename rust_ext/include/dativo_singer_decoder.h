@@ -1,5 +1,5 @@
 /*
- * dativo_singer_decoder.h - the C ABI of the Singer RECORD decoder, version 1.
+ * dativo_singer_decoder.h - the C ABI of the Singer RECORD decoder, version 2.
  *
  * target-iceberg hands the decoder a block of RECORD lines of one stream (newline-separated
  * JSON) and receives one Arrow record batch through the Arrow C Data Interface, so no record
@@ -57,12 +57,13 @@ struct ArrowArray {
 
 enum dativo_decoder_status {
     DATIVO_DECODER_ERROR = -1,
+    DATIVO_DECODER_OTHER_LINES = 0,
     DATIVO_DECODER_BATCH = 1
 };
 
 typedef struct dativo_decoder dativo_decoder;
 
-/* The ABI version the library implements; this header describes version 1. */
+/* The ABI version the library implements; this header describes version 2. */
 uint32_t dativo_decoder_abi_version(void);
 
 /* A decoder for lines of the given envelope schema (a struct schema, moved in: the library
@@ -74,6 +75,15 @@ dativo_decoder *dativo_decoder_new(struct ArrowSchema *schema, char **error_out)
  * DATIVO_DECODER_BATCH fills *out_array and *out_schema; DATIVO_DECODER_ERROR leaves them. */
 int32_t dativo_decoder_decode(dativo_decoder *decoder, const uint8_t *data, size_t len,
                               struct ArrowArray *out_array, struct ArrowSchema *out_schema);
+
+/* The same, on the condition that every line starts with the `prefix_len` bytes at `prefix`
+ * (e.g. {"type":"RECORD","stream":"orders"), checked as the lines are decoded: when one does
+ * not, or (with a prefix) carries a "version" the envelope schema has no field for, the result
+ * is DATIVO_DECODER_OTHER_LINES, and nothing is decoded. A DATIVO_DECODER_ERROR means every
+ * line had the prefix, so the error's line is the row's. */
+int32_t dativo_decoder_decode_prefixed(dativo_decoder *decoder, const uint8_t *data, size_t len,
+                                       const uint8_t *prefix, size_t prefix_len,
+                                       struct ArrowArray *out_array, struct ArrowSchema *out_schema);
 
 /* The message of the decoder's latest error (valid until its next call). */
 const char *dativo_decoder_last_error(const dativo_decoder *decoder);

@@ -31,12 +31,11 @@ from dativo_core.singer import (
     message_from_dict,
     parse_line,
 )
-from dativo_core.singer.reader import LineBlock, read_line_blocks
 from dativo_target_iceberg import batch_files
 from dativo_target_iceberg.catalog import table_name_for_stream
 from dativo_target_iceberg.config import TargetConfig
 from dativo_target_iceberg.recovery import Recovery, recover_from_catalog
-from dativo_target_iceberg.source import BLOCK_BYTES
+from dativo_target_iceberg.source import whole_line_blocks
 from dativo_target_iceberg.stream_schema import stream_schema
 from dativo_target_iceberg.table_writer import TableWriter
 
@@ -92,8 +91,9 @@ class Loader:
 
     def run(self, source: BinaryIO) -> LoadSummary:
         try:
-            for block in read_line_blocks(source, BLOCK_BYTES):
-                self._process(block)
+            next_line = 1
+            for block in whole_line_blocks(source):
+                next_line = self._process(block, next_line)
             if self.gate is not None:
                 self.gate.finish()
             self.flush()
@@ -105,16 +105,14 @@ class Loader:
 
     # -- reading -----------------------------------------------------------------------------
 
-    def _process(self, block: LineBlock) -> None:
-        first_line = block.first_line
-        head = _canonical_record_stream(block.data)
+    def _process(self, block: bytes, first_line: int) -> int:
+        """Load a block of whole lines starting at input line `first_line`; the next block's first line."""
+        head = _canonical_record_stream(block)
         if head is not None:
-            prefix, stream = head
-            # A line holds the prefix at most once, at its start: so this counts RECORD lines.
-            if block.data.count(b"\n" + prefix) == block.line_count - 1:
-                self._add_records(stream, block.data, range(first_line, first_line + block.line_count))
-                return
-        lines = block.lines()
+            rows = self._add_record_block(head[1], block, head[0], first_line)
+            if rows is not None:
+                return first_line + rows
+        lines = block.split(b"\n")
         groups: dict[str, tuple[list[bytes], list[int]]] = {}
         last_prefix, last_group = b"\0", ([], [])  # the latest RECORD line's stream: one check
         for offset, line in enumerate(lines):
@@ -142,6 +140,20 @@ class Loader:
             group[0].append(line)
             group[1].append(number)
         self._add_groups(groups)
+        return first_line + len(lines)
+
+    def _add_record_block(self, stream: str, block: bytes, prefix: bytes, first_line: int) -> int | None:
+        """Load a block whose every line is a RECORD of `stream` starting with `prefix`, in one
+        native call that also checks that; its row count, or None when some line is not such a
+        RECORD (or carries a table version the stream does not keep yet)."""
+        writer = self.writers.get(stream)
+        if writer is None:
+            return None  # the line-by-line path says where the SCHEMA is missing
+        batch = writer.converter.convert_record_block(block, prefix, first_line)
+        if batch is None:
+            return None
+        self._add_converted(writer, batch, range(first_line, first_line + batch.num_rows), block)
+        return batch.num_rows
 
     def _add_groups(self, groups: dict[str, tuple[list[bytes], list[int]]]) -> None:
         for stream, (lines, numbers) in groups.items():
@@ -157,6 +169,11 @@ class Loader:
         if not writer.converter.versioned and b'"version"' in data:
             self._keep_versions(writer)  # records carry table versions: ACTIVATE_VERSION needs them
         batch = writer.converter.convert(data, line_numbers)
+        self._add_converted(writer, batch, line_numbers, data)
+
+    def _add_converted(self, writer: TableWriter, batch: pa.Table, line_numbers: Sequence[int], data: bytes) -> None:
+        """Buffer a batch converted from `data`, less the rows a resumed run had committed already."""
+        stream = writer.stream
         skip = self._skip_rows.get(stream, 0)
         first_row = 0
         if skip:

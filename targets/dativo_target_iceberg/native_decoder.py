@@ -23,8 +23,9 @@ log = logging.getLogger("target-iceberg")
 
 CRATE = "dativo_singer_decoder"
 HEADER_PATH = RUST_EXT_DIR / "include" / "dativo_singer_decoder.h"
-SUPPORTED_ABI_VERSION = 1
+SUPPORTED_ABI_VERSION = 2
 CHOICE_VARIABLE = "DATIVO_RECORD_DECODER"  # "pyarrow" turns the Rust decoder off
+_STATUS_OTHER_LINES = 0
 _STATUS_BATCH = 1
 _PARALLEL_MIN_BYTES = 1 << 20
 
@@ -73,37 +74,49 @@ class RecordDecoder:
             raise DecodeError(message, None)
         return ffi.gc(raw, lib.dativo_decoder_free)
 
-    def decode(self, data: bytes) -> list[pa.RecordBatch]:
+    def decode(self, data: bytes, prefix: bytes = b"") -> list[pa.RecordBatch] | None:
         """One row per line of `data` (newline-separated); a DecodeError says which line failed.
 
-        A large block is cut in two at a line boundary and its halves decoded on two threads
-        (cffi lets go of the GIL during the call), as pyarrow.json uses every core.
+        With a `prefix`, only when every line starts with it (None otherwise, and nothing is
+        decoded): the decoder checks that as it reads the lines, so that a block of one stream's
+        RECORDs needs no look at each line here. A large block is cut in two at a line boundary
+        and its halves decoded on two threads (cffi lets go of the GIL during the call), as
+        pyarrow.json uses every core; the halves are read in place, not copied.
         """
+        buffer = self._ffi.from_buffer(data)
         cut = data.find(b"\n", len(data) // 2) if len(data) >= _PARALLEL_MIN_BYTES else -1
         if cut < 0:
-            return [self._decode_part(self._handles[0], data)]
-        first, second = data[:cut], data[cut + 1 :]
-        later = _helper_thread().submit(self._decode_part, self._handles[1], second)
+            batch = self._decode_part(self._handles[0], buffer, len(data), prefix)
+            return None if batch is None else [batch]
+        later = _helper_thread().submit(
+            self._decode_part, self._handles[1], buffer + (cut + 1), len(data) - cut - 1, prefix
+        )
         head_error = None
+        head = None
         try:
-            head = self._decode_part(self._handles[0], first)
+            head = self._decode_part(self._handles[0], buffer, cut, prefix)
         except DecodeError as exc:
-            head_error = exc
+            head_error = exc  # every line of the first half had the prefix: its line is exact
         try:
             tail = later.result()
         except DecodeError as exc:
-            if head_error is None:  # an error in the first half is the earlier line
-                offset = first.count(b"\n") + 1
-                raise DecodeError(exc.message, None if exc.line is None else exc.line + offset) from None
+            if head_error is None and head is not None:  # an error in the first half is the earlier line
+                raise DecodeError(exc.message, None if exc.line is None else exc.line + head.num_rows) from None
+            tail = None
         if head_error is not None:
             raise head_error
+        if head is None or tail is None:
+            return None
         return [head, tail]
 
-    def _decode_part(self, handle: Any, data: bytes) -> pa.RecordBatch:
+    def _decode_part(self, handle: Any, data: Any, size: int, prefix: bytes) -> pa.RecordBatch | None:
         ffi = self._ffi
         array = ffi.new("struct ArrowArray *")
         schema = ffi.new("struct ArrowSchema *")
-        if self._lib.dativo_decoder_decode(handle, data, len(data), array, schema) != _STATUS_BATCH:
+        status = self._lib.dativo_decoder_decode_prefixed(handle, data, size, prefix, len(prefix), array, schema)
+        if status == _STATUS_OTHER_LINES:
+            return None
+        if status != _STATUS_BATCH:
             message = ffi.string(self._lib.dativo_decoder_last_error(handle)).decode("utf-8", "replace")
             line = int(self._lib.dativo_decoder_error_line(handle))
             raise DecodeError(message, None if line < 0 else line)

@@ -100,6 +100,31 @@ class RecordConverter:
             table = self._read_python(data, line_numbers)
         return self._finish(table, line_numbers)
 
+    def convert_record_block(self, data: bytes, prefix: bytes, first_line: int) -> pa.Table | None:
+        """A block meant to hold only RECORD lines starting with `prefix`, its first at input line
+        `first_line`; None when some line does not (or carries a table version the stream does not
+        keep yet): the caller then reads the block line by line.
+
+        The Rust decoder checks the lines as it decodes them, so nothing here looks at each line.
+        """
+        if self._decoder is None:
+            lines = data.count(b"\n") + 1
+            if data.count(b"\n" + prefix) != lines - 1 or (not self.versioned and b'"version"' in data):
+                return None  # a line holds the prefix at most once, at its start: so these are RECORDs
+            return self.convert(data, range(first_line, first_line + lines))
+        try:
+            batches = self._decoder.decode(data, prefix)
+        except DecodeError as exc:
+            # Every line had the prefix, so line i of the block is row i.
+            self._report_decode_error(exc, data, range(first_line, first_line + data.count(b"\n") + 1))
+            return None
+        if batches is None:
+            return None
+        table = self._from_envelope(pa.Table.from_batches(batches))
+        if table is None:
+            return None
+        return self._finish(table, range(first_line, first_line + table.num_rows))
+
     def convert_record_lines(self, data: bytes) -> pa.Table:
         """Lines holding bare record objects (a jsonl BATCH file), numbered from 1."""
         line_numbers = range(1, data.count(b"\n") + 2)
@@ -153,6 +178,10 @@ class RecordConverter:
         read = self._decode(data, line_numbers) if self._decoder else self._read_pyarrow(data)
         if read is None or read.num_rows != len(line_numbers):
             return None  # e.g. blank lines: the Python path numbers what it reads
+        return self._from_envelope(read)
+
+    def _from_envelope(self, read: pa.Table) -> pa.Table | None:
+        """The record columns (and versions) of a decoded `{record: ..., version: ...}` table."""
         records = read.column(0)
         if records.null_count:
             return None  # a RECORD without a record object: the Python path says where
@@ -165,10 +194,17 @@ class RecordConverter:
         """The Rust decoder's table; a bad line is reported with the Python path's wording if it has one."""
         assert self._decoder is not None
         try:
-            return pa.Table.from_batches(self._decoder.decode(data))
+            batches = self._decoder.decode(data)
         except DecodeError as exc:
-            if exc.line is None or exc.line >= len(line_numbers):
-                return None  # not located: the Python path judges the block
+            self._report_decode_error(exc, data, line_numbers)
+            return None
+        assert batches is not None, "without a prefix every line is decoded"
+        return pa.Table.from_batches(batches)
+
+    def _report_decode_error(self, exc: DecodeError, data: bytes, line_numbers: Sequence[int]) -> None:
+        """Raise the error of the line the decoder failed on; return when it is not located
+        (the Python path then judges the block)."""
+        if exc.line is not None and exc.line < len(line_numbers):
             number = line_numbers[exc.line]
             # The Python path and the checks after it raise, with their wording, for most values.
             self._finish(self._read_python(data.split(b"\n")[exc.line], [number]), [number])

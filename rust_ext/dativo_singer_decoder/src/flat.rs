@@ -52,6 +52,16 @@ impl Kind {
     }
 }
 
+/// Why the fast path did not decode a block.
+#[derive(Debug, PartialEq)]
+pub enum Declined {
+    /// A line does not start with the prefix every line was to start with, or (with a prefix)
+    /// has a version the envelope has no column for.
+    OtherLines,
+    /// The fast path does not handle something in the block: the general path decides.
+    General,
+}
+
 /// The layout of an envelope schema the fast path can decode.
 pub struct FlatLayout {
     schema: SchemaRef,
@@ -88,29 +98,38 @@ impl FlatLayout {
         })
     }
 
-    /// One row per line of `data`, or None when the general path must decode the block.
-    pub fn decode(&self, data: &[u8]) -> Option<RecordBatch> {
-        std::str::from_utf8(data).ok()?;
+    /// One row per line of `data`, when every line starts with `prefix` and, with a prefix,
+    /// carries no table version the envelope has no column for.
+    pub fn decode(&self, data: &[u8], prefix: &[u8]) -> Result<RecordBatch, Declined> {
+        std::str::from_utf8(data).map_err(|_| Declined::General)?;
         let rows = data.iter().filter(|&&b| b == b'\n').count() + 1;
         let mut columns: Vec<Column> = self.kinds.iter().map(|&kind| Column::new(kind, rows)).collect();
         let mut versions = Int64Builder::with_capacity(rows);
         let mut seen = vec![usize::MAX; self.kinds.len()];
         let mut text = String::new();
         for (row, line) in data.split(|&b| b == b'\n').enumerate() {
+            if !line.starts_with(prefix) {
+                return Err(Declined::OtherLines);
+            }
             let mut scan = Scanner { data: line, pos: 0 };
-            let mut line_state = LineState { row, seen: &mut seen, text: &mut text, record_seen: false, version: None };
-            self.envelope(&mut scan, &mut columns, &mut line_state)?;
+            let mut line_state =
+                LineState { row, seen: &mut seen, text: &mut text, record_seen: false, version: None, unread_version: false };
+            self.envelope(&mut scan, &mut columns, &mut line_state).ok_or(Declined::General)?;
+            if line_state.unread_version && !prefix.is_empty() {
+                return Err(Declined::OtherLines);
+            }
             if self.version.is_some() {
                 versions.append_option(line_state.version.flatten());
             }
         }
         let arrays: Vec<ArrayRef> = columns.into_iter().map(Column::finish).collect();
-        let record: ArrayRef = Arc::new(StructArray::try_new(self.record_fields.clone(), arrays, None).ok()?);
+        let record: ArrayRef =
+            Arc::new(StructArray::try_new(self.record_fields.clone(), arrays, None).map_err(|_| Declined::General)?);
         let version: ArrayRef = Arc::new(versions.finish());
         let envelope = (0..self.schema.fields().len())
             .map(|index| if index == self.record { record.clone() } else { version.clone() })
             .collect();
-        RecordBatch::try_new(self.schema.clone(), envelope).ok()
+        RecordBatch::try_new(self.schema.clone(), envelope).map_err(|_| Declined::General)
     }
 
     fn envelope(&self, scan: &mut Scanner, columns: &mut [Column], state: &mut LineState) -> Option<()> {
@@ -129,6 +148,10 @@ impl FlatLayout {
                         return None;
                     }
                     state.version = Some(if scan.literal(b"null") { None } else { Some(scan.integer(Kind::Int64)?) });
+                }
+                b"version" => {
+                    state.unread_version = true;
+                    scan.skip_value(0)?;
                 }
                 _ => scan.skip_value(0)?,
             }
@@ -187,6 +210,8 @@ struct LineState<'a> {
     record_seen: bool,
     /// The envelope's version once read (None inside for null).
     version: Option<Option<i64>>,
+    /// Whether the line has a version the envelope has no column for.
+    unread_version: bool,
 }
 
 /// One column being built.

@@ -3,7 +3,9 @@
 //!
 //! The lines are parsed by arrow-json's `Decoder` against the envelope schema the target
 //! derives from the stream's SCHEMA message, so values go straight into Arrow buffers. When a
-//! block fails, it is decoded again line by line to find the line at fault.
+//! block fails, it is decoded again line by line to find the line at fault. A block can be
+//! decoded on the condition that every line starts with a given prefix (the canonical start of
+//! a RECORD of the stream), which the target would otherwise check line by line in Python.
 
 use std::ffi::{c_char, CString};
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -17,12 +19,14 @@ use arrow_schema::{ArrowError, Schema, SchemaRef};
 
 mod flat;
 mod numbers;
-use flat::FlatLayout;
+use flat::{Declined, FlatLayout};
 use numbers::StrictNumbers;
 
-const ABI_VERSION: u32 = 1;
+const ABI_VERSION: u32 = 2;
 const STATUS_ERROR: i32 = -1;
+const STATUS_OTHER_LINES: i32 = 0;
 const STATUS_BATCH: i32 = 1;
+const VERSION_KEY: &[u8] = b"\"version\"";
 
 /// One stream's decoder: its envelope schema and its latest error.
 pub struct DativoDecoder {
@@ -48,12 +52,27 @@ impl DativoDecoder {
             .build_decoder()
     }
 
-    fn decode(&self, data: &[u8]) -> Result<RecordBatch, LineError> {
-        if let Some(batch) = self.flat.as_ref().and_then(|flat| flat.decode(data)) {
-            return Ok(batch);
+    /// The block's batch, or None when a line does not start with `prefix` or (with a prefix)
+    /// has a table version the envelope has no column for: the caller then reads it line by line.
+    fn decode(&self, data: &[u8], prefix: &[u8]) -> Result<Option<RecordBatch>, LineError> {
+        if let Some(flat) = &self.flat {
+            match flat.decode(data, prefix) {
+                Ok(batch) => return Ok(Some(batch)),
+                Err(Declined::OtherLines) => return Ok(None),
+                Err(Declined::General) => {}
+            }
+        }
+        if !data.split(|&b| b == b'\n').all(|line| line.starts_with(prefix)) {
+            return Ok(None);
+        }
+        // A rough look, on this slow path only: any "version" makes the caller look closer.
+        let unread_version = self.schema.field_with_name("version").is_err()
+            && data.windows(VERSION_KEY.len()).any(|window| window == VERSION_KEY);
+        if !prefix.is_empty() && unread_version {
+            return Ok(None);
         }
         let rows = data.iter().filter(|&&b| b == b'\n').count() + 1;
-        self.decode_block(data, rows).map_err(|error| self.locate(data, error))
+        self.decode_block(data, rows).map(Some).map_err(|error| self.locate(data, error))
     }
 
     fn decode_block(&self, data: &[u8], rows: usize) -> Result<RecordBatch, ArrowError> {
@@ -113,6 +132,10 @@ pub unsafe extern "C" fn dativo_decoder_new(schema: *mut FFI_ArrowSchema, error_
     }
 }
 
+unsafe fn bytes<'a>(data: *const u8, len: usize) -> &'a [u8] {
+    if len == 0 { &[][..] } else { std::slice::from_raw_parts(data, len) }
+}
+
 /// # Safety
 /// `decoder` comes from dativo_decoder_new; `data` holds `len` readable bytes; the outputs
 /// are writable and hold no live structures.
@@ -124,16 +147,35 @@ pub unsafe extern "C" fn dativo_decoder_decode(
     out_array: *mut FFI_ArrowArray,
     out_schema: *mut FFI_ArrowSchema,
 ) -> i32 {
+    dativo_decoder_decode_prefixed(decoder, data, len, ptr::null(), 0, out_array, out_schema)
+}
+
+/// # Safety
+/// As dativo_decoder_decode; `prefix` holds `prefix_len` readable bytes.
+#[no_mangle]
+pub unsafe extern "C" fn dativo_decoder_decode_prefixed(
+    decoder: *mut DativoDecoder,
+    data: *const u8,
+    len: usize,
+    prefix: *const u8,
+    prefix_len: usize,
+    out_array: *mut FFI_ArrowArray,
+    out_schema: *mut FFI_ArrowSchema,
+) -> i32 {
     let decoder = &mut *decoder;
-    let bytes = if len == 0 { &[][..] } else { std::slice::from_raw_parts(data, len) };
+    let (data, prefix) = (bytes(data, len), bytes(prefix, prefix_len));
     let outcome = catch_unwind(AssertUnwindSafe(|| {
-        let batch = decoder.decode(bytes)?;
+        let Some(batch) = decoder.decode(data, prefix)? else { return Ok(None) };
         let array = StructArray::from(batch).into_data();
-        to_ffi(&array).map_err(|error| LineError { line: None, message: error.to_string() })
+        to_ffi(&array).map(Some).map_err(|error| LineError { line: None, message: error.to_string() })
     }));
     let result = outcome.unwrap_or_else(|_| Err(LineError { line: None, message: "the decoder panicked".into() }));
     match result {
-        Ok((array, schema)) => {
+        Ok(None) => {
+            decoder.error_line = -1;
+            STATUS_OTHER_LINES
+        }
+        Ok(Some((array, schema))) => {
             ptr::write(out_array, array);
             ptr::write(out_schema, schema);
             decoder.error_line = -1;
@@ -209,12 +251,15 @@ mod tests {
         let data = lines.join("\n");
         let rows = lines.len();
         let general = decoder.decode_block(data.as_bytes(), rows);
-        match decoder.flat.as_ref().unwrap().decode(data.as_bytes()) {
-            Some(fast) => {
+        match decoder.flat.as_ref().unwrap().decode(data.as_bytes(), b"") {
+            Ok(fast) => {
                 assert_eq!(&fast, general.as_ref().expect("the fast path took what arrow-json refuses"), "{data}");
                 true
             }
-            None => false,
+            Err(declined) => {
+                assert_eq!(declined, flat::Declined::General);
+                false
+            }
         }
     }
 
@@ -254,6 +299,44 @@ mod tests {
         ];
         for line in declined {
             assert!(!agrees(&plain, &[line]), "taken: {line}");
+        }
+    }
+
+    /// Rows of the block, None when some line lacks the prefix, or the failing line.
+    fn rows_with_prefix(decoder: &DativoDecoder, lines: &[&str]) -> Result<Option<usize>, Option<usize>> {
+        let prefix = br#"{"type":"RECORD","stream":"s""#;
+        match decoder.decode(lines.join("\n").as_bytes(), prefix) {
+            Ok(batch) => Ok(batch.map(|batch| batch.num_rows())),
+            Err(error) => Err(error.line),
+        }
+    }
+
+    #[test]
+    fn a_block_is_decoded_only_when_every_line_starts_with_the_prefix() {
+        let record = r#"{"type":"RECORD","stream":"s","record":{"i":1}}"#;
+        let bad = r#"{"type":"RECORD","stream":"s","record":{"i":1.5}}"#; // the fast path declines it
+        let others = [
+            r#"{"type":"STATE","value":{}}"#,
+            r#"{"type":"RECORD","stream":"t","record":{"i":1}}"#,
+            "",
+            r#"{"type":"RECORD","stream":"s","record":{"i":1},"version":3}"#,
+        ];
+        let nested_schema = Schema::new(vec![Field::new(
+            "record",
+            DataType::Struct(vec![Field::new("i", DataType::Int64, true), Field::new("o", DataType::Struct(vec![Field::new("a", DataType::Utf8, true)].into()), true)].into()),
+            true,
+        )]);
+        let nested = DativoDecoder { flat: None, schema: Arc::new(nested_schema), error: CString::default(), error_line: -1 };
+        let field_named_version = r#"{"type":"RECORD","stream":"s","record":{"version":1}}"#;
+        assert_eq!(rows_with_prefix(&decoder(false), &[field_named_version]), Ok(Some(1)));
+        for decoder in [&decoder(false), &nested] {
+            assert_eq!(rows_with_prefix(decoder, &[record, record, record]), Ok(Some(3)));
+            assert_eq!(rows_with_prefix(decoder, &[record, bad]), Err(Some(1)));
+            for other in others {
+                assert_eq!(rows_with_prefix(decoder, &[record, other, record]), Ok(None), "{other}");
+                // A bad value before another message is the Python path's to report, in order.
+                assert_eq!(rows_with_prefix(decoder, &[bad, other]), Ok(None), "{other}");
+            }
         }
     }
 }

@@ -193,3 +193,25 @@ def test_a_changed_type_can_go_to_a_new_column_beside_the_old(tmp_path):
                         keep_changed_types=True)
     last = catalog.load_table(("default", "a")).scan().to_arrow().sort_by("id").to_pylist()[-1]
     assert last == {"id": 4, "name": None, "name__long": 44}
+
+
+def test_line_numbers_stay_true_across_blocks_of_records_and_mixed_blocks(tmp_path):
+    """Blocks of only RECORDs are counted by the decoder, mixed ones line by line: an error at
+    the end of several 4 MiB blocks still names its exact line."""
+    messages: list = [schema("a")]
+    for i in range(250_000):
+        messages.append(rec("a", i))
+        if i % 100_000 == 99_999:
+            messages += [state(pos=i), b"\n", b"\r\n"]  # a mixed block, blank lines, a Windows line end
+    messages.append(b'{"type":"RECORD","stream":"a","record":{"id":"x"}}\n')
+    with pytest.raises(SingerProtocolError) as failed:
+        run(tmp_path, messages, max_batch_rows=10_000_000)
+    assert (failed.value.line, failed.value.stream, failed.value.field) == (len(messages), "a", "id")
+
+
+def test_a_block_of_records_with_table_versions_keeps_them(tmp_path):
+    versioned = [{**rec("a", i), "version": 7} for i in range(100_000)]
+    catalog, summary, _ = run(tmp_path, [schema("a"), *versioned])
+    table = catalog.load_table(("default", "a")).scan().to_arrow()
+    assert summary.rows == {"a": 100_000}
+    assert set(table.column("_sdc_table_version").to_pylist()) == {7}

@@ -207,6 +207,38 @@ def test_the_decoder_reports_the_line_and_field_itself():
     assert "field 'b'" in failed.value.message
 
 
+PREFIX = b'{"type":"RECORD","stream":"s"'
+
+
+def prefixed_decoder():
+    library = decoder_library()
+    assert library is not None
+    return library.decoder(pa.schema([pa.field("record", pa.struct([pa.field("a", pa.int64())]))]))
+
+
+@pytest.mark.parametrize("rows", [3, 200_000])  # one call, and two halves on two threads
+def test_a_block_decodes_with_a_prefix_only_when_every_line_has_it(rows):
+    decoder = prefixed_decoder()
+    lines = [b'{"type":"RECORD","stream":"s","record":{"a":%d}}' % i for i in range(rows)]
+    batches = decoder.decode(b"\n".join(lines), PREFIX)
+    assert pa.Table.from_batches(batches).column(0).to_pylist() == [{"a": i} for i in range(rows)]
+    for other in (b'{"type":"STATE","value":{}}', b'{"type":"RECORD","stream":"t","record":{"a":1}}', b"",
+                  b'{"type":"RECORD","stream":"s","record":{"a":1},"version":2}'):
+        for at in (0, rows // 2 + 1, rows - 1):  # in the first half, the second, the last line
+            mixed = lines[:at] + [other] + lines[at + 1 :]
+            assert decoder.decode(b"\n".join(mixed), PREFIX) is None, (other, at)
+
+
+@pytest.mark.parametrize("at", [1, 150_000, 199_999])
+def test_a_prefixed_block_locates_a_bad_line_in_either_half(at):
+    decoder = prefixed_decoder()
+    lines = [b'{"type":"RECORD","stream":"s","record":{"a":%d}}' % i for i in range(200_000)]
+    lines[at] = b'{"type":"RECORD","stream":"s","record":{"a":"x"}}'
+    with pytest.raises(records.DecodeError) as failed:
+        decoder.decode(b"\n".join(lines), PREFIX)
+    assert failed.value.line == at
+
+
 def test_a_target_run_loads_the_same_rows_on_both_paths(new_warehouse, monkeypatch):
     """Real target subprocesses: the Rust decoder when built, pyarrow.json when told; each says which."""
     data = b"\n".join([json.dumps(EDGE_SCHEMA).encode()] + [record_line(r) for r in GOOD_EDGE_RECORDS]) + b"\n"
@@ -233,4 +265,4 @@ def test_the_crate_s_own_tests_pass():
         cwd=crate, capture_output=True, text=True, timeout=900,
     )
     assert run.returncode == 0, run.stdout + run.stderr
-    assert "test result: ok. 1 passed" in run.stdout
+    assert "test result: ok. 2 passed" in run.stdout
