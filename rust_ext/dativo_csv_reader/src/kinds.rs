@@ -106,6 +106,13 @@ impl KindInference {
         }
     }
 
+    /// Take in what `other` observed of the same column (another share of the file): a field
+    /// narrows the candidates to the kinds it parses as, so the order of fields never matters.
+    pub fn merge(&mut self, other: &KindInference) {
+        self.saw_value |= other.saw_value;
+        self.candidates &= other.candidates;
+    }
+
     pub fn kind(&self) -> Kind {
         if !self.saw_value {
             return Kind::Null;
@@ -137,5 +144,21 @@ mod tests {
         assert_eq!(infer(&["2020-01-01 10:00:00", "2020-01-01T10:00:00Z"]), Kind::DateTime);
         assert_eq!(infer(&["TRUE", "false"]), Kind::Boolean);
         assert_eq!(infer(&[]), Kind::Null);
+    }
+
+    #[test]
+    fn shares_observed_apart_merge_into_the_kind_of_the_whole() {
+        let fields = ["1", "2.5", "", "7", "2020-01-01", "true", "x"];
+        for split in 0..=fields.len() {
+            for end in split..=fields.len() {
+                let whole = &fields[..end];
+                let (mut first, mut second) = (KindInference::default(), KindInference::default());
+                whole[..split].iter().filter(|f| !f.is_empty()).for_each(|f| first.observe(f.as_bytes()));
+                whole[split..].iter().filter(|f| !f.is_empty()).for_each(|f| second.observe(f.as_bytes()));
+                first.merge(&second);
+                let nonempty: Vec<&str> = whole.iter().copied().filter(|f| !f.is_empty()).collect();
+                assert_eq!(first.kind(), infer(&nonempty), "{whole:?} split at {split}");
+            }
+        }
     }
 }

@@ -13,6 +13,7 @@ mod kinds;
 mod options;
 mod parsing;
 mod rows;
+mod scan;
 mod values;
 
 use std::collections::HashSet;
@@ -30,21 +31,37 @@ use crate::json::JsonRows;
 use crate::rows::{FieldError, RowSink};
 use crate::kinds::{Kind, KindInference};
 use crate::options::CsvOptions;
-use crate::parsing::{read_record, ParsedRecords, Records};
+use crate::parsing::{read_record, Block, ParallelBlocks, ParsedRecords, RecordRef, Records};
 
 const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
 const READ_BUFFER_BYTES: usize = 1 << 20;
+/// Records per block of the inference pass: small, as a block costs little to observe.
+const INFER_BLOCK_RECORDS: usize = 4096;
 
 pub struct CsvReader {
-    options: CsvOptions,
+    rows: Arc<RowFields>,
     schema: SchemaRef,
-    /// Per column of the schema: its field index in the file and its kind.
+    data: DataStart,
+    /// Read one way throughout: in Arrow batches, or as RECORD lines of one stream encoded by
+    /// several threads at once. Started at the first call.
+    reading: Reading,
+}
+
+enum Reading {
+    NotStarted,
+    Batches(ParsedRecords),
+    Records(String, ParallelBlocks<RecordLineWriter, (Vec<u8>, usize)>),
+}
+
+/// What turns a record's fields into a row: the columns read and their kinds, and the null
+/// values. Shared by the threads that encode blocks at once.
+struct RowFields {
+    options: CsvOptions,
+    names: Vec<String>,
+    /// Per column read: its field index in the file and its kind.
     positions: Vec<usize>,
     kinds: Vec<Kind>,
-    records: ParsedRecords,
     max_null_len: usize,
-    /// The stream the last RECORD lines were written for, and their writer.
-    line_writer: Option<(String, RecordLineWriter)>,
 }
 
 /// Where a field is, as a user finds it in the file.
@@ -110,46 +127,53 @@ fn is_null(options: &CsvOptions, max_null_len: usize, field: &[u8], kind: Kind) 
     field.len() <= max_null_len && options.null_values.contains(field)
 }
 
-impl CsvReader {
-    /// Up to `batch_size` rows into `rows`, field by field; how many were read (0 at the end).
-    fn read_rows(&mut self, rows: &mut impl RowSink) -> Result<usize, String> {
-        let CsvReader { options, schema, positions, kinds, records, max_null_len, .. } = self;
-        let mut count = 0;
-        while count < options.batch_size {
-            let Some(record) = records.next_record()? else {
-                break;
-            };
-            let first_line = record.line == 1;
-            rows.begin_row();
-            for (i, &position) in positions.iter().enumerate() {
-                let field = record.field(position);
-                let field = if first_line && position == 0 { strip_bom(field) } else { field };
-                let kind = kinds[i];
-                if is_null(options, *max_null_len, field, kind) {
-                    rows.null(i);
-                    continue;
-                }
-                rows.value(i, field).map_err(|error| {
-                    let name = schema.field(i).name();
-                    let place = locate(&options.path, record.line, name, position);
-                    let text = String::from_utf8_lossy(field);
-                    match error {
-                        FieldError::InvalidUtf8 => format!("{place}: the text is not valid UTF-8: {text:?}"),
-                        FieldError::NotOfKind => format!(
-                            "{place}: value {text:?} is not a valid {}; declare the column as string in 'column_types' to keep such values",
-                            kind.name()
-                        ),
-                    }
-                })?;
+impl RowFields {
+    /// One record's fields into `rows`, field by field.
+    fn write_row(&self, record: &RecordRef<'_>, rows: &mut impl RowSink) -> Result<(), String> {
+        let RowFields { options, names, positions, kinds, max_null_len } = self;
+        let first_line = record.line == 1;
+        rows.begin_row();
+        for (i, &position) in positions.iter().enumerate() {
+            let field = record.field(position);
+            let field = if first_line && position == 0 { strip_bom(field) } else { field };
+            let kind = kinds[i];
+            if is_null(options, *max_null_len, field, kind) {
+                rows.null(i);
+                continue;
             }
-            rows.end_row();
-            count += 1;
+            rows.value(i, field).map_err(|error| {
+                let place = locate(&options.path, record.line, &names[i], position);
+                let text = String::from_utf8_lossy(field);
+                match error {
+                    FieldError::InvalidUtf8 => format!("{place}: the text is not valid UTF-8: {text:?}"),
+                    FieldError::NotOfKind => format!(
+                        "{place}: value {text:?} is not a valid {}; declare the column as string in 'column_types' to keep such values",
+                        kind.name()
+                    ),
+                }
+            })?;
         }
-        Ok(count)
+        rows.end_row();
+        Ok(())
     }
 
+    /// A block's records as RECORD lines, and how many.
+    fn encode_block(&self, writer: &mut RecordLineWriter, block: &Block) -> Result<(Vec<u8>, usize), String> {
+        // RECORD lines take about twice the CSV's bytes, plus the envelope and keys.
+        let mut out = Vec::with_capacity(block.byte_len() * 3);
+        let mut count = 0;
+        let mut rows = JsonRows::new(writer, &self.kinds, &mut out);
+        for record in block.records() {
+            self.write_row(&record, &mut rows)?;
+            count += 1;
+        }
+        Ok((out, count))
+    }
+}
+
+impl CsvReader {
     /// Kind of every read column (`positions` in the file): configured, inferred from a pass
-    /// over the file, or string.
+    /// over the file (by every core, each observing its share of the blocks), or string.
     fn decide_kinds(
         options: &CsvOptions,
         names: &[String],
@@ -171,23 +195,51 @@ impl CsvReader {
         if !options.infer_types || kinds.iter().all(Option::is_some) {
             return Ok(kinds.into_iter().map(|k| k.unwrap_or(Kind::String)).collect());
         }
-        let mut records = data.records(options, options.infer_max_rows)?;
-        let mut inference = vec![KindInference::default(); positions.len()];
-        let nulls: &HashSet<Vec<u8>> = &options.null_values;
-        while let Some(record) = records.next_record()? {
-            let first_line = record.line == 1;
-            for (i, &position) in positions.iter().enumerate() {
-                let field = record.field(position);
-                let field = if first_line && position == 0 { strip_bom(field) } else { field };
-                if kinds[i].is_none() && !(field.len() <= max_null_len && nulls.contains(field)) {
-                    inference[i].observe(field);
+        // Only the columns without a configured kind, as (index among those read, field index).
+        let inferred: Vec<(usize, usize)> =
+            positions.iter().enumerate().filter(|(i, _)| kinds[*i].is_none()).map(|(i, &p)| (i, p)).collect();
+        let nulls = options.null_values.clone();
+        let states = vec![vec![KindInference::default(); positions.len()]; parsing::worker_count()];
+        let mut pass = ParallelBlocks::start(
+            options,
+            data.offset,
+            data.line,
+            data.width,
+            options.infer_max_rows,
+            INFER_BLOCK_RECORDS,
+            states,
+            move |inference: &mut Vec<KindInference>, block: &Block| {
+                for record in block.records() {
+                    let first_line = record.line == 1;
+                    for &(i, position) in &inferred {
+                        let field = record.field(position);
+                        let field = if first_line && position == 0 { strip_bom(field) } else { field };
+                        if !(field.len() <= max_null_len && nulls.contains(field)) {
+                            inference[i].observe(field);
+                        }
+                    }
                 }
-            }
-        }
-        for (kind, inferred) in kinds.iter_mut().zip(&inference) {
-            kind.get_or_insert(inferred.kind());
+                Ok(())
+            },
+        )?;
+        while pass.next()?.is_some() {}
+        let observed = pass.finish()?;
+        for (i, kind) in kinds.iter_mut().enumerate() {
+            let mut merged = KindInference::default();
+            observed.iter().for_each(|inference| merged.merge(&inference[i]));
+            kind.get_or_insert(merged.kind());
         }
         Ok(kinds.into_iter().map(|k| k.unwrap_or(Kind::String)).collect())
+    }
+
+    fn batches(&mut self) -> Result<&mut ParsedRecords, String> {
+        if let Reading::NotStarted = self.reading {
+            self.reading = Reading::Batches(self.data.records(&self.rows.options, None)?);
+        }
+        match &mut self.reading {
+            Reading::Batches(records) => Ok(records),
+            _ => Err("this reader is read as RECORD lines and cannot also give Arrow batches".into()),
+        }
     }
 }
 
@@ -268,15 +320,12 @@ impl BatchReader for CsvReader {
             .zip(&kinds)
             .map(|(&p, kind)| Field::new(&names[p], kind.data_type(), true))
             .collect();
-        let records = data.records(&options, None)?;
+        let names = positions.iter().map(|&p| names[p].clone()).collect();
         Ok(CsvReader {
-            options,
+            rows: Arc::new(RowFields { options, names, positions, kinds, max_null_len }),
             schema: Arc::new(Schema::new(fields)),
-            positions,
-            kinds,
-            records,
-            max_null_len,
-            line_writer: None,
+            data,
+            reading: Reading::NotStarted,
         })
     }
 
@@ -285,30 +334,64 @@ impl BatchReader for CsvReader {
     }
 
     fn next_batch(&mut self) -> Result<Option<RecordBatch>, String> {
-        let mut builders: Vec<ColumnBuilder> = self
-            .kinds
-            .iter()
-            .map(|kind| ColumnBuilder::new(*kind, self.options.batch_size))
-            .collect();
-        if self.read_rows(&mut builders)? == 0 {
+        let rows = self.rows.clone();
+        let batch_size = rows.options.batch_size;
+        let mut builders: Vec<ColumnBuilder> =
+            rows.kinds.iter().map(|kind| ColumnBuilder::new(*kind, batch_size)).collect();
+        let records = self.batches()?;
+        let mut count = 0;
+        while count < batch_size {
+            let Some(record) = records.next_record()? else {
+                break;
+            };
+            rows.write_row(&record, &mut builders)?;
+            count += 1;
+        }
+        if count == 0 {
             return Ok(None);
         }
         let columns = builders.iter_mut().map(ColumnBuilder::finish).collect();
         RecordBatch::try_new(self.schema.clone(), columns)
             .map(Some)
-            .map_err(|e| format!("file '{}': cannot assemble a batch: {e}", self.options.path))
+            .map_err(|e| format!("file '{}': cannot assemble a batch: {e}", rows.options.path))
     }
 
-    /// RECORD lines straight from the CSV fields, with no Arrow batch in between.
+    /// RECORD lines straight from the CSV fields, with no Arrow batch in between: blocks of
+    /// `batch_size` records encoded by every core at once, handed out in file order.
     fn next_records(&mut self, stream: &str, out: &mut Vec<u8>) -> Result<Option<usize>, String> {
-        let mut writer = match self.line_writer.take() {
-            Some((name, writer)) if name == stream => writer,
-            _ => RecordLineWriter::new(stream, self.schema.fields().iter().map(|f| f.name().as_str())),
+        if let Reading::NotStarted = self.reading {
+            let rows = self.rows.clone();
+            let writers = (0..parsing::worker_count())
+                .map(|_| RecordLineWriter::new(stream, rows.names.iter().map(String::as_str)))
+                .collect();
+            let encoder = rows.clone();
+            let encoding = ParallelBlocks::start(
+                &rows.options,
+                self.data.offset,
+                self.data.line,
+                self.data.width,
+                None,
+                rows.options.batch_size,
+                writers,
+                move |writer: &mut RecordLineWriter, block: &Block| encoder.encode_block(writer, block),
+            )?;
+            self.reading = Reading::Records(stream.to_string(), encoding);
+        }
+        let Reading::Records(encoded_stream, encoding) = &mut self.reading else {
+            return Err("this reader is read as Arrow batches and cannot also give RECORD lines".into());
         };
-        let kinds = self.kinds.clone();
-        let rows = self.read_rows(&mut JsonRows::new(&mut writer, &kinds, out));
-        self.line_writer = Some((stream.to_string(), writer));
-        Ok(Some(rows?).filter(|&rows| rows > 0))
+        if encoded_stream != stream {
+            return Err(format!("this reader writes RECORD lines of stream '{encoded_stream}', not '{stream}'"));
+        }
+        let Some((lines, rows)) = encoding.next()? else {
+            return Ok(None);
+        };
+        if out.is_empty() {
+            *out = lines;
+        } else {
+            out.extend_from_slice(&lines);
+        }
+        Ok(Some(rows))
     }
 }
 

@@ -23,6 +23,7 @@ pub type Records = csv::Reader<BufReader<File>>;
 /// hand-over costs nothing per record.
 const BLOCK_RECORDS: usize = 2048;
 const READ_BYTES: usize = 1 << 20;
+const STOPPED: &str = "the CSV parsing threads stopped before the end of the file";
 
 /// Read one record into `record` with the `csv` crate (the header); false at the end.
 pub fn read_record(records: &mut Records, record: &mut ByteRecord, path: &str) -> Result<bool, String> {
@@ -40,7 +41,7 @@ fn width_error(path: &str, line: u64, expected: usize, got: usize) -> String {
 
 /// Records, their fields stored one after another with one separator byte between fields.
 #[derive(Default)]
-struct Block {
+pub struct Block {
     bytes: Vec<u8>,
     /// End offset in `bytes` of every field of every record.
     ends: Vec<usize>,
@@ -53,6 +54,16 @@ impl Block {
         self.bytes.clear();
         self.ends.clear();
         self.records.clear();
+    }
+
+    /// The block's records, in file order.
+    pub fn records(&self) -> impl Iterator<Item = RecordRef<'_>> {
+        self.records.iter().map(move |&(first, start, line)| RecordRef { block: self, first, start, line })
+    }
+
+    /// Bytes of the fields, a guide to the size of what they become.
+    pub fn byte_len(&self) -> usize {
+        self.bytes.len()
     }
 }
 
@@ -89,6 +100,9 @@ struct Splitter {
     /// csv_core's output for one record: unescaped field bytes and their ends.
     core_fields: Vec<u8>,
     core_ends: Vec<usize>,
+    /// Where in `buffer` the next quote or carriage return is (`filled` if none), when known:
+    /// the lines before it are split in one pass.
+    special: Option<usize>,
 }
 
 impl Splitter {
@@ -97,6 +111,7 @@ impl Splitter {
         if self.eof {
             return Ok(false);
         }
+        self.special = None;
         self.buffer.copy_within(self.at..self.filled, 0);
         self.filled -= self.at;
         self.at = 0;
@@ -119,6 +134,77 @@ impl Splitter {
             Some(_) => {}
         }
         Ok(())
+    }
+
+    /// Split up to `max` records into `block`; how many (0 at the end of the file).
+    fn split_into(&mut self, block: &mut Block, max: usize) -> Result<usize, String> {
+        let plain = self.split_plain(block, max)?;
+        if plain > 0 {
+            return Ok(plain);
+        }
+        Ok(usize::from(self.next_into(block)?))
+    }
+
+    /// Where the next quote or carriage return is in the buffer, or `filled`.
+    fn special_position(&mut self) -> usize {
+        if let Some(position) = self.special.filter(|&p| p >= self.at) {
+            return position;
+        }
+        let rest = &self.buffer[self.at..self.filled];
+        let found = match self.quote {
+            Some(quote) => memchr::memchr2(quote, b'\r', rest),
+            None => memchr::memchr(b'\r', rest),
+        };
+        let position = found.map_or(self.filled, |i| self.at + i);
+        self.special = Some(position);
+        position
+    }
+
+    /// Split the complete lines before the next quote or carriage return (lines that need no
+    /// parser: fields end at delimiters, records at newlines), up to `max` records, in one
+    /// pass over their bytes, copied whole into `block`; how many records.
+    fn split_plain(&mut self, block: &mut Block, max: usize) -> Result<usize, String> {
+        let end = self.special_position();
+        let Some(last_newline) = memchr::memrchr(b'\n', &self.buffer[self.at..end]) else {
+            return Ok(0);
+        };
+        let region = &self.buffer[self.at..self.at + last_newline + 1];
+        let base = block.bytes.len();
+        let (mut count, mut record_start, mut first) = (0, 0, block.ends.len());
+        let mut failure = None;
+        let (path, line, width) = (&self.path, &mut self.line, &mut self.width);
+        crate::scan::each_of_two(region, self.delimiter, b'\n', |position| {
+            if region[position] != b'\n' {
+                block.ends.push(base + position);
+                return true;
+            }
+            if position == record_start {
+                // A blank line: skipped, as csv_core skips it.
+                *line += 1;
+                record_start = position + 1;
+                return true;
+            }
+            block.ends.push(base + position);
+            let fields = block.ends.len() - first;
+            match *width {
+                None => *width = Some(fields),
+                Some(expected) if expected != fields => {
+                    failure = Some(width_error(path, *line, expected, fields));
+                    return false;
+                }
+                Some(_) => {}
+            }
+            block.records.push((first, base + record_start, *line));
+            *line += 1;
+            count += 1;
+            record_start = position + 1;
+            first = block.ends.len();
+            count < max
+        });
+        block.ends.truncate(first);
+        block.bytes.extend_from_slice(&region[..record_start]);
+        self.at += record_start;
+        failure.map_or(Ok(count), Err)
     }
 
     /// Split the next record into `block`; false at the end of the file.
@@ -231,37 +317,108 @@ impl Splitter {
     }
 }
 
-type Sent = Result<Block, String>;
+/// A block of records, the end of the records (`None`), or the error that stopped splitting.
+type Sent = Result<Option<Block>, String>;
 
-fn split_blocks(mut splitter: Splitter, max_records: u64, blocks: SyncSender<Sent>, spare: Receiver<Block>) {
+/// Split blocks of `block_records` records and send them to `consumers` in turn (block `k` to
+/// consumer `k % n`), then the end or the error to the next one in turn, so that a consumer
+/// taking from each in the same turn gets everything in file order.
+fn split_blocks(
+    mut splitter: Splitter,
+    max_records: u64,
+    block_records: usize,
+    consumers: Vec<SyncSender<Sent>>,
+    spare: Receiver<Block>,
+) {
     let mut left = max_records;
-    loop {
+    for turn in 0.. {
+        let consumer = &consumers[turn % consumers.len()];
         let mut block = spare.try_recv().unwrap_or_default();
         block.clear();
         let mut failure = None;
-        while block.records.len() < BLOCK_RECORDS && left > 0 {
-            match splitter.next_into(&mut block) {
-                Ok(true) => left -= 1,
-                Ok(false) => left = 0,
+        while block.records.len() < block_records && left > 0 {
+            let max = (block_records - block.records.len()).min(usize::try_from(left).unwrap_or(usize::MAX));
+            match splitter.split_into(&mut block, max) {
+                Ok(0) => left = 0,
+                Ok(split) => left -= split as u64,
                 Err(message) => {
                     failure = Some(message);
                     break;
                 }
             }
         }
-        let more = failure.is_none() && left > 0;
-        // A failed send means the reader is gone: stop splitting.
-        if !block.records.is_empty() && blocks.send(Ok(block)).is_err() {
-            return;
+        let last = if let Some(message) = failure {
+            Err(message)
+        } else if left == 0 {
+            Ok(None)
+        } else {
+            // A failed send means the reader is gone: stop splitting.
+            if consumer.send(Ok(Some(block))).is_err() {
+                return;
+            }
+            continue;
+        };
+        if !block.records.is_empty() {
+            if consumer.send(Ok(Some(block))).is_err() {
+                return;
+            }
+            let _ = consumers[(turn + 1) % consumers.len()].send(last);
+        } else {
+            let _ = consumer.send(last);
         }
-        if let Some(message) = failure {
-            let _ = blocks.send(Err(message));
-            return;
-        }
-        if !more {
-            return;
-        }
+        return;
     }
+}
+
+/// A splitter positioned at byte `offset` of the file (the start of a record, on physical
+/// line `line`). `width` is the first row's field count when that row was read already.
+fn open_splitter(options: &CsvOptions, offset: u64, line: u64, width: Option<usize>) -> Result<Splitter, String> {
+    let path = options.path.clone();
+    let mut file = File::open(&path).map_err(|e| format!("file '{path}': cannot open the CSV file: {e}"))?;
+    file.seek(SeekFrom::Start(offset))
+        .map_err(|e| format!("file '{path}': cannot read the CSV file: {e}"))?;
+    let mut core = csv_core::ReaderBuilder::new()
+        .delimiter(options.delimiter)
+        .quoting(options.quote.is_some())
+        .quote(options.quote.unwrap_or(b'"'))
+        .escape(options.escape)
+        .double_quote(true)
+        .build();
+    if offset > 0 {
+        // csv_core drops a UTF-8 BOM before its first record only, as the `csv` crate that
+        // read the header did: one blank line (skipped, state unchanged) marks it as started.
+        let _ = core.read_record(b"\n", &mut [0u8; 1], &mut [0usize; 1]);
+    }
+    Ok(Splitter {
+        file,
+        path,
+        delimiter: options.delimiter,
+        quote: options.quote,
+        core,
+        buffer: Vec::new(),
+        at: 0,
+        filled: 0,
+        eof: false,
+        line,
+        width,
+        core_fields: Vec::new(),
+        core_ends: Vec::new(),
+        special: None,
+    })
+}
+
+fn spawn_splitter(
+    splitter: Splitter,
+    max_records: Option<u64>,
+    block_records: usize,
+    consumers: Vec<SyncSender<Sent>>,
+    spare: Receiver<Block>,
+) -> Result<JoinHandle<()>, String> {
+    let max_records = max_records.unwrap_or(u64::MAX);
+    std::thread::Builder::new()
+        .name("dativo-csv-parse".into())
+        .spawn(move || split_blocks(splitter, max_records, block_records, consumers, spare))
+        .map_err(|e| format!("cannot start the CSV parsing thread: {e}"))
 }
 
 /// The records of a file, split ahead by a thread; a parse error comes after the records
@@ -288,45 +445,10 @@ impl ParsedRecords {
         width: Option<usize>,
         max_records: Option<u64>,
     ) -> Result<Self, String> {
-        let path = options.path.clone();
-        let mut file =
-            File::open(&path).map_err(|e| format!("file '{path}': cannot open the CSV file: {e}"))?;
-        file.seek(SeekFrom::Start(offset))
-            .map_err(|e| format!("file '{path}': cannot read the CSV file: {e}"))?;
-        let mut core = csv_core::ReaderBuilder::new()
-            .delimiter(options.delimiter)
-            .quoting(options.quote.is_some())
-            .quote(options.quote.unwrap_or(b'"'))
-            .escape(options.escape)
-            .double_quote(true)
-            .build();
-        if offset > 0 {
-            // csv_core drops a UTF-8 BOM before its first record only, as the `csv` crate that
-            // read the header did: one blank line (skipped, state unchanged) marks it as started.
-            let _ = core.read_record(b"\n", &mut [0u8; 1], &mut [0usize; 1]);
-        }
-        let splitter = Splitter {
-            file,
-            path,
-            delimiter: options.delimiter,
-            quote: options.quote,
-            core,
-            buffer: Vec::new(),
-            at: 0,
-            filled: 0,
-            eof: false,
-            line,
-            width,
-            core_fields: Vec::new(),
-            core_ends: Vec::new(),
-        };
+        let splitter = open_splitter(options, offset, line, width)?;
         let (block_sender, blocks) = sync_channel(2);
         let (spare, spare_receiver) = channel();
-        let max_records = max_records.unwrap_or(u64::MAX);
-        let worker = std::thread::Builder::new()
-            .name("dativo-csv-parse".into())
-            .spawn(move || split_blocks(splitter, max_records, block_sender, spare_receiver))
-            .map_err(|e| format!("cannot start the CSV parsing thread: {e}"))?;
+        let worker = spawn_splitter(splitter, max_records, BLOCK_RECORDS, vec![block_sender], spare_receiver)?;
         Ok(ParsedRecords {
             blocks: Some(blocks),
             spare,
@@ -347,15 +469,21 @@ impl ParsedRecords {
             let _ = self.spare.send(used);
             self.next = 0;
             match self.blocks.as_ref().map(Receiver::recv) {
-                Some(Ok(Ok(block))) => self.current = block,
+                Some(Ok(Ok(Some(block)))) => self.current = block,
                 Some(Ok(Err(message))) => {
                     self.blocks = None;
                     self.failure = Some(message.clone());
                     return Err(message);
                 }
-                Some(Err(_)) | None => {
+                Some(Ok(Ok(None))) | None => {
                     self.blocks = None;
                     return Ok(None);
+                }
+                Some(Err(_)) => {
+                    let message = STOPPED.to_string();
+                    self.blocks = None;
+                    self.failure = Some(message.clone());
+                    return Err(message);
                 }
             }
         }
@@ -371,6 +499,146 @@ impl Drop for ParsedRecords {
         self.blocks.take();
         if let Some(worker) = self.worker.take() {
             let _ = worker.join();
+        }
+    }
+}
+
+/// What a worker sends back for one block: its result, the end of the records, or an error.
+type Done<T> = Result<Option<T>, String>;
+
+/// The records of a file split into blocks by one thread and turned into results by
+/// `workers` threads at once, each with a state of its own; the results come back in file
+/// order, and a parse error (or a worker's error) after the results of the blocks before it,
+/// never as an early end.
+pub struct ParallelBlocks<S, T> {
+    results: Vec<Receiver<Done<T>>>,
+    turn: usize,
+    splitter: Option<JoinHandle<()>>,
+    workers: Vec<JoinHandle<S>>,
+    finished: bool,
+    failure: Option<String>,
+}
+
+/// How many threads a pass over the file gives work to: every core, up to 4.
+pub fn worker_count() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 4)
+}
+
+fn work_on_blocks<S, T>(
+    mut state: S,
+    blocks: Receiver<Sent>,
+    results: SyncSender<Done<T>>,
+    spare: Sender<Block>,
+    work: &(dyn Fn(&mut S, &Block) -> Result<T, String> + Sync),
+) -> S {
+    while let Ok(sent) = blocks.recv() {
+        let done = match sent {
+            Ok(Some(block)) => {
+                let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| work(&mut state, &block)))
+                    .unwrap_or_else(|payload| Err(dativo_reader::panic_message(payload)));
+                let _ = spare.send(block);
+                result.map(Some)
+            }
+            Ok(None) => Ok(None),
+            Err(message) => Err(message),
+        };
+        let more = matches!(done, Ok(Some(_)));
+        // A failed send means the consumer is gone: stop.
+        if results.send(done).is_err() || !more {
+            break;
+        }
+    }
+    state
+}
+
+impl<S: Send + 'static, T: Send + 'static> ParallelBlocks<S, T> {
+    /// Split the records from byte `offset` (on physical line `line`; `width` as for
+    /// `ParsedRecords::start`), at most `max_records`, in blocks of `block_records`, and have
+    /// `work` turn each block into a `T`, one thread per state in `states`.
+    #[allow(clippy::too_many_arguments)]
+    pub fn start<F>(
+        options: &CsvOptions,
+        offset: u64,
+        line: u64,
+        width: Option<usize>,
+        max_records: Option<u64>,
+        block_records: usize,
+        states: Vec<S>,
+        work: F,
+    ) -> Result<Self, String>
+    where
+        F: Fn(&mut S, &Block) -> Result<T, String> + Send + Sync + 'static,
+    {
+        let splitter = open_splitter(options, offset, line, width)?;
+        let work = std::sync::Arc::new(work);
+        let (spare, spare_receiver) = channel();
+        let mut consumers = Vec::new();
+        let mut results = Vec::new();
+        let mut workers = Vec::new();
+        for state in states {
+            let (block_sender, blocks) = sync_channel(1);
+            let (result_sender, result_receiver) = sync_channel(1);
+            let (spare, work) = (spare.clone(), work.clone());
+            let worker = std::thread::Builder::new()
+                .name("dativo-csv-work".into())
+                .spawn(move || work_on_blocks(state, blocks, result_sender, spare, &*work))
+                .map_err(|e| format!("cannot start a CSV worker thread: {e}"))?;
+            consumers.push(block_sender);
+            results.push(result_receiver);
+            workers.push(worker);
+        }
+        let splitter = spawn_splitter(splitter, max_records, block_records, consumers, spare_receiver)?;
+        Ok(ParallelBlocks { results, turn: 0, splitter: Some(splitter), workers, finished: false, failure: None })
+    }
+
+    /// The next block's result, `None` after the last one.
+    pub fn next(&mut self) -> Result<Option<T>, String> {
+        if let Some(message) = &self.failure {
+            return Err(message.clone());
+        }
+        if self.finished {
+            return Ok(None);
+        }
+        let turn = self.turn % self.results.len();
+        self.turn += 1;
+        match self.results[turn].recv() {
+            Ok(Ok(Some(result))) => Ok(Some(result)),
+            Ok(Ok(None)) => {
+                self.finished = true;
+                Ok(None)
+            }
+            Ok(Err(message)) => {
+                self.failure = Some(message.clone());
+                Err(message)
+            }
+            Err(_) => {
+                self.failure = Some(STOPPED.to_string());
+                Err(STOPPED.to_string())
+            }
+        }
+    }
+
+    /// The workers' states, once `next` returned `None`.
+    pub fn finish(mut self) -> Result<Vec<S>, String> {
+        self.results.clear();
+        let workers = std::mem::take(&mut self.workers);
+        workers
+            .into_iter()
+            .map(|worker| worker.join().map_err(|_| STOPPED.to_string()))
+            .collect()
+    }
+}
+
+impl<S, T> Drop for ParallelBlocks<S, T> {
+    fn drop(&mut self) {
+        // Dropping the result channels lets workers blocked on `send` return, which lets the
+        // splitter's sends fail; then wait for all of them.
+        self.results.clear();
+        for worker in self.workers.drain(..) {
+            let _ = worker.join();
+        }
+        if let Some(splitter) = self.splitter.take() {
+            let _ = splitter.join();
         }
     }
 }

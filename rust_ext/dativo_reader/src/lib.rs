@@ -66,7 +66,8 @@ pub struct Handle<R> {
     last_error: CString,
 }
 
-pub(crate) fn panic_message(payload: Box<dyn Any + Send>) -> String {
+/// The message of a caught panic, as an error a reader reports.
+pub fn panic_message(payload: Box<dyn Any + Send>) -> String {
     let text = payload
         .downcast_ref::<&str>()
         .map(|s| s.to_string())
