@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import importlib
 import importlib.util
 import sys
@@ -32,6 +31,8 @@ def absolute_reference(ref: str, base: Path | None = None) -> str:
 
 
 def _import_file(path: Path) -> object:
+    import hashlib  # here, not at the top: it loads OpenSSL, which module:Class readers never need
+
     if not path.is_file():
         raise PluginLoadError(f"reader file {path} does not exist")
     digest = hashlib.sha1(str(path).encode()).hexdigest()[:12]

@@ -1,13 +1,16 @@
 """The Rust CSV reader against pyarrow and tap-csv on the benchmark data (N rows x 10 columns).
 
-    nice .venv/bin/python rust_ext/benchmarks/csv_reader.py --rows 1000000 --repeat 3
+    nice .venv/bin/python rust_ext/benchmarks/csv_reader.py --rows 1000000 --repeat 5 \\
+        --only "tap-reader rust (sandbox)"
 
 Each scenario runs in its own process, so its peak RSS is its own (for a sandboxed tap-reader
 it is the larger of the tap and its reader child); rows/s are for the whole process (start-up
 included). CPU seconds (user + system, children included) are shown beside wall time because
-a shared machine's load moves wall time a lot more. With --repeat, each figure is the median
-of the runs. The data and the catalogs are made in child processes too: a large parent would
-count in every forked child's peak RSS.
+a shared machine's load moves wall time a lot more. Every scenario runs once unmeasured (to
+warm the page cache and write bytecode, as an installed package has it), then the scenarios
+run in turn --repeat times, so a change in machine load hits them alike; each figure is the
+median of its runs. The load average is printed before and after. The data and the catalogs
+are made in child processes too: a large parent would count in every forked child's peak RSS.
 
 "tap-csv" and "tap-reader" without a catalog discover first (a full pass to infer types) and
 then read; "+ catalog" runs get the catalog `--discover` wrote, so they read once with its
@@ -106,7 +109,7 @@ def scenarios(csv: Path, work: Path) -> dict[str, tuple[list[str], str]]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rows", type=int, default=1_000_000)
-    parser.add_argument("--repeat", type=int, default=1, help="runs per scenario; figures are medians")
+    parser.add_argument("--repeat", type=int, default=1, help="rounds of runs; figures are medians")
     parser.add_argument("--only", action="append", help="run only scenarios whose name contains this")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="dativo-rust-bench-") as folder:
@@ -115,25 +118,38 @@ def main() -> None:
         datagen = [sys.executable, str(REPO / "benchmarks" / "datagen.py"), str(csv), "--rows", str(args.rows)]
         subprocess.run(datagen, check=True)
         print(f"{args.rows} rows x 10 columns, {csv.stat().st_size / 1e6:.0f} MB, median of {args.repeat}", flush=True)
+        # As an installed package runs: with its modules' bytecode written (the warm-up runs write it).
+        os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
         print(
             f"  {'scenario':40s} {'wall s':>7s} {'rows/s':>11s} {'CPU s':>7s} {'peak RSS':>9s}"
             f" {'x tap-csv wall':>15s} {'x tap-csv CPU':>14s}"
         )
+        chosen = {
+            name: (command, baseline)
+            for name, (command, baseline) in scenarios(csv, work).items()
+            if not args.only or any(part in name for part in args.only) or name == baseline
+        }
+        for command, _ in chosen.values():
+            measure(command)
+        load_before = os.getloadavg()
+        runs: dict[str, list[tuple[float, float, float]]] = {name: [] for name in chosen}
+        for _ in range(args.repeat):
+            for name, (command, _) in chosen.items():
+                runs[name].append(measure(command))
         figures: dict[str, tuple[float, float, float]] = {}
-        for name, (command, baseline) in scenarios(csv, work).items():
-            if args.only and not any(part in name for part in args.only) and name != baseline:
-                continue
-            runs = [measure(command) for _ in range(args.repeat)]
-            wall, cpu, rss = (statistics.median(run[i] for run in runs) for i in range(3))
+        for name, (command, baseline) in chosen.items():
+            wall, cpu = (statistics.median(run[i] for run in runs[name]) for i in range(2))
+            rss = max(run[2] for run in runs[name])
             figures[name] = (wall, cpu, rss)
             ratios = ""
             if baseline in figures:
                 base_wall, base_cpu, _ = figures[baseline]
                 ratios = f" {base_wall / wall:14.2f}x {base_cpu / cpu:13.2f}x"
-            print(
-                f"  {name:40s} {wall:7.2f} {args.rows / wall:>11,.0f} {cpu:7.2f} {rss:6.0f} MB{ratios}",
-                flush=True,
-            )
+            print(f"  {name:40s} {wall:7.2f} {args.rows / wall:>11,.0f} {cpu:7.2f} {rss:6.0f} MB{ratios}")
+        walls = {name: " ".join(f"{run[0]:.2f}" for run in done) for name, done in runs.items()}
+        print("wall seconds of each run:", *(f"  {name}: {w}" for name, w in walls.items()), sep="\n")
+        load_after = os.getloadavg()
+        print(f"load average (1, 5, 15 min) before {load_before}, after {load_after}")
 
 
 if __name__ == "__main__":

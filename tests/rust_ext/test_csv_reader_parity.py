@@ -13,6 +13,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import orjson
 import polars as pl
@@ -40,7 +41,7 @@ CORPUS: dict[str, bytes] = {
     "types": (
         b"i,n,b,d,ts,mixed_dates,widen,hexish,zeros\n"
         b"1,1.5,true,2024-01-31,2024-01-31T10:00:00Z,2024-01-01,1,0x1F,007\n"
-        b"-2,-0.25,FALSE,2024-02-29,2024-01-31 10:00:00.123456,2024-01-02 03:04:05,2.5,0x20,-0\n"
+        b"-2,-0.25,FALSE,2024-02-29,2024-01-31 10:00:00.123466,2024-01-02 03:04:05,2.5,0x20,-0\n"
         b"9223372036854775807,1e5,True,1999-12-31,2024-01-31T10:00:00+02:00,2024-01-03,3,0x0,10\n"
     ),
     "not_quite_typed": (
@@ -306,3 +307,58 @@ def test_records_across_read_buffers_match_the_csv_module(
             lines += encoded[0]
     records = [orjson.loads(line)["record"] for line in lines.splitlines()]
     assert [[r["id"], r["text"] or "", r["note"] or ""] for r in records] == expected[1:]
+
+
+def _record_lines(reader: Any) -> list[bytes]:
+    lines: list[bytes] = []
+    while (encoded := reader.next_records("s")) is not None:
+        lines += bytes(encoded[0]).splitlines()
+    return lines
+
+
+def test_record_lines_encoded_by_several_threads_keep_file_order_and_fail_in_place(
+    tmp_path: Path, reader_libraries: dict[str, Path]
+) -> None:
+    # Blocks of `batch_size` rows are encoded by one thread per core and handed back in order.
+    rows = [
+        f'{i},"note {i}\nsecond line",{i}.25' if i % 7 == 0 else f"{i},note {i},{i}.5" for i in range(1, 3001)
+    ]
+    text = "id,note,amount\n" + "\n".join(rows) + "\n"
+    path = tmp_path / "many.csv"
+    path.write_text(text, encoding="utf-8")
+    library = load_library(reader_libraries["dativo_csv_reader"])
+    outputs = []
+    for batch_size in (7, 64, 100_000):
+        with library.open({"path": str(path), "batch_size": batch_size}) as reader:
+            outputs.append(_record_lines(reader))
+    assert outputs[0] == outputs[1] == outputs[2]
+    assert [orjson.loads(line)["record"]["id"] for line in outputs[0]] == list(range(1, 3001))
+
+    bad = text.replace("\n2346,note 2346,2346.5\n", "\n2346,note 2346,oops\n")
+    line = bad[: bad.index("2346,note 2346,oops")].count("\n") + 1
+    path.write_text(bad, encoding="utf-8")
+    config = {"path": str(path), "batch_size": 100, "column_types": {"amount": "number"}}
+    lines: list[bytes] = []
+    with library.open(config) as reader:
+        with pytest.raises(NativeReaderError, match=rf"line {line}, column 'amount'.*oops"):
+            while (encoded := reader.next_records("s")) is not None:
+                lines += bytes(encoded[0]).splitlines()
+    # Every block before the failing one (rows 2301-2400) was handed over, in order.
+    assert [orjson.loads(line)["record"]["id"] for line in lines] == list(range(1, 2301))
+
+
+def test_parallel_inference_finds_a_late_ragged_row_and_merges_every_share(
+    tmp_path: Path, reader_libraries: dict[str, Path]
+) -> None:
+    # More rows than one inference block, so each thread observes a share of the file.
+    rows = [f"{i},{i}" for i in range(1, 20_001)]
+    rows[17_000] = "17001,1.5"  # one number among integers, in a late share
+    path = tmp_path / "late.csv"
+    path.write_text("a,b\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    library = load_library(reader_libraries["dativo_csv_reader"])
+    with library.open({"path": str(path)}) as reader:
+        assert [c.format for c in reader.columns] == ["l", "g"]
+    rows[18_000] = "18001"
+    path.write_text("a,b\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    with pytest.raises(NativeReaderError, match="line 18002: expected 2 fields as in the first row, got 1"):
+        library.open({"path": str(path)})
