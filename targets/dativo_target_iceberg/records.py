@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from functools import cached_property
 from typing import Any
 
 import orjson
@@ -90,8 +91,12 @@ class RecordConverter:
         self._read_schema = pa.schema(envelope + ([pa.field("version", pa.int64())] if versioned else []))
         self._json_text_fields = [f for f in schema if _has_json_text(f)]
         self.native = not self._json_text_fields
+
+    @cached_property
+    def _decoder(self) -> RecordDecoder | None:
+        """Made on first use: a load of BATCH files never needs it, nor the library's loading."""
         library = decoder_library() if self.native else None
-        self._decoder: RecordDecoder | None = library.decoder(self._read_schema) if library else None
+        return library.decoder(self._read_schema) if library else None
 
     def convert(self, data: bytes, line_numbers: Sequence[int]) -> pa.Table:
         """`data` is the batch's lines joined by newlines; line_numbers[i] is row i's input line."""

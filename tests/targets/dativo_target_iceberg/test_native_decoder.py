@@ -31,7 +31,7 @@ def converter(schema_message: dict, native: bool, monkeypatch: pytest.MonkeyPatc
             patch.setattr(records, "decoder_library", lambda: None)
         schema = stream_schema(message_from_dict(schema_message, 1), 1)
         made = RecordConverter(schema.stream, schema.arrow, schema.key_properties)
-    assert (made._decoder is not None) == (native and made.native)
+        assert (made._decoder is not None) == (native and made.native)  # made on first use
     return made
 
 
