@@ -80,12 +80,12 @@ def test_other_loads_commit_through_pyiceberg_as_before(tmp_path, settings):
     assert not any("/dativo-" in path for path in data_files(table))
 
 
-def test_data_files_dictionary_encode_only_string_columns(tmp_path):
+def test_data_files_dictionary_encode_only_repeated_strings(tmp_path):
     table, _ = load(tmp_path, [schema(), *in_fives(20)])
     metadata = pq.ParquetFile(data_files(table)[0].removeprefix("file://")).metadata
     columns = {metadata.row_group(0).column(i).path_in_schema: metadata.row_group(0).column(i)
                for i in range(metadata.num_columns)}
-    assert columns["name"].has_dictionary_page
+    assert not columns["name"].has_dictionary_page  # every name differs
     assert not columns["id"].has_dictionary_page and not columns["day"].has_dictionary_page
     # Iceberg's file metrics come from the column statistics, which every column keeps.
     assert all(column.is_stats_set for column in columns.values())
@@ -93,10 +93,12 @@ def test_data_files_dictionary_encode_only_string_columns(tmp_path):
     assert {field_id for field_id, _ in files[0]["lower_bounds"]} == {1, 2, 3}
 
 
-def test_dictionary_columns_are_the_string_leaves():
-    schema = pa.schema([
-        pa.field("n", pa.float64()), pa.field("s", pa.string()),
+def test_dictionary_columns_are_repeated_strings_and_nested_string_leaves():
+    rows = [{"n": 1.5, "s": "same", "unique": f"u{i}", "nested": {"a": "x", "b": i}, "tags": ["t"], "m": [("k", 1.0)]}
+            for i in range(4)]
+    data = pa.Table.from_pylist(rows, schema=pa.schema([
+        pa.field("n", pa.float64()), pa.field("s", pa.string()), pa.field("unique", pa.string()),
         pa.field("nested", pa.struct([pa.field("a", pa.large_string()), pa.field("b", pa.int64())])),
         pa.field("tags", pa.list_(pa.string())), pa.field("m", pa.map_(pa.string(), pa.float64())),
-    ])
-    assert table_writer.dictionary_columns(schema) == ["s", "nested.a", "tags.list.element", "m.key_value.key"]
+    ]))
+    assert table_writer.dictionary_columns(data) == ["s", "nested.a", "tags.list.element", "m.key_value.key"]
