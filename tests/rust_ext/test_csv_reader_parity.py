@@ -343,8 +343,10 @@ def test_record_lines_encoded_by_several_threads_keep_file_order_and_fail_in_pla
         with pytest.raises(NativeReaderError, match=rf"line {line}, column 'amount'.*oops"):
             while (encoded := reader.next_records("s")) is not None:
                 lines += bytes(encoded[0]).splitlines()
-    # Every block before the failing one (rows 2301-2400) was handed over, in order.
-    assert [orjson.loads(line)["record"]["id"] for line in lines] == list(range(1, 2301))
+    # The blocks before the failing one (of at most 100 rows) were handed over, in order.
+    ids = [orjson.loads(line)["record"]["id"] for line in lines]
+    assert ids == list(range(1, len(ids) + 1))
+    assert 2346 - 100 <= len(ids) < 2346
 
 
 def test_parallel_inference_finds_a_late_ragged_row_and_merges_every_share(

@@ -62,6 +62,8 @@ struct RowFields {
     positions: Vec<usize>,
     kinds: Vec<Kind>,
     max_null_len: usize,
+    /// Fields in every record of the file.
+    width: usize,
 }
 
 /// Where a field is, as a user finds it in the file.
@@ -130,7 +132,7 @@ fn is_null(options: &CsvOptions, max_null_len: usize, field: &[u8], kind: Kind) 
 impl RowFields {
     /// One record's fields into `rows`, field by field.
     fn write_row(&self, record: &RecordRef<'_>, rows: &mut impl RowSink) -> Result<(), String> {
-        let RowFields { options, names, positions, kinds, max_null_len } = self;
+        let RowFields { options, names, positions, kinds, max_null_len, .. } = self;
         let first_line = record.line == 1;
         rows.begin_row();
         for (i, &position) in positions.iter().enumerate() {
@@ -163,10 +165,10 @@ impl RowFields {
         let mut out = Vec::with_capacity(block.byte_len() * 3);
         let mut count = 0;
         let mut rows = JsonRows::new(writer, &self.kinds, &mut out);
-        for record in block.records() {
-            self.write_row(&record, &mut rows)?;
+        block.for_each_record(self.options.delimiter, self.width, &self.options.path, |record| {
             count += 1;
-        }
+            self.write_row(record, &mut rows)
+        })?;
         Ok((out, count))
     }
 }
@@ -199,17 +201,18 @@ impl CsvReader {
         let inferred: Vec<(usize, usize)> =
             positions.iter().enumerate().filter(|(i, _)| kinds[*i].is_none()).map(|(i, &p)| (i, p)).collect();
         let nulls = options.null_values.clone();
+        let (delimiter, path, names) = (options.delimiter, options.path.clone(), names.to_vec());
         let states = vec![vec![KindInference::default(); positions.len()]; parsing::worker_count()];
         let mut pass = ParallelBlocks::start(
             options,
             data.offset,
             data.line,
-            data.width,
+            names.len(),
             options.infer_max_rows,
             INFER_BLOCK_RECORDS,
             states,
             move |inference: &mut Vec<KindInference>, block: &Block| {
-                for record in block.records() {
+                block.for_each_record(delimiter, names.len(), &path, |record| {
                     let first_line = record.line == 1;
                     for &(i, position) in &inferred {
                         let field = record.field(position);
@@ -218,8 +221,8 @@ impl CsvReader {
                             inference[i].observe(field);
                         }
                     }
-                }
-                Ok(())
+                    Ok(())
+                })
             },
         )?;
         while pass.next()?.is_some() {}
@@ -320,9 +323,10 @@ impl BatchReader for CsvReader {
             .zip(&kinds)
             .map(|(&p, kind)| Field::new(&names[p], kind.data_type(), true))
             .collect();
+        let width = names.len();
         let names = positions.iter().map(|&p| names[p].clone()).collect();
         Ok(CsvReader {
-            rows: Arc::new(RowFields { options, names, positions, kinds, max_null_len }),
+            rows: Arc::new(RowFields { options, names, positions, kinds, max_null_len, width }),
             schema: Arc::new(Schema::new(fields)),
             data,
             reading: Reading::NotStarted,
@@ -369,7 +373,7 @@ impl BatchReader for CsvReader {
                 &rows.options,
                 self.data.offset,
                 self.data.line,
-                self.data.width,
+                rows.width,
                 None,
                 rows.options.batch_size,
                 writers,

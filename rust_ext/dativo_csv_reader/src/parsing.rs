@@ -39,7 +39,9 @@ fn width_error(path: &str, line: u64, expected: usize, got: usize) -> String {
     format!("file '{path}', line {line}: expected {expected} fields as in the first row, got {got}")
 }
 
-/// Records, their fields stored one after another with one separator byte between fields.
+/// Records, their fields stored one after another with one separator byte between fields; or,
+/// for a pass that splits on the threads taking the blocks, whole plain lines (no quote, no
+/// carriage return) that the taker splits itself while it goes through them.
 #[derive(Default)]
 pub struct Block {
     bytes: Vec<u8>,
@@ -47,6 +49,8 @@ pub struct Block {
     ends: Vec<usize>,
     /// Per record: index of its first field in `ends`, offset of its first byte, its line.
     records: Vec<(usize, usize, u64)>,
+    /// For plain lines: the physical line of the first.
+    plain_from_line: Option<u64>,
 }
 
 impl Block {
@@ -54,11 +58,64 @@ impl Block {
         self.bytes.clear();
         self.ends.clear();
         self.records.clear();
+        self.plain_from_line = None;
     }
 
-    /// The block's records, in file order.
-    pub fn records(&self) -> impl Iterator<Item = RecordRef<'_>> {
-        self.records.iter().map(move |&(first, start, line)| RecordRef { block: self, first, start, line })
+    fn is_empty(&self) -> bool {
+        self.records.is_empty() && self.plain_from_line.is_none()
+    }
+
+    /// The records of a block of split records, in file order.
+    fn records(&self) -> impl Iterator<Item = RecordRef<'_>> {
+        self.records.iter().map(move |&(first, start, line)| RecordRef {
+            bytes: &self.bytes,
+            ends: &self.ends[first..],
+            start,
+            line,
+        })
+    }
+
+    /// Call `each` with every record, in file order; plain lines are split here, each record
+    /// checked to have `width` fields (the error names its line, `path` the file).
+    pub fn for_each_record(
+        &self,
+        delimiter: u8,
+        width: usize,
+        path: &str,
+        mut each: impl FnMut(&RecordRef<'_>) -> Result<(), String>,
+    ) -> Result<(), String> {
+        let Some(mut line) = self.plain_from_line else {
+            return self.records().try_for_each(|record| each(&record));
+        };
+        let bytes = &self.bytes;
+        let mut ends: Vec<usize> = Vec::with_capacity(width + 1);
+        let (mut start, mut failure) = (0, None);
+        crate::scan::each_of_two(bytes, delimiter, b'\n', |position| {
+            if bytes[position] != b'\n' {
+                ends.push(position);
+                return true;
+            }
+            if position == start {
+                // A blank line: skipped, as csv_core skips it.
+                line += 1;
+                start = position + 1;
+                return true;
+            }
+            ends.push(position);
+            if ends.len() != width {
+                failure = Some(width_error(path, line, width, ends.len()));
+                return false;
+            }
+            if let Err(message) = each(&RecordRef { bytes, ends: &ends, start, line }) {
+                failure = Some(message);
+                return false;
+            }
+            ends.clear();
+            line += 1;
+            start = position + 1;
+            true
+        });
+        failure.map_or(Ok(()), Err)
     }
 
     /// Bytes of the fields, a guide to the size of what they become.
@@ -67,19 +124,19 @@ impl Block {
     }
 }
 
-/// One record of a block: its fields and the physical line it starts on.
+/// One record: its fields (`ends` from its first field on) and the physical line it starts on.
 pub struct RecordRef<'a> {
-    block: &'a Block,
-    first: usize,
+    bytes: &'a [u8],
+    ends: &'a [usize],
     start: usize,
     pub line: u64,
 }
 
 impl<'a> RecordRef<'a> {
     pub fn field(&self, index: usize) -> &'a [u8] {
-        let end = self.block.ends[self.first + index];
-        let start = if index == 0 { self.start } else { self.block.ends[self.first + index - 1] + 1 };
-        &self.block.bytes[start..end]
+        let end = self.ends[index];
+        let start = if index == 0 { self.start } else { self.ends[index - 1] + 1 };
+        &self.bytes[start..end]
     }
 }
 
@@ -134,6 +191,32 @@ impl Splitter {
             Some(_) => {}
         }
         Ok(())
+    }
+
+    /// Hand over the plain lines ahead, whole, up to `max_lines` of them (blank lines count), as
+    /// a block its taker splits; false when the next line is not plain (or the file ended).
+    fn take_plain(&mut self, block: &mut Block, max_lines: usize) -> Result<bool, String> {
+        if !self.eof && self.filled - self.at < READ_BYTES / 2 {
+            self.refill()?;
+        }
+        let end = self.special_position();
+        let region = &self.buffer[self.at..end];
+        let Some(last) = memchr::memrchr(b'\n', region) else {
+            return Ok(false);
+        };
+        let (mut lines, mut cut) = (0u64, last);
+        for newline in memchr::memchr_iter(b'\n', &region[..=last]) {
+            lines += 1;
+            if lines as usize == max_lines {
+                cut = newline;
+                break;
+            }
+        }
+        block.bytes.extend_from_slice(&region[..=cut]);
+        block.plain_from_line = Some(self.line);
+        self.line += lines;
+        self.at += cut + 1;
+        Ok(true)
     }
 
     /// Split up to `max` records into `block`; how many (0 at the end of the file).
@@ -323,20 +406,36 @@ type Sent = Result<Option<Block>, String>;
 /// Split blocks of `block_records` records and send them to `consumers` in turn (block `k` to
 /// consumer `k % n`), then the end or the error to the next one in turn, so that a consumer
 /// taking from each in the same turn gets everything in file order.
+///
+/// With `plain_blocks` (and no record limit), plain lines go whole, for the taker to split.
 fn split_blocks(
     mut splitter: Splitter,
     max_records: u64,
     block_records: usize,
+    plain_blocks: bool,
     consumers: Vec<SyncSender<Sent>>,
     spare: Receiver<Block>,
 ) {
+    let plain_blocks = plain_blocks && max_records == u64::MAX;
     let mut left = max_records;
     for turn in 0.. {
         let consumer = &consumers[turn % consumers.len()];
         let mut block = spare.try_recv().unwrap_or_default();
         block.clear();
         let mut failure = None;
-        while block.records.len() < block_records && left > 0 {
+        if plain_blocks {
+            match splitter.take_plain(&mut block, block_records) {
+                Ok(true) => {
+                    if consumer.send(Ok(Some(block))).is_err() {
+                        return;
+                    }
+                    continue;
+                }
+                Ok(false) => {}
+                Err(message) => failure = Some(message),
+            }
+        }
+        while failure.is_none() && block.records.len() < block_records && left > 0 {
             let max = (block_records - block.records.len()).min(usize::try_from(left).unwrap_or(usize::MAX));
             match splitter.split_into(&mut block, max) {
                 Ok(0) => left = 0,
@@ -358,7 +457,7 @@ fn split_blocks(
             }
             continue;
         };
-        if !block.records.is_empty() {
+        if !block.is_empty() {
             if consumer.send(Ok(Some(block))).is_err() {
                 return;
             }
@@ -411,13 +510,14 @@ fn spawn_splitter(
     splitter: Splitter,
     max_records: Option<u64>,
     block_records: usize,
+    plain_blocks: bool,
     consumers: Vec<SyncSender<Sent>>,
     spare: Receiver<Block>,
 ) -> Result<JoinHandle<()>, String> {
     let max_records = max_records.unwrap_or(u64::MAX);
     std::thread::Builder::new()
         .name("dativo-csv-parse".into())
-        .spawn(move || split_blocks(splitter, max_records, block_records, consumers, spare))
+        .spawn(move || split_blocks(splitter, max_records, block_records, plain_blocks, consumers, spare))
         .map_err(|e| format!("cannot start the CSV parsing thread: {e}"))
 }
 
@@ -448,7 +548,7 @@ impl ParsedRecords {
         let splitter = open_splitter(options, offset, line, width)?;
         let (block_sender, blocks) = sync_channel(2);
         let (spare, spare_receiver) = channel();
-        let worker = spawn_splitter(splitter, max_records, BLOCK_RECORDS, vec![block_sender], spare_receiver)?;
+        let worker = spawn_splitter(splitter, max_records, BLOCK_RECORDS, false, vec![block_sender], spare_receiver)?;
         Ok(ParsedRecords {
             blocks: Some(blocks),
             spare,
@@ -489,7 +589,8 @@ impl ParsedRecords {
         }
         let (first, start, line) = self.current.records[self.next];
         self.next += 1;
-        Ok(Some(RecordRef { block: &self.current, first, start, line }))
+        let block = &self.current;
+        Ok(Some(RecordRef { bytes: &block.bytes, ends: &block.ends[first..], start, line }))
     }
 }
 
@@ -552,15 +653,16 @@ fn work_on_blocks<S, T>(
 }
 
 impl<S: Send + 'static, T: Send + 'static> ParallelBlocks<S, T> {
-    /// Split the records from byte `offset` (on physical line `line`; `width` as for
-    /// `ParsedRecords::start`), at most `max_records`, in blocks of `block_records`, and have
-    /// `work` turn each block into a `T`, one thread per state in `states`.
+    /// Split the records from byte `offset` (on physical line `line`, each of `width` fields),
+    /// at most `max_records`, in blocks of `block_records`, and have `work` turn each block
+    /// into a `T` (going through it with `Block::for_each_record`), one thread per state in
+    /// `states`.
     #[allow(clippy::too_many_arguments)]
     pub fn start<F>(
         options: &CsvOptions,
         offset: u64,
         line: u64,
-        width: Option<usize>,
+        width: usize,
         max_records: Option<u64>,
         block_records: usize,
         states: Vec<S>,
@@ -569,7 +671,7 @@ impl<S: Send + 'static, T: Send + 'static> ParallelBlocks<S, T> {
     where
         F: Fn(&mut S, &Block) -> Result<T, String> + Send + Sync + 'static,
     {
-        let splitter = open_splitter(options, offset, line, width)?;
+        let splitter = open_splitter(options, offset, line, Some(width))?;
         let work = std::sync::Arc::new(work);
         let (spare, spare_receiver) = channel();
         let mut consumers = Vec::new();
@@ -587,7 +689,8 @@ impl<S: Send + 'static, T: Send + 'static> ParallelBlocks<S, T> {
             results.push(result_receiver);
             workers.push(worker);
         }
-        let splitter = spawn_splitter(splitter, max_records, block_records, consumers, spare_receiver)?;
+        // Without a record limit, plain lines are split by the workers, as they go through them.
+        let splitter = spawn_splitter(splitter, max_records, block_records, true, consumers, spare_receiver)?;
         Ok(ParallelBlocks { results, turn: 0, splitter: Some(splitter), workers, finished: false, failure: None })
     }
 
