@@ -54,7 +54,8 @@ RUST_RECORDS = (
     "while (encoded := r.next_records('bench')) is not None: out.write(encoded[0])"
 )
 TAP_CSV = "from dativo_tap_csv.cli import main; main()"  # what the tap-csv command runs
-TAP_READER = ["-m", "dativo_tap_reader.cli", "--reader", "dativo_core.native.reader:RustCSVReader"]
+# What `tap-reader --reader rust-csv` runs: the reader by its registered plugin name.
+TAP_READER = ["-m", "dativo_tap_reader.cli", "--reader", "rust-csv"]
 
 
 def measure(command: list[str]) -> tuple[float, float, float]:

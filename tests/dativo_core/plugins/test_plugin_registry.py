@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import subprocess
+import sys
 import textwrap
 from pathlib import Path
 
@@ -13,7 +15,12 @@ from click.testing import CliRunner
 from dativo_core.plugins.cli import plugins
 from dativo_core.plugins.loading import PluginLoadError
 from dativo_core.plugins.manifest import ManifestError, load_manifest
-from dativo_core.plugins.registry import discover_plugins, resolve_reader
+from dativo_core.plugins.registry import (
+    BUILTIN_MANIFESTS,
+    discover_plugins,
+    find_plugin,
+    resolve_reader,
+)
 
 EXAMPLES = Path(__file__).parents[3] / "examples" / "readers"
 
@@ -230,3 +237,24 @@ def test_cli_list_reports_invalid_manifests(tmp_path: Path) -> None:
     write_plugin(tmp_path / "p", "Bad Name")
     listed = CliRunner().invoke(plugins, ["list", "--plugin-dir", str(tmp_path / "p")])
     assert "invalid manifest:" in listed.output and "$.name" in listed.output
+
+
+def test_dativos_own_plugins_are_found_without_reading_installed_packages() -> None:
+    # Each built-in manifest is one of Dativo's registered entry points, and found as it is.
+    index = discover_plugins()
+    for path in BUILTIN_MANIFESTS:
+        name = load_manifest(path).name
+        assert find_plugin(name) == index.plugins[name]
+    script = (
+        "import sys\n"
+        "from dativo_core.plugins.registry import resolve_reader\n"
+        "print(resolve_reader('rust-csv')[0], 'importlib.metadata' in sys.modules)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert done.stdout.split() == ["dativo_core.native.reader:RustCSVReader", "False"]
+
+
+def test_a_plugin_folder_still_comes_before_dativos_own_plugins(tmp_path: Path) -> None:
+    write_plugin(tmp_path / "mine", "rust-csv")
+    manifest = find_plugin("rust-csv", [tmp_path])
+    assert manifest.source == str(tmp_path / "mine" / "dativo-plugin.yaml")
