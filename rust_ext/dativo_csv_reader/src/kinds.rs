@@ -106,6 +106,12 @@ impl KindInference {
         }
     }
 
+    /// Whether the column is text for good: a value matched no other kind, so no later field,
+    /// nor what another share observed, can change it.
+    pub fn is_settled(&self) -> bool {
+        self.saw_value && self.candidates == 0
+    }
+
     /// Take in what `other` observed of the same column (another share of the file): a field
     /// narrows the candidates to the kinds it parses as, so the order of fields never matters.
     pub fn merge(&mut self, other: &KindInference) {

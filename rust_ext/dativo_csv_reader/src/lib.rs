@@ -202,7 +202,10 @@ impl CsvReader {
             positions.iter().enumerate().filter(|(i, _)| kinds[*i].is_none()).map(|(i, &p)| (i, p)).collect();
         let nulls = options.null_values.clone();
         let (delimiter, path, names) = (options.delimiter, options.path.clone(), names.to_vec());
-        let states = vec![vec![KindInference::default(); positions.len()]; parsing::worker_count()];
+        // Per worker: what it observed of each column, and the columns still worth observing
+        // (a column that is text is text whatever comes after, so it is dropped).
+        let states =
+            vec![(vec![KindInference::default(); positions.len()], inferred); parsing::worker_count()];
         let mut pass = ParallelBlocks::start(
             options,
             data.offset,
@@ -211,10 +214,10 @@ impl CsvReader {
             options.infer_max_rows,
             INFER_BLOCK_RECORDS,
             states,
-            move |inference: &mut Vec<KindInference>, block: &Block| {
+            move |(inference, observed): &mut (Vec<KindInference>, Vec<(usize, usize)>), block: &Block| {
                 block.for_each_record(delimiter, names.len(), &path, |record| {
                     let first_line = record.line == 1;
-                    for &(i, position) in &inferred {
+                    for &(i, position) in observed.iter() {
                         let field = record.field(position);
                         let field = if first_line && position == 0 { strip_bom(field) } else { field };
                         if !(field.len() <= max_null_len && nulls.contains(field)) {
@@ -222,14 +225,16 @@ impl CsvReader {
                         }
                     }
                     Ok(())
-                })
+                })?;
+                observed.retain(|&(i, _)| !inference[i].is_settled());
+                Ok(())
             },
         )?;
         while pass.next()?.is_some() {}
-        let observed = pass.finish()?;
+        let shares = pass.finish()?;
         for (i, kind) in kinds.iter_mut().enumerate() {
             let mut merged = KindInference::default();
-            observed.iter().for_each(|inference| merged.merge(&inference[i]));
+            shares.iter().for_each(|(inference, _)| merged.merge(&inference[i]));
             kind.get_or_insert(merged.kind());
         }
         Ok(kinds.into_iter().map(|k| k.unwrap_or(Kind::String)).collect())
