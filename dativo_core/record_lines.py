@@ -29,4 +29,7 @@ def record_lines(frame: pl.DataFrame, stream: str, version: int | None = None) -
     # goes around every line in one pass over the bytes: cheaper than a polars struct column.
     out = io.BytesIO()
     frame.write_ndjson(out)
-    return prefix + out.getvalue()[:-1].replace(b"\n", suffix + prefix) + suffix
+    # Every newline, the last one too, becomes suffix + prefix; the final prefix is cut off.
+    # Built with one join, so the ~270 bytes per row are copied twice, not four times.
+    enveloped = out.getvalue().replace(b"\n", suffix + prefix)
+    return b"".join((prefix, memoryview(enveloped)[: -len(prefix)]))

@@ -70,7 +70,8 @@ class SingerWriter:
     def flush(self) -> None:
         if self._parts:
             fp = self._fp or _stdout_binary()
-            fp.write(b"".join(self._parts))
+            # One part (a large block of lines) is written as it is, not copied by a join.
+            fp.write(self._parts[0] if len(self._parts) == 1 else b"".join(self._parts))
             self._parts.clear()
             self._size = 0
             fp.flush()

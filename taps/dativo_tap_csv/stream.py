@@ -229,7 +229,7 @@ class CSVStream(Stream):
         selected = self._selected_columns()
         kinds = self._file_kinds(selected)
         limit = _RecordLimit(self.ABORT_AT_RECORD_COUNT)
-        writer = SingerWriter(buffer_bytes=8 * 1024 * 1024)
+        writer = SingerWriter()  # each batch's lines (megabytes) are written as one block
         # One helper thread encodes a batch while the next one is parsed (both release the GIL).
         with (
             self.get_record_counter() as counter,
