@@ -31,10 +31,43 @@ enum Column<'a> {
     Timestamp(Box<dyn Fn(usize) -> i128 + 'a>, bool),
 }
 
+/// Append `bytes` to `out`. A RECORD line is built from many short pieces (keys, values,
+/// quotes); copying one of up to 16 bytes with two overlapping word moves, inline, costs less
+/// than a call to memcpy, which took ~14% of the CSV reader's encoding time.
+#[inline(always)]
+fn put(out: &mut Vec<u8>, bytes: &[u8]) {
+    let len = bytes.len();
+    if len > 16 {
+        out.extend_from_slice(bytes);
+        return;
+    }
+    out.reserve(len);
+    // SAFETY: `reserve` made room for `len` more bytes after `out.len()`; every read stays
+    // inside `bytes` and every write inside that room (the overlapping moves write the same
+    // bytes twice); `set_len` then covers exactly the bytes written.
+    unsafe {
+        let (src, dst) = (bytes.as_ptr(), out.as_mut_ptr().add(out.len()));
+        if len >= 8 {
+            let (head, tail) = (src.cast::<u64>().read_unaligned(), src.add(len - 8).cast::<u64>().read_unaligned());
+            dst.cast::<u64>().write_unaligned(head);
+            dst.add(len - 8).cast::<u64>().write_unaligned(tail);
+        } else if len >= 4 {
+            let (head, tail) = (src.cast::<u32>().read_unaligned(), src.add(len - 4).cast::<u32>().read_unaligned());
+            dst.cast::<u32>().write_unaligned(head);
+            dst.add(len - 4).cast::<u32>().write_unaligned(tail);
+        } else {
+            for i in 0..len {
+                *dst.add(i) = *src.add(i);
+            }
+        }
+        out.set_len(out.len() + len);
+    }
+}
+
 /// NaN and infinities are null, as polars writes them.
 fn write_float(out: &mut Vec<u8>, floats: &mut ryu::Buffer, value: f64) {
     if value.is_finite() {
-        out.extend_from_slice(floats.format_finite(value).as_bytes());
+        put(out, floats.format_finite(value).as_bytes());
     } else {
         out.extend_from_slice(b"null");
     }
@@ -50,7 +83,7 @@ fn write_string(out: &mut Vec<u8>, text: &str) {
     let bytes = text.as_bytes();
     // Most text needs no escape: copy it whole.
     if !bytes.iter().any(|&b| needs_escape(b)) {
-        out.extend_from_slice(bytes);
+        put(out, bytes);
         out.push(b'"');
         return;
     }
@@ -103,7 +136,7 @@ fn push_padded(out: &mut Vec<u8>, value: u64, width: usize) {
         rest /= 10;
         used += 1;
     }
-    out.extend_from_slice(&digits[20 - used..]);
+    put(out, &digits[20 - used..]);
 }
 
 fn write_date(out: &mut Vec<u8>, days: i64) {
@@ -258,37 +291,37 @@ impl RecordLineWriter {
 
     #[inline]
     pub fn begin_record(&self, out: &mut Vec<u8>) {
-        out.extend_from_slice(&self.prefix);
+        put(out, &self.prefix);
     }
 
     #[inline]
     pub fn key(&self, out: &mut Vec<u8>, column: usize) {
-        out.extend_from_slice(&self.keys[column]);
+        put(out, &self.keys[column]);
     }
 
     #[inline]
     pub fn end_record(&self, out: &mut Vec<u8>) {
-        out.extend_from_slice(b"}}\n");
+        put(out, b"}}\n");
     }
 
     #[inline]
     pub fn null(&self, out: &mut Vec<u8>) {
-        out.extend_from_slice(b"null");
+        put(out, b"null");
     }
 
     #[inline]
     pub fn boolean(&self, out: &mut Vec<u8>, value: bool) {
-        out.extend_from_slice(if value { b"true" } else { b"false" });
+        put(out, if value { b"true" } else { b"false" });
     }
 
     #[inline]
     pub fn integer(&mut self, out: &mut Vec<u8>, value: i64) {
-        out.extend_from_slice(self.integers.format(value).as_bytes());
+        put(out, self.integers.format(value).as_bytes());
     }
 
     #[inline]
     pub fn unsigned(&mut self, out: &mut Vec<u8>, value: u64) {
-        out.extend_from_slice(self.integers.format(value).as_bytes());
+        put(out, self.integers.format(value).as_bytes());
     }
 
     /// NaN and infinities are null, as polars writes them.
@@ -300,7 +333,7 @@ impl RecordLineWriter {
     /// A value that is already JSON text (a number read from the source as its encoding).
     #[inline]
     pub fn json(&self, out: &mut Vec<u8>, value: &[u8]) {
-        out.extend_from_slice(value);
+        put(out, value);
     }
 
     #[inline]
@@ -314,7 +347,7 @@ impl RecordLineWriter {
     pub fn utf8_string(&self, out: &mut Vec<u8>, text: &[u8]) -> Result<(), std::str::Utf8Error> {
         if text.iter().all(|&b| (0x20..0x80).contains(&b) && b != b'"' && b != b'\\') {
             out.push(b'"');
-            out.extend_from_slice(text);
+            put(out, text);
             out.push(b'"');
             return Ok(());
         }
@@ -427,5 +460,24 @@ mod tests {
         let mut out = Vec::new();
         write_string(&mut out, "a\"\\\n\u{1}é");
         assert_eq!(String::from_utf8(out).unwrap(), "\"a\\\"\\\\\\n\\u0001é\"");
+    }
+}
+
+#[cfg(test)]
+mod put_tests {
+    use super::put;
+
+    #[test]
+    fn put_appends_pieces_of_every_length() {
+        let source: Vec<u8> = (0..40u8).collect();
+        for start in 0..3 {
+            let mut out = vec![9u8; start];
+            let mut expected = out.clone();
+            for len in 0..=33 {
+                put(&mut out, &source[..len]);
+                expected.extend_from_slice(&source[..len]);
+            }
+            assert_eq!(out, expected);
+        }
     }
 }
