@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ctypes
 import json
 import logging
 import sys
@@ -18,6 +19,25 @@ from dativo_target_iceberg.config import ConfigError, TargetConfig
 from dativo_target_iceberg.source import open_input
 
 log = logging.getLogger("target-iceberg")
+
+_M_TRIM_THRESHOLD = -1  # glibc's mallopt parameters
+_M_MMAP_THRESHOLD = -3
+
+
+def keep_freed_memory() -> None:
+    """Let glibc's malloc reuse freed blocks instead of returning them to the kernel.
+
+    Every 4 MiB input block and every decoded column is new memory; by default glibc unmaps or
+    trims it when freed, and the kernel zeroes fresh pages on the next allocation: ~10% of the
+    target's system time and more of its page faults on 1M rows. Kept, the memory is reused;
+    peak RSS grows by ~10 MB. Elsewhere than glibc (no mallopt) nothing changes.
+    """
+    try:
+        mallopt = ctypes.CDLL(None).mallopt
+    except (AttributeError, OSError):
+        return
+    mallopt(_M_MMAP_THRESHOLD, 32 << 20)
+    mallopt(_M_TRIM_THRESHOLD, 256 << 20)
 
 
 @click.command(name="target-iceberg", context_settings={"help_option_names": ["-h", "--help"]})
@@ -41,6 +61,7 @@ def main(
         return
     if config_path is None:
         raise click.UsageError("--config is required to load data")
+    keep_freed_memory()
     # Reading the tap's output starts before pyiceberg's second-long import, so the tap goes on.
     tap_output = open_input(sys.stdin.buffer) if input_path is None and not committed_state else None
     with imports_without_gc():
