@@ -137,7 +137,7 @@ def _about_text(about: dict[str, Any]) -> str:
     show_default=True,
     help="Stop a sandboxed reader that sends nothing for this long.",
 )
-def main(
+def tap_reader(
     reader: str,
     config_paths: tuple[Path, ...],
     catalog_path: Path | None,
@@ -210,6 +210,24 @@ def main(
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
             click.echo("tap-reader: stdout was closed by its reader; stopping", err=True)
             sys.exit(1)
+
+
+def main() -> None:
+    """The `tap-reader` command: once everything is written and flushed, the process ends
+    without the interpreter's teardown (unloading its modules took ~40 ms a run)."""
+    try:
+        tap_reader.main()
+        code = 0
+    except SystemExit as exc:
+        if isinstance(exc.code, str):
+            print(exc.code, file=sys.stderr)
+        code = exc.code if isinstance(exc.code, int) else 0 if exc.code is None else 1
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        code = code or 1
+    sys.stderr.flush()
+    os._exit(code)
 
 
 if __name__ == "__main__":
