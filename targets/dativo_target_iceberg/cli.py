@@ -27,10 +27,10 @@ _M_MMAP_THRESHOLD = -3
 def keep_freed_memory() -> None:
     """Let glibc's malloc reuse freed blocks instead of returning them to the kernel.
 
-    Every 4 MiB input block and every decoded column is new memory; by default glibc unmaps or
-    trims it when freed, and the kernel zeroes fresh pages on the next allocation: ~10% of the
-    target's system time and more of its page faults on 1M rows. Kept, the memory is reused;
-    peak RSS grows by ~10 MB. Elsewhere than glibc (no mallopt) nothing changes.
+    Every 4 MiB input block and every decoded column is short-lived; by default glibc unmaps or
+    trims such memory when freed, and the kernel zeroes fresh pages on the next allocation.
+    Kept, it is reused: on 1M rows 40% fewer page faults and ~8% less CPU, for ~16 MB more
+    peak RSS. Elsewhere than glibc (no mallopt) nothing changes.
     """
     try:
         mallopt = ctypes.CDLL(None).mallopt
