@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ctypes
 import json
 import logging
 import sys
@@ -11,7 +10,7 @@ from pathlib import Path
 import click
 
 from dativo_core.singer import SingerProtocolError, SingerWriter
-from dativo_core.startup import imports_without_gc
+from dativo_core.startup import imports_without_gc, keep_freed_memory
 from dativo_target_iceberg import __version__
 from dativo_core.about import render_about
 from dativo_target_iceberg.about import about_info
@@ -19,26 +18,6 @@ from dativo_target_iceberg.config import ConfigError, TargetConfig
 from dativo_target_iceberg.source import open_input
 
 log = logging.getLogger("target-iceberg")
-
-_M_TRIM_THRESHOLD = -1  # glibc's mallopt parameters
-_M_MMAP_THRESHOLD = -3
-
-
-def keep_freed_memory() -> None:
-    """Let glibc's malloc reuse freed blocks instead of returning them to the kernel.
-
-    Every 4 MiB input block and every decoded column is short-lived; by default glibc unmaps or
-    trims such memory when freed, and the kernel zeroes fresh pages on the next allocation.
-    Kept, it is reused: on 1M rows 40% fewer page faults and ~8% less CPU, for ~16 MB more
-    peak RSS. Elsewhere than glibc (no mallopt) nothing changes.
-    """
-    try:
-        mallopt = ctypes.CDLL(None).mallopt
-    except (AttributeError, OSError):
-        return
-    mallopt(_M_MMAP_THRESHOLD, 32 << 20)
-    mallopt(_M_TRIM_THRESHOLD, 256 << 20)
-
 
 @click.command(name="target-iceberg", context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path),
