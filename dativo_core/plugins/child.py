@@ -23,6 +23,7 @@ from dativo_core.plugins import frames
 from dativo_core.plugins.execution import ReaderJob, run_job, stream_to_dict
 from dativo_core.plugins.loading import load_reader_class
 from dativo_core.sdk import ReaderError, Stream
+from dativo_core.startup import keep_freed_memory
 
 PR_SET_PDEATHSIG = 1  # from <sys/prctl.h>
 OUTPUT_BUFFER_BYTES = 1 << 20
@@ -141,6 +142,9 @@ def main() -> int:
         return 2
     request = orjson.loads(start[1])
     _die_with_parent(request["parent_pid"])
+    # Readers allocate and free megabyte blocks (RECORD lines, batches) all along: reused, not
+    # handed back to the kernel and zeroed again on the next allocation.
+    keep_freed_memory()
     out = _frames_out()
     output_fd = request["output_fd"]
     output = None if output_fd is None else os.fdopen(output_fd, "wb", OUTPUT_BUFFER_BYTES)
