@@ -2,8 +2,9 @@
 
 `python -m dativo_core.native.build` builds them when cargo is installed and otherwise says how
 to, exiting 0 so a set-up without Rust goes on (everything but the Rust readers works then).
-`python -m dativo_core.native.build --ffi-module` regenerates the cffi module of the header
-(committed: it needs neither cargo nor a C compiler), after a change to the header.
+`python -m dativo_core.native.build --ffi-module` regenerates the cffi modules of the headers
+(the readers' and target-iceberg's decoder's; committed: they need neither cargo nor a C
+compiler), after a change to a header.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 from dativo_core.native.library import (
@@ -22,8 +24,26 @@ from dativo_core.native.library import (
 )
 
 READER_CRATES = ("dativo_csv_reader", "sequence_reader")
-FFI_MODULE_PATH = Path(__file__).with_name("_reader_ffi.py")
 FFI_MODULE_COMMAND = "python -m dativo_core.native.build --ffi-module"
+
+
+@dataclass(frozen=True)
+class FfiModule:
+    """A header's declarations as cffi's out-of-line ABI module, importable as `name`."""
+
+    header: Path
+    name: str
+    path: Path
+
+
+FFI_MODULES = (
+    FfiModule(HEADER_PATH, "dativo_core.native._reader_ffi", Path(__file__).with_name("_reader_ffi.py")),
+    FfiModule(
+        RUST_EXT_DIR / "include" / "dativo_singer_decoder.h",
+        "dativo_target_iceberg._decoder_ffi",
+        RUST_EXT_DIR.parent / "targets" / "dativo_target_iceberg" / "_decoder_ffi.py",
+    ),
+)
 
 
 class BuildError(RuntimeError):
@@ -34,17 +54,17 @@ class ReadersNotBuilt(RuntimeError):
     """No cargo to build the readers with, and no libraries built before."""
 
 
-def write_ffi_module(path: Path = FFI_MODULE_PATH) -> None:
-    """Write cffi's out-of-line ABI module for the header: it holds the declarations already
-    parsed, so loading a reader takes a few milliseconds instead of the ~70 ms pycparser needs
+def write_ffi_module(module: FfiModule, path: Path | None = None) -> None:
+    """Write cffi's out-of-line ABI module for a header: it holds the declarations already
+    parsed, so loading a library takes a few milliseconds instead of the ~70 ms pycparser needs
     to parse the header at every start. Needs no C compiler; rerun it when the header changes
     (a test says so)."""
     from cffi import FFI
 
     builder = FFI()
-    builder.cdef(_cdef_text(HEADER_PATH.read_text(encoding="utf-8")))
-    builder.set_source("dativo_core.native._reader_ffi", None)
-    builder.emit_python_code(str(path))
+    builder.cdef(_cdef_text(module.header))
+    builder.set_source(module.name, None)
+    builder.emit_python_code(str(path or module.path))
 
 
 def cargo_path() -> str | None:
@@ -80,7 +100,8 @@ def ready_reader_libraries() -> dict[str, Path]:
 
 def main(argv: list[str] | None = None) -> int:
     if (sys.argv[1:] if argv is None else argv) == ["--ffi-module"]:
-        write_ffi_module()
+        for module in FFI_MODULES:
+            write_ffi_module(module)
         return 0
     if cargo_path() is None:
         print(

@@ -50,12 +50,13 @@ class NativeReaderError(ReaderError):
     """A reader library could not be loaded or reported an error; the message says which."""
 
 
-def _cdef_text(header: str) -> str:
-    """The declarations between a header's cffi markers (also read by target-iceberg's decoder)."""
+def _cdef_text(path: Path) -> str:
+    """The declarations between a header's cffi markers (the readers' and the decoder's)."""
+    header = path.read_text(encoding="utf-8")
     begin, end = "/* cffi:begin */", "/* cffi:end */"
     start, stop = header.find(begin), header.find(end)
     if start < 0 or stop < start:
-        raise NativeReaderError(f"{HEADER_PATH} has no '{begin}' ... '{end}' block for cffi")
+        raise NativeReaderError(f"{path} has no '{begin}' ... '{end}' block for cffi")
     return header[start + len(begin) : stop]
 
 

@@ -15,14 +15,12 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
-from cffi import FFI
 
-from dativo_core.native.library import RUST_EXT_DIR, _cdef_text, built_library_path
+from dativo_core.native.library import built_library_path
 
 log = logging.getLogger("target-iceberg")
 
 CRATE = "dativo_singer_decoder"
-HEADER_PATH = RUST_EXT_DIR / "include" / "dativo_singer_decoder.h"
 SUPPORTED_ABI_VERSION = 2
 CHOICE_VARIABLE = "DATIVO_RECORD_DECODER"  # "pyarrow" turns the Rust decoder off
 _STATUS_OTHER_LINES = 0
@@ -43,9 +41,11 @@ class DecoderLibrary:
     """The opened library; `decoder(schema)` makes one stream's decoder."""
 
     def __init__(self, path: Path) -> None:
+        # The header's declarations, parsed at build time (dativo_core.native.build --ffi-module).
+        from dativo_target_iceberg._decoder_ffi import ffi
+
         self.path = path
-        self.ffi = FFI()
-        self.ffi.cdef(_cdef_text(HEADER_PATH.read_text(encoding="utf-8")))
+        self.ffi = ffi
         self.lib: Any = self.ffi.dlopen(str(path))
         version = int(self.lib.dativo_decoder_abi_version())
         if version != SUPPORTED_ABI_VERSION:
@@ -135,7 +135,7 @@ def decoder_library() -> DecoderLibrary | None:
     if os.environ.get(CHOICE_VARIABLE) == "pyarrow":
         log.info("RECORD lines decoded with pyarrow.json (%s=pyarrow)", CHOICE_VARIABLE)
         return None
-    if not path.is_file() or not HEADER_PATH.is_file():
+    if not path.is_file():
         log.info("RECORD lines decoded with pyarrow.json (%s is not built: "
                  "python -m dativo_core.native.build)", path.name)
         return None

@@ -32,14 +32,15 @@ def test_build_produces_every_reader_library(reader_libraries: dict[str, Path]) 
     assert all(path.stat().st_size > 0 for path in paths)
 
 
-def test_ffi_module_holds_the_current_header(tmp_path: Path) -> None:
-    fresh = tmp_path / "_reader_ffi.py"
-    build.write_ffi_module(fresh)
+@pytest.mark.parametrize("module", build.FFI_MODULES, ids=lambda module: module.path.name)
+def test_ffi_module_holds_the_current_header(tmp_path: Path, module: build.FfiModule) -> None:
+    fresh = tmp_path / module.path.name
+    build.write_ffi_module(module, fresh)
 
     def declarations(path: Path) -> list[str]:
         # The format version line depends on the installed cffi, not on the header.
         return [line for line in path.read_text().splitlines() if "_version" not in line]
 
-    assert declarations(fresh) == declarations(build.FFI_MODULE_PATH), (
-        f"rust_ext/include/dativo_reader.h changed: run `{build.FFI_MODULE_COMMAND}`"
+    assert declarations(fresh) == declarations(module.path), (
+        f"{module.header} changed: run `{build.FFI_MODULE_COMMAND}`"
     )
