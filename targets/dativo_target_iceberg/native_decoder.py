@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -97,6 +97,9 @@ class RecordDecoder:
             head = self._decode_part(self._handles[0], buffer, cut, prefix)
         except DecodeError as exc:
             head_error = exc  # every line of the first half had the prefix: its line is exact
+        except BaseException:
+            wait([later])  # the helper still reads `data`, which must outlive its call
+            raise
         try:
             tail = later.result()
         except DecodeError as exc:

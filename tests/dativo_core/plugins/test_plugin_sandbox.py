@@ -167,16 +167,32 @@ def test_no_sandbox_runs_in_process_with_the_whole_environment() -> None:
     assert records[2]["record"]["seen"] == os.getcwd()
 
 
+def _sandbox_children_left_by(tap_pid: int, moment: float) -> list[psutil.Process]:
+    """Reader processes (`python -m dativo_core.plugins.child`) started since `moment` that are
+    still alive under the tap, or orphaned (reparented to init) once it ended."""
+    found = []
+    for process in psutil.process_iter(["cmdline", "create_time", "ppid"]):
+        info = process.info
+        if (
+            "dativo_core.plugins.child" in (info["cmdline"] or [])
+            and info["create_time"] >= moment
+            and info["ppid"] in (tap_pid, 1)
+        ):
+            found.append(process)
+    return found
+
+
 def test_reader_that_cannot_be_resolved_ends_the_already_spawned_child_quietly() -> None:
     # tap-reader spawns the child before it looks the reader up; a failed lookup ends it.
-    proc = subprocess.run(
+    started = time.time() - 1  # create_time has a clock tick's resolution
+    proc = subprocess.Popen(
         [sys.executable, "-m", "dativo_tap_reader.cli", "--reader", "no-such-plugin"],
-        capture_output=True,
-        check=False,
-        timeout=60,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
     )
-    stderr = proc.stderr.decode()
+    _, stderr_bytes = proc.communicate(timeout=60)
+    stderr = stderr_bytes.decode()
     assert proc.returncode == 1
     assert "no reader plugin named 'no-such-plugin'" in stderr
     assert "started by the reader sandbox only" not in stderr
-    assert not psutil.Process().children(recursive=True)
+    assert not _sandbox_children_left_by(proc.pid, started)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.resources
 import json
+import re
 import shutil
 import subprocess
 from collections import defaultdict
@@ -265,4 +266,4 @@ def test_the_crate_s_own_tests_pass():
         cwd=crate, capture_output=True, text=True, timeout=900,
     )
     assert run.returncode == 0, run.stdout + run.stderr
-    assert "test result: ok. 2 passed" in run.stdout
+    assert re.search(r"test result: ok\. [1-9]\d* passed", run.stdout), run.stdout  # tests ran, none failed
