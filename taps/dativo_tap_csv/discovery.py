@@ -7,11 +7,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from dativo_tap_csv.column_kinds import Kind, converted, kind_of, widen
 from dativo_tap_csv.reading import CSVFileError, read_header, read_text_batches
 from dativo_tap_csv.file_specs import FileSpec
-from dativo_tap_csv.typed_spool import SpoolWriter, TypedSpool
+from dativo_tap_csv.typed_spool import KeptFile, Spool
 
 
 def shared_header(spec: FileSpec, paths: Sequence[Path]) -> list[str]:
@@ -33,28 +34,47 @@ def shared_header(spec: FileSpec, paths: Sequence[Path]) -> list[str]:
     return header
 
 
-def _widened(text: pa.Array, current: Kind) -> tuple[Kind, pa.Array | None]:
-    """`current` widened to hold `text`, and `text` converted to that kind (None if it won't go).
+# 16 digits: from here on a float64 may not hold an integer exactly.
+_LONG_INTEGER_MIN = 10**15
 
-    A conversion that fails for a kind inference chose happens only where inference and
-    conversion disagree on purpose (an integer too long for a number); the sync then reports it.
-    """
-    if current == Kind.STRING:
-        return current, text
-    if current != Kind.NULL:
-        typed = converted(text, current)
-        if typed is not None:
-            return current, typed
-    kind = widen(current, kind_of(text))
-    return kind, converted(text, kind)
+
+def _has_long_integers(values: pa.Array) -> bool:
+    low, high = pc.min_max(values).values()
+    return high.is_valid and (high.as_py() >= _LONG_INTEGER_MIN or low.as_py() <= -_LONG_INTEGER_MIN)
+
+
+@dataclass
+class _ColumnKind:
+    """One column's kind so far, widened batch by batch as rows are read."""
+
+    kind: Kind = Kind.NULL
+    # Integers of 16 digits or more were seen: as a number the column would lose their digits.
+    long_integers: bool = False
+
+    def observe(self, text: pa.Array) -> pa.Array:
+        """Widen the kind to hold `text`, and return `text` converted to it."""
+        if self.kind == Kind.STRING:
+            return text
+        typed = converted(text, self.kind) if self.kind != Kind.NULL else None
+        if typed is None:
+            kind = widen(self.kind, kind_of(text))
+            if kind == Kind.NUMBER and self.long_integers:
+                kind = Kind.STRING
+            typed = converted(text, kind)
+            if typed is None:  # long integers in this batch kept it from being a number
+                kind, typed = Kind.STRING, text
+            self.kind = kind
+        if self.kind == Kind.INTEGER and not self.long_integers:
+            self.long_integers = _has_long_integers(typed)
+        return typed
 
 
 @dataclass
 class Inference:
-    """Each column's narrowest kind, and the files whose converted rows were kept (see typed_spool)."""
+    """Each column's narrowest kind, and the files whose converted rows were kept (typed_spool)."""
 
     kinds: dict[str, Kind]
-    spools: dict[Path, TypedSpool] = field(default_factory=dict)
+    kept: dict[Path, KeptFile] = field(default_factory=dict)
 
 
 def infer_kinds(
@@ -63,36 +83,29 @@ def infer_kinds(
     columns: Sequence[str],
     block_size: int,
     max_rows: int | None = None,
-    spool_bytes: int = 0,
+    spool: Spool | None = None,
 ) -> Inference:
     """Kinds over the first `max_rows` rows (all rows if None).
 
-    With a `spool_bytes` budget and every row read, the converted rows are kept too, up to
-    that many bytes for the stream.
+    With a `spool` and every row read, the converted rows are kept in it too, as far as its
+    budget goes.
     """
-    inference = Inference({name: Kind.NULL for name in columns})
-    kinds = inference.kinds
+    column_kinds = {name: _ColumnKind() for name in columns}
+    kept: dict[Path, KeptFile] = {}
     remaining = max_rows
-    budget = spool_bytes if max_rows is None else 0
     for path in paths:
-        spool = SpoolWriter(path, budget) if budget > 0 else None
+        section = spool.section_for(path) if spool is not None and max_rows is None else None
         for batch in read_text_batches(path, spec, columns, block_size):
             if remaining is not None:
                 batch = batch.slice(0, remaining)
                 remaining -= batch.num_rows
-            typed: list[pa.Array | None] = []
-            for name in columns:
-                kinds[name], array = _widened(batch.column(name), kinds[name])
-                typed.append(array)
-            if spool is not None:
-                if any(array is None for array in typed):
-                    spool.abandon()
-                else:
-                    spool.write(pa.RecordBatch.from_arrays(typed, names=list(columns)))
+            typed = [column_kinds[name].observe(batch.column(name)) for name in columns]
+            if section is not None:
+                section.write(pa.RecordBatch.from_arrays(typed, names=list(columns)))
             if remaining is not None and remaining <= 0:
-                return inference
-        kept = spool.finish() if spool is not None else None
-        if kept is not None:
-            inference.spools[path] = kept
-            budget -= kept.size_bytes
-    return inference
+                break
+        if section is not None and (done := section.finish()) is not None:
+            kept[path] = done
+        if remaining is not None and remaining <= 0:
+            break
+    return Inference({name: column.kind for name, column in column_kinds.items()}, kept)

@@ -4,8 +4,9 @@ Importing singer-sdk keeps one core busy for most of a second, and inference is 
 parsing every file, which lets go of the GIL. Started first, on a helper thread, inference
 runs during the import instead of after it. Only the same question (stream, files, header,
 block size, row limit) gets the early answer; any other is inferred when asked, as before.
-A command that will sync also keeps the rows inference converted (typed_spool), so the sync
-does not parse the files again; one that only discovers does not.
+A command that will sync all of a stream's files (not an incremental stream, whose bookmark
+usually skips most of them) also keeps the rows inference converted (typed_spool), so the sync
+does not parse the files again; one that only discovers or tests the connection does not.
 """
 
 from __future__ import annotations
@@ -19,11 +20,13 @@ from typing import Any
 from dativo_tap_csv.discovery import Inference, infer_kinds, shared_header
 from dativo_tap_csv.file_specs import FileSpec, load_file_specs
 from dativo_tap_csv.reading import DEFAULT_BLOCK_SIZE
-from dativo_tap_csv.typed_spool import DEFAULT_SPOOL_BYTES
+from dativo_tap_csv.typed_spool import DEFAULT_SPOOL_BYTES, Spool
 
 _Question = tuple[FileSpec, tuple[Path, ...], tuple[str, ...], int, "int | None"]
 # Options after which the tap infers nothing (a catalog gives the schema) or does not sync.
 _NO_INFERENCE = {"--catalog", "--properties", "--about", "--version", "--help", "-h"}
+# Options after which it infers but syncs nothing, or a few records only.
+_NO_FULL_SYNC = {"--discover", "--test"}
 
 
 class _EarlyAnswers:
@@ -38,15 +41,14 @@ class _EarlyAnswers:
             max_rows = config.get("infer_max_rows")
             if max_rows is not None and (not isinstance(max_rows, int) or max_rows < 1):
                 return  # the stream reports the bad setting itself
-            spool_bytes = config.get("spool_max_bytes", DEFAULT_SPOOL_BYTES)
-            if not self._keep_rows or not isinstance(spool_bytes, int):
-                spool_bytes = 0
+            budget = config.get("spool_max_bytes", DEFAULT_SPOOL_BYTES)
+            spool = Spool(budget if self._keep_rows and isinstance(budget, int) else 0)
             for spec in load_file_specs(config):
                 paths = spec.resolve_paths()
                 header = shared_header(spec, paths)
                 question = (spec, tuple(paths), tuple(header), block_size, max_rows)
                 self._answers[question] = infer_kinds(
-                    spec, paths, header, block_size, max_rows, spool_bytes
+                    spec, paths, header, block_size, max_rows, None if spec.incremental else spool
                 )
         except Exception:  # noqa: BLE001 - asked again later, the stream raises it with its context
             return
@@ -84,7 +86,7 @@ def start(argv: Sequence[str]) -> None:
         return  # singer-sdk reports an unreadable config
     if not isinstance(config, dict):
         return
-    _early = _EarlyAnswers(keep_rows="--discover" not in argv)
+    _early = _EarlyAnswers(keep_rows=not _NO_FULL_SYNC.intersection(arg.split("=", 1)[0] for arg in argv))
     threading.Thread(target=_early.compute, args=(config,), name="early-inference", daemon=True).start()
 
 

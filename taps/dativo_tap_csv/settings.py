@@ -67,7 +67,7 @@ CONFIG_SCHEMA: dict[str, Any] = th.PropertiesList(
         th.IntegerType(minimum=0),
         default=1 << 30,
         description=(
-            "Bytes per stream of converted rows kept on disk (TMPDIR) from type inference, "
+            "Bytes of converted rows kept on disk (TMPDIR) from type inference, in all, "
             "so the sync does not parse the files again; 0 turns this off."
         ),
     ),

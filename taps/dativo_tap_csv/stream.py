@@ -30,7 +30,7 @@ from dativo_tap_csv.discovery import shared_header
 from dativo_tap_csv import early_inference
 from dativo_tap_csv.reading import DEFAULT_BLOCK_SIZE, CSVFileError, read_batches
 from dativo_tap_csv.file_specs import FileSpec, TapCSVConfigError
-from dativo_tap_csv.typed_spool import TypedSpool
+from dativo_tap_csv.typed_spool import KeptFile
 
 if TYPE_CHECKING:
     from singer_sdk import Tap
@@ -85,7 +85,7 @@ class CSVStream(Stream):
         self.paths = spec.resolve_paths()
         self.header = shared_header(spec, self.paths)
         self.extra_columns = metadata_columns(tap.config, spec)
-        self._spools: dict[Path, TypedSpool] = {}
+        self._kept: dict[Path, KeptFile] = {}
         catalog_entry = tap.input_catalog.get_stream(spec.entity) if tap.input_catalog else None
         if catalog_entry is not None:
             schema = catalog_entry.schema.to_dict()
@@ -108,7 +108,7 @@ class CSVStream(Stream):
             )
         block_size = int(config.get("block_size_bytes") or DEFAULT_BLOCK_SIZE)
         inference = early_inference.inference(self.spec, self.paths, self.header, block_size, max_rows)
-        self._spools = inference.spools
+        self._kept = inference.kept
         properties = {name: json_schema_of(kind) for name, kind in inference.kinds.items()}
         properties.update({name: METADATA_SCHEMAS[name] for name in self.extra_columns})
         return {"type": "object", "properties": properties}
@@ -171,11 +171,9 @@ class CSVStream(Stream):
 
     def _batches(self, path: Path, kinds: dict[str, Kind]) -> Iterator[pa.RecordBatch]:
         """The file's rows as `kinds`: those inference kept when they match, else read again."""
-        spool = self._spools.pop(path, None)
-        if spool is not None:
-            if spool.can_replace(path, {name: arrow_type(kind) for name, kind in kinds.items()}):
-                return spool.batches(list(kinds))
-            spool.file.close()
+        kept = self._kept.pop(path, None)
+        if kept is not None and kept.can_replace({name: arrow_type(kind) for name, kind in kinds.items()}):
+            return kept.batches(list(kinds))
         return read_batches(path, self.spec, kinds, self.block_size)
 
     def _frames(

@@ -14,7 +14,7 @@ from dativo_tap_csv.column_kinds import Kind
 from dativo_tap_csv.discovery import Inference, infer_kinds, shared_header
 from dativo_tap_csv.file_specs import load_file_specs
 from dativo_tap_csv.reading import DEFAULT_BLOCK_SIZE
-from dativo_tap_csv.typed_spool import DEFAULT_SPOOL_BYTES
+from dativo_tap_csv.typed_spool import Spool
 
 
 @pytest.fixture()
@@ -46,7 +46,7 @@ def test_the_early_answer_is_the_inferred_one_and_is_used(config_file, monkeypat
     early = early_inference.inference(spec, paths, header, block_size, max_rows)
     assert early.kinds == expected
     # A command that syncs keeps the converted rows, so the sync does not parse the file again.
-    assert list(early.spools) == paths
+    assert list(early.kept) == paths
 
 
 def test_another_question_is_inferred_when_asked(config_file, monkeypatch):
@@ -58,18 +58,30 @@ def test_another_question_is_inferred_when_asked(config_file, monkeypatch):
     spec, paths, header, block_size, max_rows = question(config_file)
     assert early_inference.inference(spec, paths, header, 4096, max_rows).kinds == {"id": Kind.STRING}
     # The early question (the configured block size) was answered first, keeping the rows it
-    # converted; this one when asked, keeping none.
+    # converted in a spool; this one when asked, keeping none.
+    assert isinstance(asked[0][-1], Spool)
     assert asked == [
-        (spec, paths, header, block_size, max_rows, DEFAULT_SPOOL_BYTES),
+        (spec, paths, header, block_size, max_rows, asked[0][-1]),
         (spec, paths, header, 4096, max_rows),
     ]
 
 
-def test_a_command_that_only_discovers_keeps_no_rows(config_file):
-    early_inference.start(["--config", str(config_file), "--discover"])
+@pytest.mark.parametrize("extra", [["--discover"], ["--test"], ["--test=schema"]])
+def test_a_command_that_syncs_no_whole_file_keeps_no_rows(config_file, extra):
+    early_inference.start(["--config", str(config_file), *extra])
     spec, paths, header, block_size, max_rows = question(config_file)
     early = early_inference.inference(spec, paths, header, block_size, max_rows)
-    assert early.kinds["score"] == Kind.NUMBER and early.spools == {}
+    assert early.kinds["score"] == Kind.NUMBER and early.kept == {}
+
+
+def test_an_incremental_stream_keeps_no_rows(config_file):
+    config = json.loads(config_file.read_text())
+    config["incremental"] = True
+    config_file.write_text(json.dumps(config))
+    early_inference.start(["--config", str(config_file)])
+    spec, paths, header, block_size, max_rows = question(config_file)
+    early = early_inference.inference(spec, paths, header, block_size, max_rows)
+    assert early.kinds["born"] == Kind.DATE and early.kept == {}
 
 
 @pytest.mark.parametrize(

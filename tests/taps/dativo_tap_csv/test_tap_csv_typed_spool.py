@@ -16,7 +16,7 @@ from dativo_tap_csv.column_kinds import Kind, arrow_type
 from dativo_tap_csv.discovery import infer_kinds, shared_header
 from dativo_tap_csv.file_specs import load_file_specs
 from dativo_tap_csv.reading import read_batches
-from dativo_tap_csv.typed_spool import SpoolWriter
+from dativo_tap_csv.typed_spool import Spool
 from tap_csv_helpers import records, run_in_process
 
 TAP_CSV = str(Path(sys.executable).parent / "tap-csv")
@@ -32,18 +32,21 @@ def mixed_rows(first: int, count: int) -> str:
     )
 
 
-def infer(path: Path, block_size: int = 4096, spool_bytes: int = 1 << 20, **entry):
-    spec = load_file_specs({"files": [{"entity": "s", "path": str(path), **entry}]})[0]
+def infer(path: Path, block_size: int = 4096, spool_bytes: int = 1 << 20, spool: Spool | None = None):
+    spec = load_file_specs({"files": [{"entity": "s", "path": str(path)}]})[0]
     paths = spec.resolve_paths()
     header = shared_header(spec, paths)
-    return spec, infer_kinds(spec, paths, header, block_size, None, spool_bytes)
+    return spec, infer_kinds(spec, paths, header, block_size, None, spool or Spool(spool_bytes))
+
+
+def types_of(inference) -> dict[str, pa.DataType]:
+    return {name: arrow_type(kind) for name, kind in inference.kinds.items()}
 
 
 def kept_rows(inference, path: Path) -> pa.Table:
-    spool = inference.spools[path]
-    types = {name: arrow_type(kind) for name, kind in inference.kinds.items()}
-    assert spool.can_replace(path, types)
-    return pa.Table.from_batches(list(spool.batches(list(types))))
+    kept = inference.kept[path]
+    assert kept.can_replace(types_of(inference))
+    return pa.Table.from_batches(list(kept.batches(list(inference.kinds))))
 
 
 def test_kept_rows_equal_a_second_read_of_the_file(tmp_path):
@@ -69,50 +72,89 @@ def test_a_column_widened_after_the_first_batch_keeps_no_rows(tmp_path):
     path.write_text(MIXED_HEADER + mixed_rows(0, 1000) + "1000,x,not a number,true,2020-01-01,,\n")
     _, inference = infer(path)
     assert inference.kinds["score"] == Kind.STRING
-    assert inference.spools == {}
+    assert inference.kept == {}
 
 
-def test_rows_over_the_budget_are_not_kept(tmp_path):
+def test_rows_over_the_budget_are_not_kept_and_end_the_spooling(tmp_path):
     path = tmp_path / "big.csv"
     path.write_text(MIXED_HEADER + mixed_rows(0, 3000))
     _, within = infer(path, spool_bytes=10 << 20)
-    assert path in within.spools
+    assert path in within.kept
     _, over = infer(path, spool_bytes=20_000)
-    assert over.spools == {}
+    assert over.kept == {}
     _, off = infer(path, spool_bytes=0)
-    assert off.spools == {} and off.kinds == within.kinds
+    assert off.kept == {} and off.kinds == within.kinds
 
 
-def test_the_budget_is_shared_by_the_files_of_a_stream(tmp_path):
-    for name in ("a.csv", "b.csv"):
+def test_the_budget_is_shared_by_every_file_and_stream(tmp_path):
+    for name in ("a.csv", "b.csv", "c.csv"):
         (tmp_path / name).write_text(MIXED_HEADER + mixed_rows(0, 1000))
-    _, both = infer(tmp_path, spool_bytes=10 << 20)
-    one_size = both.spools[tmp_path / "a.csv"].size_bytes
-    _, first_only = infer(tmp_path, spool_bytes=one_size + one_size // 2)
-    assert list(first_only.spools) == [tmp_path / "a.csv"]
+    _, all_kept = infer(tmp_path, spool_bytes=10 << 20)
+    one_size = all_kept.kept[tmp_path / "a.csv"].size_bytes
+    spool = Spool(one_size + one_size // 2)
+    _, first_only = infer(tmp_path, spool=spool)
+    # b.csv went over the budget: given up, and c.csv is not even tried
+    assert list(first_only.kept) == [tmp_path / "a.csv"]
+    assert spool.section_for(tmp_path / "c.csv") is None
+    assert kept_rows(first_only, tmp_path / "a.csv").num_rows == 1000
+
+
+def test_sections_of_one_spool_are_read_back_each_whole(tmp_path):
+    (tmp_path / "a.csv").write_text(MIXED_HEADER + mixed_rows(0, 700))
+    (tmp_path / "b.csv").write_text(MIXED_HEADER + mixed_rows(700, 900))
+    _, inference = infer(tmp_path, spool_bytes=10 << 20)
+    b_rows = kept_rows(inference, tmp_path / "b.csv")
+    a_rows = kept_rows(inference, tmp_path / "a.csv")
+    assert a_rows.column("id").to_pylist() == list(range(700))
+    assert b_rows.column("id").to_pylist() == list(range(700, 1600))
 
 
 def test_kept_rows_do_not_replace_a_file_changed_since(tmp_path):
     path = tmp_path / "changes.csv"
     path.write_text(MIXED_HEADER + mixed_rows(0, 100))
     _, inference = infer(path)
-    types = {name: arrow_type(kind) for name, kind in inference.kinds.items()}
-    spool = inference.spools[path]
-    assert spool.can_replace(path, types)
-    assert not spool.can_replace(path, {**types, "id": pa.float64()})  # a catalog's other type
+    kept = inference.kept[path]
+    assert kept.can_replace(types_of(inference))
+    assert not kept.can_replace({**types_of(inference), "id": pa.float64()})  # a catalog's other type
     with path.open("a") as fh:
         fh.write("100,late,1.0,true,2020-01-01,,\n")
-    assert not spool.can_replace(path, types)
+    assert not kept.can_replace(types_of(inference))
 
 
-def test_a_writer_given_other_column_types_gives_up_and_frees_its_file(tmp_path):
+def test_a_spool_holds_one_descriptor_however_many_files(tmp_path):
+    for index in range(30):
+        (tmp_path / f"part{index:02d}.csv").write_text(MIXED_HEADER + mixed_rows(index * 10, 10))
+    before = len(os.listdir("/proc/self/fd"))
+    _, inference = infer(tmp_path, spool_bytes=10 << 20)
+    assert len(inference.kept) == 30
+    assert len(os.listdir("/proc/self/fd")) == before + 1
+
+
+def test_a_section_given_other_column_types_is_given_up_and_its_space_reused(tmp_path):
     path = tmp_path / "one.csv"
     path.write_text("a\n1\n")
-    writer = SpoolWriter(path, 1 << 20)
-    writer.write(pa.record_batch({"a": pa.array([1])}))
-    writer.write(pa.record_batch({"a": pa.array(["x"])}))
-    assert writer.finish() is None
-    assert not any(name.startswith("tap-csv-spool-") for name in os.listdir("/proc/self/fd"))
+    spool = Spool(1 << 20)
+    section = spool.section_for(path)
+    section.write(pa.record_batch({"a": pa.array([1])}))
+    section.write(pa.record_batch({"a": pa.array(["x"])}))
+    assert section.finish() is None
+    kept = spool.section_for(path)
+    kept.write(pa.record_batch({"a": pa.array([7, 8])}))
+    done = kept.finish()
+    assert done.offset == 0 and [b.num_rows for b in done.batches(["a"])] == [2]
+
+
+@pytest.mark.parametrize(
+    "first, second",
+    [("1.5\n2.25\n", "12345678901234567\n"), ("12345678901234567\n3\n", "1.5\n")],
+    ids=["number then long integer", "long integer then number"],
+)
+def test_a_column_of_long_integers_and_numbers_stays_text(tmp_path, first, second):
+    """A float64 cannot hold 17 digits: across batches and files, such a column is text."""
+    (tmp_path / "a.csv").write_text("value\n" + first)
+    (tmp_path / "b.csv").write_text("value\n" + second)
+    _, inference = infer(tmp_path)
+    assert inference.kinds == {"value": Kind.STRING}
 
 
 def run_tap(config: dict, tmp_path: Path, *extra: str) -> bytes:
