@@ -39,6 +39,47 @@ fn width_error(path: &str, line: u64, expected: usize, got: usize) -> String {
     format!("file '{path}', line {line}: expected {expected} fields as in the first row, got {got}")
 }
 
+/// Go through the plain lines of `bytes` (no quote, no carriage return: fields end at
+/// delimiters, records at newlines, each line ending in one), calling `record` with each
+/// record's field ends, its start and its line, as long as it returns true; blank lines are
+/// skipped (and counted), as csv_core skips them. `line` is the first line's number, and
+/// after the walk the number of the line after the last one walked; returns that line's
+/// position in `bytes`, and the error `record` gave, if it gave one.
+fn walk_plain_lines(
+    bytes: &[u8],
+    delimiter: u8,
+    line: &mut u64,
+    ends: &mut Vec<usize>,
+    mut record: impl FnMut(&[usize], usize, u64) -> Result<bool, String>,
+) -> (usize, Option<String>) {
+    let (mut start, mut failure) = (0, None);
+    ends.clear();
+    crate::scan::each_of_two(bytes, delimiter, b'\n', |position| {
+        if bytes[position] != b'\n' {
+            ends.push(position);
+            return true;
+        }
+        if position == start {
+            *line += 1;
+            start = position + 1;
+            return true;
+        }
+        ends.push(position);
+        let go_on = match record(ends, start, *line) {
+            Ok(go_on) => go_on,
+            Err(message) => {
+                failure = Some(message);
+                return false;
+            }
+        };
+        ends.clear();
+        *line += 1;
+        start = position + 1;
+        go_on
+    });
+    (start, failure)
+}
+
 /// Records, their fields stored one after another with one separator byte between fields; or,
 /// for a pass that splits on the threads taking the blocks, whole plain lines (no quote, no
 /// carriage return) that the taker splits itself while it goes through them.
@@ -89,33 +130,15 @@ impl Block {
         };
         let bytes = &self.bytes;
         let mut ends: Vec<usize> = Vec::with_capacity(width + 1);
-        let (mut start, mut failure) = (0, None);
-        crate::scan::each_of_two(bytes, delimiter, b'\n', |position| {
-            if bytes[position] != b'\n' {
-                ends.push(position);
-                return true;
-            }
-            if position == start {
-                // A blank line: skipped, as csv_core skips it.
-                line += 1;
-                start = position + 1;
-                return true;
-            }
-            ends.push(position);
+        walk_plain_lines(bytes, delimiter, &mut line, &mut ends, |ends, start, line| {
             if ends.len() != width {
-                failure = Some(width_error(path, line, width, ends.len()));
-                return false;
+                return Err(width_error(path, line, width, ends.len()));
             }
-            if let Err(message) = each(&RecordRef { bytes, ends: &ends, start, line }) {
-                failure = Some(message);
-                return false;
-            }
-            ends.clear();
-            line += 1;
-            start = position + 1;
-            true
-        });
-        failure.map_or(Ok(()), Err)
+            each(&RecordRef { bytes, ends, start, line })?;
+            Ok(true)
+        })
+        .1
+        .map_or(Ok(()), Err)
     }
 
     /// Bytes of the fields, a guide to the size of what they become.
@@ -253,40 +276,24 @@ impl Splitter {
         };
         let region = &self.buffer[self.at..self.at + last_newline + 1];
         let base = block.bytes.len();
-        let (mut count, mut record_start, mut first) = (0, 0, block.ends.len());
-        let mut failure = None;
-        let (path, line, width) = (&self.path, &mut self.line, &mut self.width);
-        crate::scan::each_of_two(region, self.delimiter, b'\n', |position| {
-            if region[position] != b'\n' {
-                block.ends.push(base + position);
-                return true;
-            }
-            if position == record_start {
-                // A blank line: skipped, as csv_core skips it.
-                *line += 1;
-                record_start = position + 1;
-                return true;
-            }
-            block.ends.push(base + position);
-            let fields = block.ends.len() - first;
+        let mut count = 0;
+        let mut ends = Vec::new();
+        let (path, width) = (&self.path, &mut self.width);
+        let (walked, failure) = walk_plain_lines(region, self.delimiter, &mut self.line, &mut ends, |ends, start, line| {
             match *width {
-                None => *width = Some(fields),
-                Some(expected) if expected != fields => {
-                    failure = Some(width_error(path, *line, expected, fields));
-                    return false;
+                None => *width = Some(ends.len()),
+                Some(expected) if expected != ends.len() => {
+                    return Err(width_error(path, line, expected, ends.len()));
                 }
                 Some(_) => {}
             }
-            block.records.push((first, base + record_start, *line));
-            *line += 1;
+            block.records.push((block.ends.len(), base + start, line));
+            block.ends.extend(ends.iter().map(|end| base + end));
             count += 1;
-            record_start = position + 1;
-            first = block.ends.len();
-            count < max
+            Ok(count < max)
         });
-        block.ends.truncate(first);
-        block.bytes.extend_from_slice(&region[..record_start]);
-        self.at += record_start;
+        block.bytes.extend_from_slice(&region[..walked]);
+        self.at += walked;
         failure.map_or(Ok(count), Err)
     }
 
