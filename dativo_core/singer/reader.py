@@ -38,33 +38,35 @@ class LineChunk:
     lines: list[bytes]
 
 
-def read_line_blocks(fp: BinaryIO, block_bytes: int = DEFAULT_CHUNK_BYTES) -> Iterator[LineBlock]:
-    """Yield blocks of complete lines, each about `block_bytes` (or what a read returned).
+def whole_line_blocks(fp: BinaryIO, block_bytes: int = DEFAULT_CHUNK_BYTES) -> Iterator[bytes]:
+    """Blocks of complete lines (newline-separated, none at the end), each about `block_bytes`
+    (or what a read returned), left uncounted for callers whose decoder counts them.
 
     Windows line ends become plain newlines; blank lines are kept so that line numbers stay
     true, and callers skip them.
     """
-    next_line = 1
     tail = b""
-    while True:
-        read = fp.read(block_bytes)
-        if not read:
-            break
-        data = tail + read if tail else read
-        cut = data.rfind(b"\n")
+    while read := fp.read(block_bytes):
+        cut = read.rfind(b"\n")
         if cut < 0:
-            tail = data
+            tail += read
             continue
-        block, tail = data[:cut], data[cut + 1 :]
+        block = b"".join((tail, memoryview(read)[:cut])) if tail else read[:cut]
+        tail = read[cut + 1 :]
         if b"\r" in block:
-            block = block.replace(b"\r\n", b"\n")
-            if block.endswith(b"\r"):
-                block = block[:-1]
+            block = block.replace(b"\r\n", b"\n").removesuffix(b"\r")
+        yield block
+    if tail.strip():
+        yield tail.rstrip(b"\r")
+
+
+def read_line_blocks(fp: BinaryIO, block_bytes: int = DEFAULT_CHUNK_BYTES) -> Iterator[LineBlock]:
+    """The same blocks with their first line's number and their line count."""
+    next_line = 1
+    for block in whole_line_blocks(fp, block_bytes):
         count = block.count(b"\n") + 1
         yield LineBlock(next_line, count, block)
         next_line += count
-    if tail.strip():
-        yield LineBlock(next_line, 1, tail.rstrip(b"\r"))
 
 
 def read_line_chunks(fp: BinaryIO, chunk_bytes: int = DEFAULT_CHUNK_BYTES) -> Iterator[LineChunk]:

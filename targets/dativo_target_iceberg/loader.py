@@ -31,11 +31,12 @@ from dativo_core.singer import (
     message_from_dict,
     parse_line,
 )
+from dativo_core.singer.reader import whole_line_blocks
 from dativo_target_iceberg import batch_files
 from dativo_target_iceberg.catalog import table_name_for_stream
 from dativo_target_iceberg.config import TargetConfig
 from dativo_target_iceberg.recovery import Recovery, recover_from_catalog
-from dativo_target_iceberg.source import whole_line_blocks
+from dativo_target_iceberg.source import BLOCK_BYTES
 from dativo_target_iceberg.stream_schema import stream_schema
 from dativo_target_iceberg.table_writer import TableWriter
 
@@ -92,7 +93,7 @@ class Loader:
     def run(self, source: BinaryIO) -> LoadSummary:
         try:
             next_line = 1
-            for block in whole_line_blocks(source):
+            for block in whole_line_blocks(source, BLOCK_BYTES):
                 next_line = self._process(block, next_line)
             if self.gate is not None:
                 self.gate.finish()

@@ -8,7 +8,6 @@ import os
 import queue
 import select
 import threading
-from collections.abc import Iterator
 from typing import BinaryIO
 
 from dativo_core.os_pipe import widen_pipe
@@ -82,28 +81,6 @@ class ReadAhead(io.RawIOBase):
             return data
         data, self._rest = self._rest[:size], self._rest[size:]
         return data
-
-
-def whole_line_blocks(source: BinaryIO, block_bytes: int = BLOCK_BYTES) -> Iterator[bytes]:
-    """Blocks of whole lines (newline-separated, none at the end), each about a read's size.
-
-    Unlike `dativo_core.singer.reader.read_line_blocks` this leaves the lines uncounted: the
-    decoder counts a block of RECORDs as it decodes it, and other blocks are split anyway.
-    Windows line ends become plain newlines; blank lines are kept, so line numbers stay true.
-    """
-    tail = b""
-    while read := source.read(block_bytes):
-        cut = read.rfind(b"\n")
-        if cut < 0:
-            tail += read
-            continue
-        block = b"".join((tail, memoryview(read)[:cut])) if tail else read[:cut]
-        tail = read[cut + 1 :]
-        if b"\r" in block:
-            block = block.replace(b"\r\n", b"\n").removesuffix(b"\r")
-        yield block
-    if tail.strip():
-        yield tail.rstrip(b"\r")
 
 
 def open_input(stream: BinaryIO) -> BinaryIO:
