@@ -90,6 +90,13 @@ fn strip_bom(field: &[u8]) -> &[u8] {
     field.strip_prefix(UTF8_BOM).unwrap_or(field)
 }
 
+/// A record's field at `position`, without the byte-order mark a file without a header starts
+/// its first field with.
+fn data_field<'a>(record: &RecordRef<'a>, position: usize) -> &'a [u8] {
+    let field = record.field(position);
+    if record.line == 1 && position == 0 { strip_bom(field) } else { field }
+}
+
 fn column_names(options: &CsvOptions, records: &mut Records) -> Result<Vec<String>, String> {
     let path = &options.path;
     let mut header = ByteRecord::new();
@@ -133,11 +140,9 @@ impl RowFields {
     /// One record's fields into `rows`, field by field.
     fn write_row(&self, record: &RecordRef<'_>, rows: &mut impl RowSink) -> Result<(), String> {
         let RowFields { options, names, positions, kinds, max_null_len, .. } = self;
-        let first_line = record.line == 1;
         rows.begin_row();
         for (i, &position) in positions.iter().enumerate() {
-            let field = record.field(position);
-            let field = if first_line && position == 0 { strip_bom(field) } else { field };
+            let field = data_field(record, position);
             let kind = kinds[i];
             if is_null(options, *max_null_len, field, kind) {
                 rows.null(i);
@@ -216,10 +221,8 @@ impl CsvReader {
             states,
             move |(inference, observed): &mut (Vec<KindInference>, Vec<(usize, usize)>), block: &Block| {
                 block.for_each_record(delimiter, names.len(), &path, |record| {
-                    let first_line = record.line == 1;
                     for &(i, position) in observed.iter() {
-                        let field = record.field(position);
-                        let field = if first_line && position == 0 { strip_bom(field) } else { field };
+                        let field = data_field(record, position);
                         if !(field.len() <= max_null_len && nulls.contains(field)) {
                             inference[i].observe(field);
                         }
