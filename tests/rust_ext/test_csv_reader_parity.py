@@ -50,6 +50,11 @@ CORPUS: dict[str, bytes] = {
         b"2 ,+2,2024-01-01,no,11:00,2024-01-01\n"
     ),
     "no_trailing_newline": b"a,b\n1,2\n3,4",
+    # 16+ digit integers beside decimals: a number column would round them, so it stays text.
+    "long_integers": (
+        b"mixed,long,short\n1234567890123456789,1234567890123456789,1.5\n"
+        b"1.5,-1234567890123456,2\n"
+    ),
     "wide": (
         ",".join(f"c{i}" for i in range(WIDE_COLUMNS))
         + "\n"

@@ -4,7 +4,7 @@
 
 use arrow_schema::{DataType, TimeUnit};
 
-use crate::values::{is_float, parse_bool, parse_date, parse_int, parse_timestamp};
+use crate::values::{is_float, is_long_integer, parse_bool, parse_date, parse_int, parse_timestamp};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
@@ -77,9 +77,10 @@ fn matching_kinds(field: &[u8], candidates: u8) -> u8 {
         if candidates & (1 << bit) != 0 && test(field) {
             matched |= 1 << bit;
         }
-        // A decimal integer is a number too; skip parsing it again as a float.
+        // A decimal integer is a number too (unless it is long); skip parsing it again as a float.
         if bit == 0 && matched == 1 && field.iter().all(|b| b.is_ascii_digit() || *b == b'-') {
-            return (matched | NUMBER_BIT) & candidates;
+            let number = if is_long_integer(field) { 0 } else { NUMBER_BIT };
+            return (matched | number) & candidates;
         }
     }
     matched
@@ -150,6 +151,15 @@ mod tests {
         assert_eq!(infer(&["2020-01-01 10:00:00", "2020-01-01T10:00:00Z"]), Kind::DateTime);
         assert_eq!(infer(&["TRUE", "false"]), Kind::Boolean);
         assert_eq!(infer(&[]), Kind::Null);
+    }
+
+    #[test]
+    fn long_integers_beside_decimals_stay_text() {
+        assert_eq!(infer(&["1234567890123456789", "1"]), Kind::Integer);
+        assert_eq!(infer(&["1234567890123456789", "1.5"]), Kind::String);
+        assert_eq!(infer(&["1.5", "-1234567890123456"]), Kind::String);
+        assert_eq!(infer(&["99999999999999999999"]), Kind::String);
+        assert_eq!(infer(&["123456789012345", "1.5"]), Kind::Number);
     }
 
     #[test]

@@ -44,7 +44,21 @@ pub fn parse_bool(field: &[u8]) -> Option<bool> {
     }
 }
 
+/// An integer of 16 digits or more (`[+-]?D{16,}`): a float64 may not hold it exactly, so, as
+/// in tap-csv, it is not a number (read as one it would lose digits). A column mixing such
+/// integers with decimals is therefore text.
+pub fn is_long_integer(field: &[u8]) -> bool {
+    let body = match field.first() {
+        Some(b'+' | b'-') => &field[1..],
+        _ => field,
+    };
+    body.len() >= 16 && body.iter().all(u8::is_ascii_digit)
+}
+
 pub fn parse_float(field: &[u8]) -> Option<f64> {
+    if is_long_integer(field) {
+        return None;
+    }
     std::str::from_utf8(field).ok()?.parse::<f64>().ok()
 }
 
@@ -57,7 +71,7 @@ pub fn is_float(field: &[u8]) -> bool {
         None => (body, None),
     };
     let digits = |part: &[u8]| !part.is_empty() && part.iter().all(u8::is_ascii_digit);
-    (digits(integer) && fraction.is_none_or(digits)) || parse_float(field).is_some()
+    !is_long_integer(field) && ((digits(integer) && fraction.is_none_or(digits)) || parse_float(field).is_some())
 }
 
 fn days_in_month(year: i64, month: u32) -> u32 {
@@ -202,6 +216,19 @@ mod tests {
         }
         for field in ["", "-", "1.2.3", "1,5", " 1", "0x10", "e5", "1-"] {
             assert!(!is_float(field.as_bytes()), "{field}");
+        }
+    }
+
+    #[test]
+    fn long_integers_are_not_numbers() {
+        for field in ["1234567890123456", "-1234567890123456", "+12345678901234567890"] {
+            assert!(is_long_integer(field.as_bytes()), "{field}");
+            assert!(!is_float(field.as_bytes()), "{field}");
+            assert_eq!(parse_float(field.as_bytes()), None, "{field}");
+        }
+        for field in ["123456789012345", "1234567890123456.5", "1e20"] {
+            assert!(!is_long_integer(field.as_bytes()), "{field}");
+            assert!(is_float(field.as_bytes()), "{field}");
         }
     }
 
