@@ -47,7 +47,15 @@ class ColumnFormat(NamedTuple):
 
 
 class NativeReaderError(ReaderError):
-    """A reader library could not be loaded or reported an error; the message says which."""
+    """A reader library could not be loaded or reported an error; the message says which.
+
+    `detail` is the library's own message when it reported one (it names file, line and
+    column), for callers that put it in their own words.
+    """
+
+    def __init__(self, message: str, detail: str | None = None) -> None:
+        super().__init__(message)
+        self.detail = detail if detail is not None else message
 
 
 def _cdef_text(path: Path) -> str:
@@ -131,15 +139,15 @@ class NativeBatchReader:
             if error_out[0] != ffi.NULL:
                 message = ffi.string(error_out[0]).decode("utf-8", "replace")
                 lib.dativo_free_string(error_out[0])
-            raise NativeReaderError(f"{self._path.name}: cannot create the reader: {message}")
+            raise NativeReaderError(f"{self._path.name}: cannot create the reader: {message}", message)
         self._handle: Any = ffi.gc(raw, lib.dativo_free_reader)
         self._schema: pa.Schema | None = None
         # The buffer of the last RECORD lines handed out, freed at the next call or at close.
         self._lines: Any = None
 
     def _error(self, doing: str) -> NativeReaderError:
-        message = self._ffi.string(self._lib.dativo_last_error(self._handle))
-        return NativeReaderError(f"{self._path.name}: {doing}: {message.decode('utf-8', 'replace')}")
+        message = self._ffi.string(self._lib.dativo_last_error(self._handle)).decode("utf-8", "replace")
+        return NativeReaderError(f"{self._path.name}: {doing}: {message}", message)
 
     def _exported_schema(self) -> Any:
         """The library's schema as a `struct ArrowSchema`, owned by the caller."""

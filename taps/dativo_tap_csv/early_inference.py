@@ -1,12 +1,12 @@
 """Type inference begun before singer-sdk is imported.
 
-Importing singer-sdk keeps one core busy for most of a second, and inference is pyarrow
-parsing every file, which lets go of the GIL. Started first, on a helper thread, inference
+Importing singer-sdk keeps one core busy for most of a second, and inference is the Rust reader
+or pyarrow parsing every file, both of which let go of the GIL. Started first, on a helper thread, inference
 runs during the import instead of after it. Only the same question (stream, files, header,
 block size, row limit) gets the early answer; any other is inferred when asked, as before.
 A command that will sync all of a stream's files (not an incremental stream, whose bookmark
-usually skips most of them) also keeps the rows inference converted (typed_spool), so the sync
-does not parse the files again; one that only discovers or tests the connection does not.
+usually skips most of them) also keeps the rows pyarrow's inference converted (typed_spool), so
+the sync does not parse the files again; one that only discovers or tests the connection does not.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from typing import Any
 from dativo_tap_csv.discovery import Inference, infer_kinds, shared_header
 from dativo_tap_csv.file_specs import FileSpec, load_file_specs
 from dativo_tap_csv.reading import DEFAULT_BLOCK_SIZE
+from dativo_tap_csv.rust_engine import RustEngine, rust_engine
 from dativo_tap_csv.typed_spool import DEFAULT_SPOOL_BYTES, Spool
 
 _Question = tuple[FileSpec, tuple[Path, ...], tuple[str, ...], int, "int | None"]
@@ -47,8 +48,9 @@ class _EarlyAnswers:
                 paths = spec.resolve_paths()
                 header = shared_header(spec, paths)
                 question = (spec, tuple(paths), tuple(header), block_size, max_rows)
-                self._answers[question] = infer_kinds(
-                    spec, paths, header, block_size, max_rows, None if spec.incremental else spool
+                self._answers[question] = _infer(
+                    spec, paths, header, block_size, max_rows,
+                    rust_engine(config, spec), None if spec.incremental else spool,
                 )
         except Exception:  # noqa: BLE001 - asked again later, the stream raises it with its context
             return
@@ -90,12 +92,33 @@ def start(argv: Sequence[str]) -> None:
     threading.Thread(target=_early.compute, args=(config,), name="early-inference", daemon=True).start()
 
 
-def inference(
-    spec: FileSpec, paths: Sequence[Path], columns: Sequence[str], block_size: int, max_rows: int | None
+def _infer(
+    spec: FileSpec,
+    paths: Sequence[Path],
+    columns: Sequence[str],
+    block_size: int,
+    max_rows: int | None,
+    rust: RustEngine | None,
+    spool: Spool | None = None,
 ) -> Inference:
-    """What `infer_kinds` gives: the early answer (with kept rows) when one was begun for this question."""
+    """The Rust engine's kinds where it can decide them, else pyarrow's (keeping rows in `spool`)."""
+    kinds = rust.infer_kinds(paths, columns, max_rows) if rust is not None else None
+    if kinds is not None:
+        return Inference(kinds)
+    return infer_kinds(spec, paths, columns, block_size, max_rows, spool)
+
+
+def inference(
+    spec: FileSpec,
+    paths: Sequence[Path],
+    columns: Sequence[str],
+    block_size: int,
+    max_rows: int | None,
+    rust: RustEngine | None,
+) -> Inference:
+    """The stream's kinds: the early answer (with kept rows) when one was begun for this question."""
     if _early is not None:
         answer = _early.answer((spec, tuple(paths), tuple(columns), block_size, max_rows))
         if answer is not None:
             return answer
-    return infer_kinds(spec, paths, columns, block_size, max_rows)
+    return _infer(spec, paths, columns, block_size, max_rows, rust)

@@ -72,6 +72,15 @@ CONFIG_SCHEMA: dict[str, Any] = th.PropertiesList(
         ),
     ),
     th.Property(
+        "engine",
+        th.StringType(allowed_values=["auto", "rust", "pyarrow"]),
+        default="auto",
+        description=(
+            "What reads the files: `rust` (Dativo's Rust CSV reader, on every core), "
+            "`pyarrow`, or `auto`: Rust for every UTF-8 stream when it is built."
+        ),
+    ),
+    th.Property(
         "block_size_bytes",
         th.IntegerType,
         default=1024 * 1024,

@@ -29,6 +29,7 @@ from dativo_tap_csv.column_kinds import Kind, arrow_type, json_schema_of, kind_f
 from dativo_tap_csv.discovery import shared_header
 from dativo_tap_csv import early_inference
 from dativo_tap_csv.reading import DEFAULT_BLOCK_SIZE, CSVFileError, read_batches
+from dativo_tap_csv.rust_engine import rust_engine
 from dativo_tap_csv.file_specs import FileSpec, TapCSVConfigError
 from dativo_tap_csv.typed_spool import KeptFile
 
@@ -85,6 +86,7 @@ class CSVStream(Stream):
         self.paths = spec.resolve_paths()
         self.header = shared_header(spec, self.paths)
         self.extra_columns = metadata_columns(tap.config, spec)
+        self._rust = rust_engine(tap.config, spec)
         self._kept: dict[Path, KeptFile] = {}
         catalog_entry = tap.input_catalog.get_stream(spec.entity) if tap.input_catalog else None
         if catalog_entry is not None:
@@ -107,7 +109,9 @@ class CSVStream(Stream):
                 f"infer_max_rows must be at least 1, got {max_rows}; leave it unset to read every row"
             )
         block_size = int(config.get("block_size_bytes") or DEFAULT_BLOCK_SIZE)
-        inference = early_inference.inference(self.spec, self.paths, self.header, block_size, max_rows)
+        inference = early_inference.inference(
+            self.spec, self.paths, self.header, block_size, max_rows, self._rust
+        )
         self._kept = inference.kept
         properties = {name: json_schema_of(kind) for name, kind in inference.kinds.items()}
         properties.update({name: METADATA_SCHEMAS[name] for name in self.extra_columns})
@@ -174,6 +178,8 @@ class CSVStream(Stream):
         kept = self._kept.pop(path, None)
         if kept is not None and kept.can_replace({name: arrow_type(kind) for name, kind in kinds.items()}):
             return kept.batches(list(kinds))
+        if self._rust is not None:
+            return self._rust.batches(path, kinds)
         return read_batches(path, self.spec, kinds, self.block_size)
 
     def _frames(
@@ -226,6 +232,10 @@ class CSVStream(Stream):
             return
         selected = self._selected_columns()
         kinds = self._file_kinds(selected)
+        if self._writes_rust_lines(kinds, selected):
+            self._sync_rust_lines(kinds)
+            yield from ()
+            return
         limit = _RecordLimit(self.ABORT_AT_RECORD_COUNT)
         writer = SingerWriter()  # each batch's lines (megabytes) are written as one block
         # One helper thread encodes a batch while the next one is parsed (both release the GIL).
@@ -257,6 +267,34 @@ class CSVStream(Stream):
         self._finalize_state(self.stream_state)
         self._write_state_message()
         yield from ()  # records were written in bulk, none is handed back one by one
+
+    def _writes_rust_lines(self, kinds: dict[str, Kind], selected: list[str]) -> bool:
+        """Whether the Rust reader writes the RECORD lines itself: no metadata column to add,
+        no record limit to cut at, no table version to stamp on each record."""
+        return (
+            self._rust is not None
+            and list(kinds) == selected
+            and self.ABORT_AT_RECORD_COUNT is None
+            and self._stream_version is None
+        )
+
+    def _sync_rust_lines(self, kinds: dict[str, Kind]) -> None:
+        """Every pending file's RECORD lines as the Rust reader writes them, block by block."""
+        assert self._rust is not None
+        writer = SingerWriter()
+        with self.get_record_counter() as counter, self.get_sync_timer():
+            for source in self._pending_files():
+                self._kept.pop(source.path, None)  # the Rust lines cost less than the kept rows
+                for lines, rows in self._rust.record_lines(source.path, kinds, self.name):
+                    writer.write_raw(lines)
+                    writer.flush()  # the view is only valid until the next block
+                    counter.increment(rows)
+                    self.state_manager.is_flushed = False
+                if self.replication_method == "INCREMENTAL":
+                    self._advance_bookmark(source)
+                    self._write_state_message()
+        self._finalize_state(self.stream_state)
+        self._write_state_message()
 
     def get_batches(  # type: ignore[override]
         self, batch_config: BatchConfig, context: dict | None = None

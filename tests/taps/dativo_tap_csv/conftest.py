@@ -30,3 +30,11 @@ def tap_command() -> Callable[..., subprocess.CompletedProcess[bytes]]:
         )
 
     return run
+
+
+@pytest.fixture(params=["rust", "pyarrow"])
+def engine(request: pytest.FixtureRequest) -> str:
+    """Each of tap-csv's engines, for tests that hold both to the same behaviour."""
+    if request.param == "rust":
+        request.getfixturevalue("reader_libraries")  # built by the session, or skipped without cargo
+    return request.param

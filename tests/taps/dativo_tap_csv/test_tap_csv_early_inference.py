@@ -14,6 +14,7 @@ from dativo_tap_csv.column_kinds import Kind
 from dativo_tap_csv.discovery import Inference, infer_kinds, shared_header
 from dativo_tap_csv.file_specs import load_file_specs
 from dativo_tap_csv.reading import DEFAULT_BLOCK_SIZE
+from dativo_tap_csv.rust_engine import rust_engine
 from dativo_tap_csv.typed_spool import Spool
 
 
@@ -22,7 +23,9 @@ def config_file(tmp_path: Path) -> Path:
     data = tmp_path / "people.csv"
     data.write_text("id,name,born,score\n1,ann,2020-01-01,1.5\n2,bob,,2\n")
     path = tmp_path / "config.json"
-    path.write_text(json.dumps({"files": [{"entity": "people", "path": str(data), "keys": ["id"]}]}))
+    # pyarrow's inference is the one that keeps converted rows (the Rust engine's is below).
+    files = [{"entity": "people", "path": str(data), "keys": ["id"]}]
+    path.write_text(json.dumps({"files": files, "engine": "pyarrow"}))
     return path
 
 
@@ -43,7 +46,7 @@ def test_the_early_answer_is_the_inferred_one_and_is_used(config_file, monkeypat
     expected = infer_kinds(spec, paths, header, block_size, max_rows).kinds
     assert expected == {"id": Kind.INTEGER, "name": Kind.STRING, "born": Kind.DATE, "score": Kind.NUMBER}
     monkeypatch.setattr(early_inference, "infer_kinds", lambda *a: pytest.fail("inferred again"))
-    early = early_inference.inference(spec, paths, header, block_size, max_rows)
+    early = early_inference.inference(spec, paths, header, block_size, max_rows, None)
     assert early.kinds == expected
     # A command that syncs keeps the converted rows, so the sync does not parse the file again.
     assert list(early.kept) == paths
@@ -56,13 +59,13 @@ def test_another_question_is_inferred_when_asked(config_file, monkeypatch):
     )
     early_inference.start([f"--config={config_file}"])
     spec, paths, header, block_size, max_rows = question(config_file)
-    assert early_inference.inference(spec, paths, header, 4096, max_rows).kinds == {"id": Kind.STRING}
+    assert early_inference.inference(spec, paths, header, 4096, max_rows, None).kinds == {"id": Kind.STRING}
     # The early question (the configured block size) was answered first, keeping the rows it
     # converted in a spool; this one when asked, keeping none.
     assert isinstance(asked[0][-1], Spool)
     assert asked == [
         (spec, paths, header, block_size, max_rows, asked[0][-1]),
-        (spec, paths, header, 4096, max_rows),
+        (spec, paths, header, 4096, max_rows, None),
     ]
 
 
@@ -70,7 +73,7 @@ def test_another_question_is_inferred_when_asked(config_file, monkeypatch):
 def test_a_command_that_syncs_no_whole_file_keeps_no_rows(config_file, extra):
     early_inference.start(["--config", str(config_file), *extra])
     spec, paths, header, block_size, max_rows = question(config_file)
-    early = early_inference.inference(spec, paths, header, block_size, max_rows)
+    early = early_inference.inference(spec, paths, header, block_size, max_rows, None)
     assert early.kinds["score"] == Kind.NUMBER and early.kept == {}
 
 
@@ -80,8 +83,24 @@ def test_an_incremental_stream_keeps_no_rows(config_file):
     config_file.write_text(json.dumps(config))
     early_inference.start(["--config", str(config_file)])
     spec, paths, header, block_size, max_rows = question(config_file)
-    early = early_inference.inference(spec, paths, header, block_size, max_rows)
+    early = early_inference.inference(spec, paths, header, block_size, max_rows, None)
     assert early.kinds["born"] == Kind.DATE and early.kept == {}
+
+
+def test_the_rust_engine_answers_early_with_the_same_kinds_and_keeps_no_rows(
+    config_file, monkeypatch, reader_libraries
+):
+    config = json.loads(config_file.read_text())
+    config["engine"] = "rust"
+    config_file.write_text(json.dumps(config))
+    spec, paths, header, block_size, max_rows = question(config_file)
+    expected = infer_kinds(spec, paths, header, block_size, max_rows).kinds
+    early_inference.start(["--config", str(config_file)])
+    monkeypatch.setattr(early_inference, "infer_kinds", lambda *a: pytest.fail("pyarrow inferred"))
+    rust = rust_engine(config, spec)
+    monkeypatch.setattr(rust, "infer_kinds", lambda *a: pytest.fail("inferred again"))
+    early = early_inference.inference(spec, paths, header, block_size, max_rows, rust)
+    assert early.kinds == expected and early.kept == {}
 
 
 @pytest.mark.parametrize(
