@@ -7,10 +7,12 @@ Every scenario runs --repeat times; the medians of wall and CPU seconds (user + 
 every process) are printed with each process's peak RSS and the load average, because the
 machine may be shared. Scenarios:
   floor           pyarrow CSV read + Parquet write of the rows
-  tap             tap-csv > /dev/null (RECORD lines)
+  tap             tap-csv > /dev/null (RECORD lines; the Rust engine when built)
+  tap-pyarrow     the same with tap-csv's `engine: pyarrow`
   target          target-iceberg --input records.singer (the Rust decoder when built)
   target-pyarrow  the same with DATIVO_RECORD_DECODER=pyarrow
   pipe            tap-csv | target-iceberg (RECORD messages)
+  pipe-pyarrow    the same with tap-csv's `engine: pyarrow`
   batch           tap-csv with parquet BATCH messages | target-iceberg
   target-csv      meltanolabs target-csv (singer-sdk) on --sdk-rows RECORD lines, and
                   target-iceberg on the same file, for the speed ratio
@@ -121,13 +123,16 @@ def main() -> None:
     if args.write_inputs_to:
         write_inputs(args.rows, args.write_inputs_to)
         return
-    wanted = set(args.only or ["tap", "target", "target-pyarrow", "pipe", "batch", "target-csv"])
+    wanted = set(args.only or ["tap", "tap-pyarrow", "target", "target-pyarrow", "pipe", "pipe-pyarrow", "batch",
+                               "target-csv"])
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         subprocess.run([sys.executable, __file__, "--rows", str(args.rows), "--write-inputs-to", tmp], check=True)
         csv_path, singer_path = folder / "rows.csv", folder / "records.singer"
         files = [{"entity": STREAM, "path": str(csv_path), "keys": ["id"]}]
         tap = [str(BIN / "tap-csv"), "--config", str(write_json(folder / "tap.json", {"files": files}))]
+        pyarrow_tap = [str(BIN / "tap-csv"), "--config",
+                       str(write_json(folder / "tap-pyarrow.json", {"files": files, "engine": "pyarrow"}))]
         batch_dir = folder / "batches"
         batch_dir.mkdir()
         batch_config = {"batch_size": 500_000,  # as docs/tap-csv.md recommends for Iceberg
@@ -147,9 +152,11 @@ def main() -> None:
         scenarios = {
             "floor": lambda: run([floor_command]),
             "tap": lambda: run([tap]),
+            "tap-pyarrow": lambda: run([pyarrow_tap]),
             "target": lambda: run([target(singer_path)]),
             "target-pyarrow": lambda: run([target(singer_path)], env={"DATIVO_RECORD_DECODER": "pyarrow"}),
             "pipe": lambda: run([tap, target()]),
+            "pipe-pyarrow": lambda: run([pyarrow_tap, target()]),
             "batch": lambda: run([batch_tap, target()]),
         }
         load_before = Path("/proc/loadavg").read_text().split()[:3]

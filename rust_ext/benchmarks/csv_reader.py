@@ -12,6 +12,8 @@ run in turn --repeat times, so a change in machine load hits them alike; each fi
 median of its runs. The load average is printed before and after. The data and the catalogs
 are made in child processes too: a large parent would count in every forked child's peak RSS.
 
+"tap-csv" is tap-csv with its pyarrow engine (`engine: pyarrow`), the Python tap the Rust
+reader is measured against; "tap-csv, engine rust" is tap-csv reading with this reader.
 "tap-csv" and "tap-reader" without a catalog discover first (a full pass to infer types) and
 then read; "+ catalog" runs get the catalog `--discover` wrote, so they read once with its
 types, as a pipeline with a saved catalog does. The ratios compare each scenario with tap-csv
@@ -83,9 +85,12 @@ def scenarios(csv: Path, work: Path) -> dict[str, tuple[list[str], str]]:
     python = sys.executable
     rust_config = work / "rust-tap.json"
     rust_config.write_text(json.dumps({"stream": "bench", "path": str(csv), "keys": ["id"]}))
+    files = [{"entity": "bench", "path": str(csv), "keys": ["id"]}]
     csv_config = work / "tap-csv.json"
-    csv_config.write_text(json.dumps({"files": [{"entity": "bench", "path": str(csv), "keys": ["id"]}]}))
+    csv_config.write_text(json.dumps({"files": files, "engine": "pyarrow"}))
     tap_csv = [python, "-c", TAP_CSV, "--config", str(csv_config)]
+    rust_csv_config = work / "tap-csv-rust.json"
+    rust_csv_config.write_text(json.dumps({"files": files, "engine": "rust"}))
     tap_reader = [python, *TAP_READER, "--config", str(rust_config)]
     csv_catalog = write_catalog(tap_csv, work / "tap-csv-catalog.json")
     rust_catalog = write_catalog(tap_reader, work / "rust-catalog.json")
@@ -93,6 +98,7 @@ def scenarios(csv: Path, work: Path) -> dict[str, tuple[list[str], str]]:
     return {
         base: (tap_csv, base),
         cataloged: ([*tap_csv, "--catalog", str(csv_catalog)], cataloged),
+        "tap-csv, engine rust": ([python, "-c", TAP_CSV, "--config", str(rust_csv_config)], base),
         "pyarrow read_csv (whole table)": ([python, "-c", PYARROW_READ, str(csv)], base),
         "pyarrow open_csv (streaming)": ([python, "-c", PYARROW_STREAM, str(csv)], base),
         "rust reader -> Arrow batches": ([python, "-c", RUST_READ, str(csv)], base),
