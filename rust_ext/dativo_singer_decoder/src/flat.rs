@@ -67,6 +67,9 @@ pub struct FlatLayout {
     schema: SchemaRef,
     record_fields: Fields,
     names: Vec<Vec<u8>>,
+    /// Each name between quotes, for names that need no escape in JSON: the key as it is
+    /// usually written, compared in place before any scanning.
+    quoted: Vec<Option<Vec<u8>>>,
     kinds: Vec<Kind>,
     /// Position of `version` in the envelope schema, if it has one.
     version: Option<usize>,
@@ -92,6 +95,13 @@ impl FlatLayout {
             schema: schema.clone(),
             record_fields: record_fields.clone(),
             names: record_fields.iter().map(|f| f.name().as_bytes().to_vec()).collect(),
+            quoted: record_fields
+                .iter()
+                .map(|f| {
+                    let name = f.name().as_bytes();
+                    special_byte(name).is_none().then(|| [&b"\""[..], name, &b"\""[..]].concat())
+                })
+                .collect(),
             kinds,
             version,
             record,
@@ -107,6 +117,7 @@ impl FlatLayout {
         let mut versions = Int64Builder::with_capacity(rows);
         let mut seen = vec![usize::MAX; self.kinds.len()];
         let mut text = String::new();
+        let resume = envelope_start(prefix);
         let mut start = 0;
         for row in 0..rows {
             let end = memchr::memchr(b'\n', &data[start..]).map_or(data.len(), |at| start + at);
@@ -115,10 +126,10 @@ impl FlatLayout {
             if !line.starts_with(prefix) {
                 return Err(Declined::OtherLines);
             }
-            let mut scan = Scanner { data: line, pos: 0 };
+            let mut scan = Scanner { data: line, pos: resume.unwrap_or(0) };
             let mut line_state =
                 LineState { row, seen: &mut seen, text: &mut text, record_seen: false, version: None, unread_version: false };
-            self.envelope(&mut scan, &mut columns, &mut line_state).ok_or(Declined::General)?;
+            self.envelope(&mut scan, &mut columns, &mut line_state, resume.is_some()).ok_or(Declined::General)?;
             if line_state.unread_version && !prefix.is_empty() {
                 return Err(Declined::OtherLines);
             }
@@ -136,9 +147,17 @@ impl FlatLayout {
         RecordBatch::try_new(self.schema.clone(), envelope).map_err(|_| Declined::General)
     }
 
-    fn envelope(&self, scan: &mut Scanner, columns: &mut [Column], state: &mut LineState) -> Option<()> {
-        scan.skip_whitespace();
-        scan.expect(b'{')?;
+    /// The envelope object of a line; `resumed` when the scan starts after the members of a
+    /// prefix the line was checked to start with (see `envelope_start`).
+    fn envelope(&self, scan: &mut Scanner, columns: &mut [Column], state: &mut LineState, resumed: bool) -> Option<()> {
+        if resumed {
+            if !scan.another_member()? {
+                return None; // no record
+            }
+        } else {
+            scan.skip_whitespace();
+            scan.expect(b'{')?;
+        }
         loop {
             let key = scan.member_key()?;
             match key {
@@ -175,12 +194,18 @@ impl FlatLayout {
             scan.pos += 1;
         } else {
             loop {
-                let key = scan.member_key()?;
-                // Keys usually come in schema order: try the next field before searching.
-                let field = if self.names.get(expected).is_some_and(|name| name == key) {
+                // Keys usually come in schema order: try the next field, as written, in place.
+                scan.skip_whitespace();
+                let field = if self.quoted.get(expected).is_some_and(|quoted| scan.quoted_key(quoted.as_deref())) {
+                    scan.colon()?;
                     Some(expected)
                 } else {
-                    self.names.iter().position(|name| name == key)
+                    let key = scan.member_key()?;
+                    if self.names.get(expected).is_some_and(|name| name == key) {
+                        Some(expected)
+                    } else {
+                        self.names.iter().position(|name| name == key)
+                    }
                 };
                 match field {
                     Some(index) => {
@@ -283,10 +308,70 @@ impl Column {
     }
 }
 
+/// Where the scan of a line may start when the line begins with `prefix`: after the prefix,
+/// when it is the opening of an envelope whose members (other than `record` and `version`)
+/// are complete, as `{"type":"RECORD","stream":"s"` is. Every line was checked to start
+/// with it, so its members need no second reading.
+fn envelope_start(prefix: &[u8]) -> Option<usize> {
+    if prefix.is_empty() || std::str::from_utf8(prefix).is_err() {
+        return None;
+    }
+    let mut scan = Scanner { data: prefix, pos: 0 };
+    scan.skip_whitespace();
+    scan.expect(b'{')?;
+    loop {
+        let key = scan.member_key()?;
+        if key == b"record" || key == b"version" {
+            return None;
+        }
+        scan.skip_value(0)?;
+        if scan.at_end() {
+            return Some(prefix.len());
+        }
+        if !scan.another_member()? {
+            return None;
+        }
+    }
+}
+
+const ONES: u64 = 0x0101_0101_0101_0101;
+const HIGHS: u64 = 0x8080_8080_8080_8080;
+
+/// Marks (high bit) the bytes of `word` below `limit` (at most 128); the lowest mark is exact.
+fn bytes_below(word: u64, limit: u8) -> u64 {
+    word.wrapping_sub(ONES * u64::from(limit)) & !word & HIGHS
+}
+
 /// Where a string's text stops: its closing quote, an escape, or a control character (which
-/// JSON forbids unescaped).
+/// JSON forbids unescaped). Eight bytes are tested at a time, then the rest one by one.
 fn special_byte(text: &[u8]) -> Option<usize> {
-    text.iter().position(|&b| SPECIAL[usize::from(b)])
+    let mut at = 0;
+    while let Some(chunk) = text.get(at..at + 8) {
+        let word = u64::from_le_bytes(chunk.try_into().expect("eight bytes"));
+        let marks =
+            bytes_below(word ^ (ONES * u64::from(b'"')), 1) | bytes_below(word ^ (ONES * u64::from(b'\\')), 1) | bytes_below(word, 0x20);
+        if marks != 0 {
+            return Some(at + (marks.trailing_zeros() / 8) as usize);
+        }
+        at += 8;
+    }
+    text[at..].iter().position(|&b| SPECIAL[usize::from(b)]).map(|found| at + found)
+}
+
+/// Whether `data` starts with `word`, for the short words of keys: compared as one or two
+/// machine words rather than through a memcmp call.
+fn starts_with_short(data: &[u8], word: &[u8]) -> bool {
+    let n = word.len();
+    if data.len() < n {
+        return false;
+    }
+    let load8 = |bytes: &[u8], at: usize| u64::from_le_bytes(bytes[at..at + 8].try_into().expect("eight bytes"));
+    let load4 = |bytes: &[u8], at: usize| u32::from_le_bytes(bytes[at..at + 4].try_into().expect("four bytes"));
+    match n {
+        8..=16 => load8(data, 0) == load8(word, 0) && load8(data, n - 8) == load8(word, n - 8),
+        4..=7 => load4(data, 0) == load4(word, 0) && load4(data, n - 4) == load4(word, n - 4),
+        _ => &data[..n] == word,
+    }
 }
 
 /// The bytes `special_byte` stops at, as a table: one lookup per byte instead of three tests.
@@ -358,6 +443,15 @@ impl<'a> Scanner<'a> {
         } else {
             None
         }
+    }
+
+    /// Whether the key at the cursor is `quoted` (a name between quotes); if so the cursor moves past it.
+    fn quoted_key(&mut self, quoted: Option<&[u8]>) -> bool {
+        let found = quoted.is_some_and(|quoted| starts_with_short(&self.data[self.pos..], quoted));
+        if found {
+            self.pos += quoted.map_or(0, <[u8]>::len);
+        }
+        found
     }
 
     /// An object member's key (without escapes) and the colon after it.
@@ -546,6 +640,52 @@ impl<'a> Scanner<'a> {
                 byte if byte == close => return Some(()),
                 _ => return None,
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn special_byte_finds_what_a_byte_by_byte_scan_finds() {
+        let plain = [b'a', b' ', 0x7f, 0x80, 0xc3, 0xff, b'/', b'!', b'#', b']'];
+        for special in [b'"', b'\\', 0x00, 0x0a, 0x1f] {
+            for length in 0..40 {
+                for at in 0..=length {
+                    let mut text: Vec<u8> = (0..length).map(|i| plain[i % plain.len()]).collect();
+                    if at < length {
+                        text[at] = special;
+                    }
+                    let expected = text.iter().position(|&b| SPECIAL[usize::from(b)]);
+                    assert_eq!(special_byte(&text), expected, "{text:?}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn short_words_compare_as_slices_do() {
+        let data = br#""created_at":"2024","id":1,"a":2"#;
+        for end in 0..=data.len() {
+            for start in 0..end {
+                let word = &data[start..end];
+                for from in 0..data.len() {
+                    assert_eq!(starts_with_short(&data[from..], word), data[from..].starts_with(word));
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_scan_resumes_after_a_prefix_only_of_whole_envelope_members() {
+        let canonical = br#"{"type":"RECORD","stream":"s""#;
+        assert_eq!(envelope_start(canonical), Some(canonical.len()));
+        let spaced = br#"{"type": "RECORD", "stream": "public.users""#;
+        assert_eq!(envelope_start(spaced), Some(spaced.len()));
+        for partial in [&br#"{"type":"RECORD","stream":"#[..], br#"{"type":"REC"#, br#"{"record":{"#, br#"{"version":1"#, b"", b"{"] {
+            assert_eq!(envelope_start(partial), None, "{}", String::from_utf8_lossy(partial));
         }
     }
 }

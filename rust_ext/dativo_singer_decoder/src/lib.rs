@@ -302,6 +302,28 @@ mod tests {
         }
     }
 
+    #[test]
+    fn lines_read_after_their_prefix_decode_as_whole_lines_do() {
+        let plain = decoder(false);
+        let flat = plain.flat.as_ref().unwrap();
+        let records = [
+            r#"{"record":{"i":1,"small":-5,"x":1.5,"b":true,"s":"a"}}"#,
+            r#"{"record":{"s":"a\"b","x":2,"i":3}}"#,
+            r#"{"time_extracted":"2024","record" : { "i" : 4 ,"small":1, "s" : "\u00e9" } }"#,
+            r#"{"record":{"is":1,"i":5,"ss":"x","s":"y"}}"#,
+            r#"{"record":{}}"#,
+        ];
+        for prefix in [r#"{"type":"RECORD","stream":"s""#, r#"{"type": "RECORD", "stream": "s""#] {
+            let with_prefix: Vec<String> = records.iter().map(|r| format!("{prefix},{}", &r[1..])).collect();
+            let whole = flat.decode(with_prefix.join("\n").as_bytes(), b"").expect("taken whole");
+            let resumed = flat.decode(with_prefix.join("\n").as_bytes(), prefix.as_bytes()).expect("taken after the prefix");
+            assert_eq!(resumed, whole);
+            for bad in [format!("{prefix}}}"), format!("{prefix},\"record\":{{}},\"record\":{{}}}}"), format!("{prefix} x")] {
+                assert_eq!(flat.decode(bad.as_bytes(), prefix.as_bytes()).err(), Some(flat::Declined::General), "{bad}");
+            }
+        }
+    }
+
     /// Rows of the block, None when some line lacks the prefix, or the failing line.
     fn rows_with_prefix(decoder: &DativoDecoder, lines: &[&str]) -> Result<Option<usize>, Option<usize>> {
         let prefix = br#"{"type":"RECORD","stream":"s""#;
