@@ -1,4 +1,4 @@
-"""The value kinds a CSV column can hold, how text becomes each, and how kinds widen.
+"""How CSV text becomes each value kind (kinds.py), with pyarrow.
 
 Inference and sync share these conversions, so a column inferred as a kind is read back with
 exactly the rules that inferred it.
@@ -6,13 +6,11 @@ exactly the rules that inferred it.
 
 from __future__ import annotations
 
-import enum
-from typing import Any
-
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from dativo_core.schema.arrow import TIMESTAMP_TYPE, json_schema_to_arrow_type
+from dativo_core.schema.arrow import TIMESTAMP_TYPE
+from dativo_tap_csv.kinds import Kind
 
 TRUE_VALUES = ["true", "True", "TRUE"]
 FALSE_VALUES = ["false", "False", "FALSE"]
@@ -23,22 +21,8 @@ _SAMPLE_SIZE = 64
 _CONVERSION_ERRORS = (pa.ArrowInvalid, pa.ArrowNotImplementedError)
 
 
-class Kind(str, enum.Enum):
-    NULL = "null"
-    INTEGER = "integer"
-    BOOLEAN = "boolean"
-    DATE = "date"
-    DATE_TIME = "date-time"
-    NUMBER = "number"
-    STRING = "string"
-
-
 # The order in which a column's text is tried; the first kind that fits wins.
 _CANDIDATES = (Kind.INTEGER, Kind.BOOLEAN, Kind.DATE, Kind.DATE_TIME, Kind.NUMBER)
-_WIDENINGS = {
-    frozenset({Kind.INTEGER, Kind.NUMBER}): Kind.NUMBER,
-    frozenset({Kind.DATE, Kind.DATE_TIME}): Kind.DATE_TIME,
-}
 
 # How the CSV reader itself parses each kind; date-time is converted by `convert` instead,
 # because one column may mix values with and without a zone offset.
@@ -51,15 +35,6 @@ READ_TYPES: dict[Kind, pa.DataType] = {
     Kind.NUMBER: pa.float64(),
     Kind.STRING: pa.string(),
 }
-
-
-def widen(a: Kind, b: Kind) -> Kind:
-    """The narrowest kind holding values of both."""
-    if a == b or b == Kind.NULL:
-        return a
-    if a == Kind.NULL:
-        return b
-    return _WIDENINGS.get(frozenset({a, b}), Kind.STRING)
 
 
 def _to_datetime(text: pa.Array) -> pa.Array:
@@ -137,30 +112,3 @@ def first_misfit(text: pa.Array, kind: Kind) -> int | None:
         if not fits(text.slice(index, 1), kind):
             return index
     return None
-
-
-def json_schema_of(kind: Kind) -> dict[str, Any]:
-    """The nullable JSON Schema a stream announces for a column of this kind."""
-    if kind in (Kind.DATE, Kind.DATE_TIME):
-        return {"type": ["string", "null"], "format": kind.value}
-    if kind in (Kind.NULL, Kind.STRING):
-        return {"type": ["string", "null"]}
-    return {"type": [kind.value, "null"]}
-
-
-def kind_from_json_schema(prop: dict[str, Any]) -> Kind:
-    """The kind to read a column as when a catalog, not inference, gives its schema."""
-    arrow_type, as_json_text = json_schema_to_arrow_type(prop)
-    if as_json_text:
-        return Kind.STRING
-    if pa.types.is_integer(arrow_type):
-        return Kind.INTEGER
-    if pa.types.is_floating(arrow_type):
-        return Kind.NUMBER
-    if pa.types.is_boolean(arrow_type):
-        return Kind.BOOLEAN
-    if pa.types.is_date(arrow_type):
-        return Kind.DATE
-    if pa.types.is_timestamp(arrow_type):
-        return Kind.DATE_TIME
-    return Kind.STRING

@@ -1,37 +1,19 @@
-"""Discovery: a stream's files, their shared header, and column kinds inferred from the data."""
+"""pyarrow's type inference: column kinds inferred from the data, batch by batch."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from dativo_tap_csv.column_kinds import Kind, converted, kind_of, widen
-from dativo_tap_csv.reading import CSVFileError, read_header, read_text_batches
+from dativo_tap_csv.column_kinds import converted, kind_of
 from dativo_tap_csv.file_specs import FileSpec
+from dativo_tap_csv.kinds import Inference, Kind, widen
+from dativo_tap_csv.reading import read_text_batches
 from dativo_tap_csv.typed_spool import KeptFile, Spool
-
-
-def shared_header(spec: FileSpec, paths: Sequence[Path]) -> list[str]:
-    """The header every file of the stream has; a file that differs is an error naming it."""
-    header = read_header(paths[0], spec)
-    for path in paths[1:]:
-        other = read_header(path, spec)
-        if other != header:
-            raise CSVFileError(
-                f"stream '{spec.entity}': file '{path}' has header {other}, but "
-                f"'{paths[0]}' has {header}; files of one stream must share a header "
-                "(split them into separate `files` entries)"
-            )
-    missing = [key for key in spec.keys if key not in header]
-    if missing:
-        raise CSVFileError(
-            f"stream '{spec.entity}': key column(s) {missing} are not in the header {header}"
-        )
-    return header
 
 
 # 16 digits: from here on a float64 may not hold an integer exactly.
@@ -67,14 +49,6 @@ class _ColumnKind:
         if self.kind == Kind.INTEGER and not self.long_integers:
             self.long_integers = _has_long_integers(typed)
         return typed
-
-
-@dataclass
-class Inference:
-    """Each column's narrowest kind, and the files whose converted rows were kept (typed_spool)."""
-
-    kinds: dict[str, Kind]
-    kept: dict[Path, KeptFile] = field(default_factory=dict)
 
 
 def infer_kinds(

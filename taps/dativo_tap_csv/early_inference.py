@@ -15,13 +15,15 @@ import json
 import threading
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from dativo_tap_csv.discovery import Inference, infer_kinds, shared_header
-from dativo_tap_csv.file_specs import FileSpec, load_file_specs
-from dativo_tap_csv.reading import DEFAULT_BLOCK_SIZE
+from dativo_tap_csv.file_specs import DEFAULT_BLOCK_SIZE, FileSpec, load_file_specs
+from dativo_tap_csv.headers import shared_header
+from dativo_tap_csv.kinds import Inference
 from dativo_tap_csv.rust_engine import RustEngine, rust_engine
-from dativo_tap_csv.typed_spool import DEFAULT_SPOOL_BYTES, Spool
+
+if TYPE_CHECKING:
+    from dativo_tap_csv.typed_spool import Spool
 
 _Question = tuple[FileSpec, tuple[Path, ...], tuple[str, ...], int, "int | None"]
 # Options after which the tap infers nothing (a catalog gives the schema) or does not sync.
@@ -42,8 +44,7 @@ class _EarlyAnswers:
             max_rows = config.get("infer_max_rows")
             if max_rows is not None and (not isinstance(max_rows, int) or max_rows < 1):
                 return  # the stream reports the bad setting itself
-            budget = config.get("spool_max_bytes", DEFAULT_SPOOL_BYTES)
-            spool = Spool(budget if self._keep_rows and isinstance(budget, int) else 0)
+            spool = _LazySpool(config.get("spool_max_bytes") if self._keep_rows else 0)
             for spec in load_file_specs(config):
                 paths = spec.resolve_paths()
                 header = shared_header(spec, paths)
@@ -92,6 +93,23 @@ def start(argv: Sequence[str]) -> None:
     threading.Thread(target=_early.compute, args=(config,), name="early-inference", daemon=True).start()
 
 
+class _LazySpool:
+    """The spool for pyarrow's inference, made when it is first needed: pyarrow is imported
+    only by a tap that infers with it."""
+
+    def __init__(self, budget: object) -> None:
+        self._budget = budget
+        self._spool: Spool | None = None
+
+    def get(self) -> Spool:
+        if self._spool is None:
+            from dativo_tap_csv.typed_spool import DEFAULT_SPOOL_BYTES, Spool
+
+            budget = DEFAULT_SPOOL_BYTES if self._budget is None else self._budget
+            self._spool = Spool(budget if isinstance(budget, int) else 0)
+        return self._spool
+
+
 def _infer(
     spec: FileSpec,
     paths: Sequence[Path],
@@ -99,13 +117,15 @@ def _infer(
     block_size: int,
     max_rows: int | None,
     rust: RustEngine | None,
-    spool: Spool | None = None,
+    spool: _LazySpool | None = None,
 ) -> Inference:
     """The Rust engine's kinds where it can decide them, else pyarrow's (keeping rows in `spool`)."""
     kinds = rust.infer_kinds(paths, columns, max_rows) if rust is not None else None
     if kinds is not None:
         return Inference(kinds)
-    return infer_kinds(spec, paths, columns, block_size, max_rows, spool)
+    from dativo_tap_csv.discovery import infer_kinds  # pyarrow: only when it infers
+
+    return infer_kinds(spec, paths, columns, block_size, max_rows, spool.get() if spool is not None else None)
 
 
 def inference(

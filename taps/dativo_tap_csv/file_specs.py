@@ -15,6 +15,14 @@ class TapCSVConfigError(ValueError):
     """A setting that cannot work, named so the user can fix the config."""
 
 
+class CSVFileError(ValueError):
+    """A CSV file that cannot be read as configured, located by file, line and column."""
+
+
+# Bytes of CSV the pyarrow engine parses per batch (`block_size_bytes`).
+DEFAULT_BLOCK_SIZE = 1024 * 1024
+
+
 _UTF8_NAMES = {"utf-8", "utf8", "utf-8-sig", "utf_8", "utf_8_sig"}
 
 

@@ -6,26 +6,14 @@ import csv
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TextIO
 
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
-from dativo_tap_csv.column_kinds import (
-    FALSE_VALUES,
-    READ_TYPES,
-    TRUE_VALUES,
-    Kind,
-    convert,
-    first_misfit,
-)
-from dativo_tap_csv.file_specs import FileSpec
-
-DEFAULT_BLOCK_SIZE = 1024 * 1024
-
-
-class CSVFileError(ValueError):
-    """A CSV file that cannot be read as configured, located by file, line and column."""
+from dativo_tap_csv.column_kinds import FALSE_VALUES, READ_TYPES, TRUE_VALUES, convert, first_misfit
+from dativo_tap_csv.kinds import Kind
+from dativo_tap_csv.file_specs import DEFAULT_BLOCK_SIZE, CSVFileError, FileSpec
+from dativo_tap_csv.headers import python_csv_reader, python_encoding, wrong_encoding
 
 
 @dataclass
@@ -74,29 +62,14 @@ def _convert_options(columns: Sequence[str], types: dict[str, pa.DataType]) -> p
     )
 
 
-def _python_encoding(spec: FileSpec) -> str:
-    return "utf-8-sig" if spec.is_utf8 else spec.encoding
-
-
-def _python_csv_reader(fh: TextIO, spec: FileSpec) -> Any:
-    """Python's csv reader with the stream's dialect, for the header and for error locations."""
-    return csv.reader(
-        fh,
-        delimiter=spec.delimiter,
-        quotechar=spec.quotechar,
-        escapechar=spec.escapechar,
-        doublequote=spec.doublequote,
-    )
-
-
 def physical_line(path: Path, spec: FileSpec, row: int) -> int | None:
     """The line where CSV row `row` (header = 1, blank lines not counted) starts.
 
     Rows and lines differ when quoted values hold newlines; only used to report errors.
     """
     try:
-        with open(path, newline="", encoding=_python_encoding(spec), errors="replace") as fh:
-            reader = _python_csv_reader(fh, spec)
+        with open(path, newline="", encoding=python_encoding(spec), errors="replace") as fh:
+            reader = python_csv_reader(fh, spec)
             seen, previous_end = 0, 0
             for fields in reader:
                 start = previous_end + 1
@@ -115,31 +88,6 @@ def _where(path: Path, spec: FileSpec, row: int | None) -> str:
         return f"file '{path}'"
     line = physical_line(path, spec, row)
     return f"file '{path}', line {line if line is not None else row}"
-
-
-def _wrong_encoding(path: Path, spec: FileSpec, cause: Exception) -> CSVFileError:
-    return CSVFileError(
-        f"file '{path}' is not valid {spec.encoding} ({cause}); "
-        "set the stream's `encoding` to the file's encoding, e.g. \"latin-1\""
-    )
-
-
-def read_header(path: Path, spec: FileSpec) -> list[str]:
-    """The column names of a file's first row."""
-    try:
-        with open(path, newline="", encoding=_python_encoding(spec)) as fh:
-            reader = _python_csv_reader(fh, spec)
-            names = next((row for row in reader if row), None)
-    except UnicodeDecodeError as exc:
-        raise _wrong_encoding(path, spec, exc) from exc
-    except csv.Error as exc:
-        raise CSVFileError(f"file '{path}': cannot read the header row: {exc}") from exc
-    if names is None:
-        raise CSVFileError(f"file '{path}' is empty: a CSV file needs a header row")
-    duplicates = sorted({n for n in names if names.count(n) > 1})
-    if duplicates:
-        raise CSVFileError(f"file '{path}': duplicate column names in the header: {duplicates}")
-    return names
 
 
 def _misfit_error(
@@ -216,7 +164,7 @@ def _batches(
                 "raise the `block_size_bytes` setting above the longest row"
             ) from exc
         if "invalid UTF8" in str(exc):
-            raise _wrong_encoding(path, spec, exc) from exc
+            raise wrong_encoding(path, spec, exc) from exc
         raise
 
 

@@ -22,9 +22,8 @@ from dativo_core.native.library import (
     built_library_path,
     load_library,
 )
-from dativo_tap_csv.column_kinds import Kind
-from dativo_tap_csv.file_specs import FileSpec, TapCSVConfigError
-from dativo_tap_csv.reading import CSVFileError
+from dativo_tap_csv.file_specs import CSVFileError, FileSpec, TapCSVConfigError
+from dativo_tap_csv.kinds import Kind
 
 if TYPE_CHECKING:
     import pyarrow as pa

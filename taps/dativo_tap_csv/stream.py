@@ -15,26 +15,27 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import polars as pl
-import pyarrow as pa
 from singer_sdk.exceptions import MaxRecordsLimitException
 from singer_sdk.helpers._batch import BaseBatchFileEncoding, BatchConfig
 from singer_sdk.mapper import SameRecordTransform
 from singer_sdk.streams import Stream
 
-from dativo_core.record_lines import record_lines
 from dativo_core.singer import SingerWriter
-from dativo_tap_csv.batches import BatchFileWriter
-from dativo_tap_csv.column_kinds import Kind, arrow_type, json_schema_of, kind_from_json_schema
-from dativo_tap_csv.discovery import shared_header
 from dativo_tap_csv import early_inference
-from dativo_tap_csv.reading import DEFAULT_BLOCK_SIZE, CSVFileError, read_batches
+from dativo_tap_csv.file_specs import DEFAULT_BLOCK_SIZE, CSVFileError, FileSpec, TapCSVConfigError
+from dativo_tap_csv.headers import shared_header
+from dativo_tap_csv.kinds import Kind, json_schema_of, kind_from_json_schema
 from dativo_tap_csv.rust_engine import rust_engine
-from dativo_tap_csv.file_specs import FileSpec, TapCSVConfigError
-from dativo_tap_csv.typed_spool import KeptFile
 
 if TYPE_CHECKING:
+    import polars as pl
+    import pyarrow as pa
     from singer_sdk import Tap
+
+    from dativo_tap_csv.typed_spool import KeptFile
+
+# pyarrow and polars (~0.4 CPU-s to import) are imported where frames are made, so a sync
+# whose RECORD lines the Rust engine writes starts without them.
 
 SOURCE_FILE = "_sdc_source_file"
 SOURCE_FILE_MTIME = "_sdc_source_file_mtime"
@@ -69,6 +70,8 @@ def metadata_columns(config: dict[str, Any] | Any, spec: FileSpec) -> list[str]:
 
 
 def _metadata_column(name: str, source: SourceFile, first_row: int, rows: int) -> pl.Expr:
+    import polars as pl
+
     if name == SOURCE_FILE:
         return pl.lit(str(source.path), dtype=pl.String)
     if name == SOURCE_FILE_MTIME:
@@ -175,6 +178,9 @@ class CSVStream(Stream):
 
     def _batches(self, path: Path, kinds: dict[str, Kind]) -> Iterator[pa.RecordBatch]:
         """The file's rows as `kinds`: those inference kept when they match, else read again."""
+        from dativo_tap_csv.column_kinds import arrow_type
+        from dativo_tap_csv.reading import read_batches
+
         kept = self._kept.pop(path, None)
         if kept is not None and kept.can_replace({name: arrow_type(kind) for name, kind in kinds.items()}):
             return kept.batches(list(kinds))
@@ -186,6 +192,8 @@ class CSVStream(Stream):
         self, source: SourceFile, kinds: dict[str, Kind], selected: list[str]
     ) -> Iterator[pl.DataFrame]:
         """The selected columns of one file, batch by batch, with metadata columns added."""
+        import polars as pl
+
         next_row = 2  # the header is row 1
         extras = [name for name in selected if name in METADATA_SCHEMAS]
         for batch in self._batches(source.path, kinds):
@@ -236,6 +244,8 @@ class CSVStream(Stream):
             self._sync_rust_lines(kinds)
             yield from ()
             return
+        from dativo_core.record_lines import record_lines
+
         limit = _RecordLimit(self.ABORT_AT_RECORD_COUNT)
         writer = SingerWriter()  # each batch's lines (megabytes) are written as one block
         # One helper thread encodes a batch while the next one is parsed (both release the GIL).
@@ -303,6 +313,8 @@ class CSVStream(Stream):
         selected = self._selected_columns()
         kinds = self._file_kinds(selected)
         limit = _RecordLimit(self.ABORT_AT_RECORD_COUNT)
+        from dativo_tap_csv.batches import BatchFileWriter
+
         files = BatchFileWriter(batch_config, self.tap_name, self.name, self.primary_keys)
         # As for RECORD lines: one helper thread writes a batch while the next one is parsed.
         with ThreadPoolExecutor(max_workers=1) as writer:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from tap_csv_helpers import DATA, records
-from dativo_tap_csv.reading import CSVFileError
+from dativo_tap_csv.file_specs import CSVFileError
 from dativo_tap_csv.tap import TapCSV
 
 

@@ -9,11 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from dativo_tap_csv import early_inference
-from dativo_tap_csv.column_kinds import Kind
-from dativo_tap_csv.discovery import Inference, infer_kinds, shared_header
+from dativo_tap_csv import discovery, early_inference
+from dativo_tap_csv.kinds import Kind
+from dativo_tap_csv.discovery import infer_kinds
+from dativo_tap_csv.headers import shared_header
+from dativo_tap_csv.kinds import Inference
 from dativo_tap_csv.file_specs import load_file_specs
-from dativo_tap_csv.reading import DEFAULT_BLOCK_SIZE
+from dativo_tap_csv.file_specs import DEFAULT_BLOCK_SIZE
 from dativo_tap_csv.rust_engine import rust_engine
 from dativo_tap_csv.typed_spool import Spool
 
@@ -45,7 +47,7 @@ def test_the_early_answer_is_the_inferred_one_and_is_used(config_file, monkeypat
     spec, paths, header, block_size, max_rows = question(config_file)
     expected = infer_kinds(spec, paths, header, block_size, max_rows).kinds
     assert expected == {"id": Kind.INTEGER, "name": Kind.STRING, "born": Kind.DATE, "score": Kind.NUMBER}
-    monkeypatch.setattr(early_inference, "infer_kinds", lambda *a: pytest.fail("inferred again"))
+    monkeypatch.setattr(discovery, "infer_kinds", lambda *a: pytest.fail("inferred again"))
     early = early_inference.inference(spec, paths, header, block_size, max_rows, None)
     assert early.kinds == expected
     # A command that syncs keeps the converted rows, so the sync does not parse the file again.
@@ -55,7 +57,7 @@ def test_the_early_answer_is_the_inferred_one_and_is_used(config_file, monkeypat
 def test_another_question_is_inferred_when_asked(config_file, monkeypatch):
     asked = []
     monkeypatch.setattr(
-        early_inference, "infer_kinds", lambda *a: asked.append(a) or Inference({"id": Kind.STRING})
+        discovery, "infer_kinds", lambda *a: asked.append(a) or Inference({"id": Kind.STRING})
     )
     early_inference.start([f"--config={config_file}"])
     spec, paths, header, block_size, max_rows = question(config_file)
@@ -96,7 +98,7 @@ def test_the_rust_engine_answers_early_with_the_same_kinds_and_keeps_no_rows(
     spec, paths, header, block_size, max_rows = question(config_file)
     expected = infer_kinds(spec, paths, header, block_size, max_rows).kinds
     early_inference.start(["--config", str(config_file)])
-    monkeypatch.setattr(early_inference, "infer_kinds", lambda *a: pytest.fail("pyarrow inferred"))
+    monkeypatch.setattr(discovery, "infer_kinds", lambda *a: pytest.fail("pyarrow inferred"))
     rust = rust_engine(config, spec)
     monkeypatch.setattr(rust, "infer_kinds", lambda *a: pytest.fail("inferred again"))
     early = early_inference.inference(spec, paths, header, block_size, max_rows, rust)

@@ -13,7 +13,7 @@ import pytest
 from jsonschema import Draft7Validator
 
 from tap_csv_helpers import DATA, records, states
-from dativo_tap_csv.reading import CSVFileError
+from dativo_tap_csv.file_specs import CSVFileError
 from dativo_tap_csv.file_specs import TapCSVConfigError
 from dativo_tap_csv.tap import TapCSV
 

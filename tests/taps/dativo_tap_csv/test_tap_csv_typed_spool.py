@@ -11,9 +11,11 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 
-from dativo_tap_csv import early_inference, stream
-from dativo_tap_csv.column_kinds import Kind, arrow_type
-from dativo_tap_csv.discovery import infer_kinds, shared_header
+from dativo_tap_csv import early_inference, reading
+from dativo_tap_csv.column_kinds import arrow_type
+from dativo_tap_csv.kinds import Kind
+from dativo_tap_csv.discovery import infer_kinds
+from dativo_tap_csv.headers import shared_header
 from dativo_tap_csv.file_specs import load_file_specs
 from dativo_tap_csv.reading import read_batches
 from dativo_tap_csv.typed_spool import Spool
@@ -183,6 +185,7 @@ def test_the_command_emits_the_same_messages_with_and_without_kept_rows(tmp_path
         "files": [{"entity": "people", "path": str(data), "keys": ["name"]}],
         "add_metadata_columns": True,
         "block_size_bytes": 8192,
+        "engine": "pyarrow",  # the engine whose inference keeps rows
     }
     kept = data_messages(run_tap(config, tmp_path))
     (tmp_path / "catalog.json").write_bytes(run_tap(config, tmp_path, "--discover"))
@@ -197,11 +200,11 @@ def test_the_command_emits_the_same_messages_with_and_without_kept_rows(tmp_path
 def test_the_sync_reads_the_kept_rows_instead_of_the_file(tmp_path, monkeypatch):
     path = tmp_path / "mixed.csv"
     path.write_text(MIXED_HEADER + mixed_rows(0, 500))
-    config = {"files": [{"entity": "people", "path": str(path)}]}
+    config = {"files": [{"entity": "people", "path": str(path)}], "engine": "pyarrow"}
     (tmp_path / "config.json").write_text(json.dumps(config))
     monkeypatch.setattr(early_inference, "_early", None)
     early_inference.start(["--config", str(tmp_path / "config.json")])
-    monkeypatch.setattr(stream, "read_batches", lambda *a: pytest.fail("the file was read again"))
+    monkeypatch.setattr(reading, "read_batches", lambda *a: pytest.fail("the file was read again"))
     synced = records(run_in_process(config))
     assert [r["id"] for r in synced] == list(range(500))
     assert synced[1]["seen_at"] == "2024-05-01T08:00:01+00:00" and synced[0]["note"] == "line one\nline two"
