@@ -31,7 +31,7 @@ use crate::json::JsonRows;
 use crate::rows::{FieldError, RowSink};
 use crate::kinds::{Kind, KindInference};
 use crate::options::CsvOptions;
-use crate::parsing::{read_record, Block, ParallelBlocks, ParsedRecords, RecordRef, Records};
+use crate::parsing::{read_record, Block, ParallelBlocks, RecordRef, Records};
 
 const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
 const READ_BUFFER_BYTES: usize = 1 << 20;
@@ -42,14 +42,14 @@ pub struct CsvReader {
     rows: Arc<RowFields>,
     schema: SchemaRef,
     data: DataStart,
-    /// Read one way throughout: in Arrow batches, or as RECORD lines of one stream encoded by
-    /// several threads at once. Started at the first call.
+    /// Read one way throughout: as Arrow batches or as RECORD lines of one stream, each block
+    /// of records made by one of several threads at once. Started at the first call.
     reading: Reading,
 }
 
 enum Reading {
     NotStarted,
-    Batches(ParsedRecords),
+    Batches(ParallelBlocks<(), RecordBatch>),
     Records(String, ParallelBlocks<RecordLineWriter, (Vec<u8>, usize)>),
 }
 
@@ -164,6 +164,19 @@ impl RowFields {
         Ok(())
     }
 
+    /// A block's records as an Arrow batch of `schema`.
+    fn build_batch(&self, schema: &SchemaRef, block: &Block) -> Result<RecordBatch, String> {
+        // A block holds at most `batch_size` records.
+        let mut builders: Vec<ColumnBuilder> =
+            self.kinds.iter().map(|kind| ColumnBuilder::new(*kind, self.options.batch_size)).collect();
+        block.for_each_record(self.options.delimiter, self.width, &self.options.path, |record| {
+            self.write_row(record, &mut builders)
+        })?;
+        let columns = builders.iter_mut().map(ColumnBuilder::finish).collect();
+        RecordBatch::try_new(schema.clone(), columns)
+            .map_err(|e| format!("file '{}': cannot assemble a batch: {e}", self.options.path))
+    }
+
     /// A block's records as RECORD lines, and how many.
     fn encode_block(&self, writer: &mut RecordLineWriter, block: &Block) -> Result<(Vec<u8>, usize), String> {
         // RECORD lines take about twice the CSV's bytes, plus the envelope and keys.
@@ -243,38 +256,45 @@ impl CsvReader {
         Ok(kinds.into_iter().map(|k| k.unwrap_or(Kind::String)).collect())
     }
 
-    fn batches(&mut self) -> Result<&mut ParsedRecords, String> {
+    /// The pass that builds Arrow batches, every core building blocks of `batch_size` records.
+    fn batches(&mut self) -> Result<&mut ParallelBlocks<(), RecordBatch>, String> {
         if let Reading::NotStarted = self.reading {
-            self.reading = Reading::Batches(self.data.records(&self.rows.options, None)?);
+            let (rows, schema) = (self.rows.clone(), self.schema.clone());
+            let builder = rows.clone();
+            let building = ParallelBlocks::start(
+                &rows.options,
+                self.data.offset,
+                self.data.line,
+                rows.width,
+                None,
+                rows.options.batch_size,
+                vec![(); parsing::worker_count()],
+                move |_: &mut (), block: &Block| builder.build_batch(&schema, block),
+            )?;
+            self.reading = Reading::Batches(building);
         }
         match &mut self.reading {
-            Reading::Batches(records) => Ok(records),
+            Reading::Batches(building) => Ok(building),
             _ => Err("this reader is read as RECORD lines and cannot also give Arrow batches".into()),
         }
     }
 }
 
-/// Where the data rows begin: the byte offset and physical line after the header (if any), and
-/// the field count every row must have when the header fixed it.
+/// Where the data rows begin: the byte offset and physical line after the header (if any).
 #[derive(Clone, Copy)]
 struct DataStart {
     offset: u64,
     line: u64,
-    width: Option<usize>,
 }
 
 impl DataStart {
     /// `records` has read the header row, if the file has one.
-    fn after_header(options: &CsvOptions, records: &Records, width: usize) -> Self {
+    fn after_header(options: &CsvOptions, records: &Records) -> Self {
         if !options.has_header {
-            return DataStart { offset: 0, line: 1, width: None };
+            return DataStart { offset: 0, line: 1 };
         }
         let position = records.position();
-        DataStart { offset: position.byte(), line: position.line(), width: Some(width) }
-    }
-
-    fn records(self, options: &CsvOptions, max_records: Option<u64>) -> Result<ParsedRecords, String> {
-        ParsedRecords::start(options, self.offset, self.line, self.width, max_records)
+        DataStart { offset: position.byte(), line: position.line() }
     }
 }
 
@@ -324,7 +344,7 @@ impl BatchReader for CsvReader {
         refuse_duplicates(&options.path, &names)?;
         let max_null_len = options.null_values.iter().map(Vec::len).max().unwrap_or(0);
         let positions = column_positions(&options, &names)?;
-        let data = DataStart::after_header(&options, &records, names.len());
+        let data = DataStart::after_header(&options, &records);
         let kinds = Self::decide_kinds(&options, &names, &positions, max_null_len, data)?;
         let fields: Vec<Field> = positions
             .iter()
@@ -346,26 +366,7 @@ impl BatchReader for CsvReader {
     }
 
     fn next_batch(&mut self) -> Result<Option<RecordBatch>, String> {
-        let rows = self.rows.clone();
-        let batch_size = rows.options.batch_size;
-        let mut builders: Vec<ColumnBuilder> =
-            rows.kinds.iter().map(|kind| ColumnBuilder::new(*kind, batch_size)).collect();
-        let records = self.batches()?;
-        let mut count = 0;
-        while count < batch_size {
-            let Some(record) = records.next_record()? else {
-                break;
-            };
-            rows.write_row(&record, &mut builders)?;
-            count += 1;
-        }
-        if count == 0 {
-            return Ok(None);
-        }
-        let columns = builders.iter_mut().map(ColumnBuilder::finish).collect();
-        RecordBatch::try_new(self.schema.clone(), columns)
-            .map(Some)
-            .map_err(|e| format!("file '{}': cannot assemble a batch: {e}", rows.options.path))
+        self.batches()?.next()
     }
 
     /// RECORD lines straight from the CSV fields, with no Arrow batch in between: blocks of

@@ -19,9 +19,6 @@ use crate::options::CsvOptions;
 
 pub type Records = csv::Reader<BufReader<File>>;
 
-/// Records per block: small enough that the first block comes soon, large enough that the
-/// hand-over costs nothing per record.
-const BLOCK_RECORDS: usize = 2048;
 const READ_BYTES: usize = 1 << 20;
 const STOPPED: &str = "the CSV parsing threads stopped before the end of the file";
 
@@ -414,16 +411,15 @@ type Sent = Result<Option<Block>, String>;
 /// consumer `k % n`), then the end or the error to the next one in turn, so that a consumer
 /// taking from each in the same turn gets everything in file order.
 ///
-/// With `plain_blocks` (and no record limit), plain lines go whole, for the taker to split.
+/// Without a record limit, plain lines go whole, for the taker to split.
 fn split_blocks(
     mut splitter: Splitter,
     max_records: u64,
     block_records: usize,
-    plain_blocks: bool,
     consumers: Vec<SyncSender<Sent>>,
     spare: Receiver<Block>,
 ) {
-    let plain_blocks = plain_blocks && max_records == u64::MAX;
+    let plain_blocks = max_records == u64::MAX;
     let mut left = max_records;
     for turn in 0.. {
         let consumer = &consumers[turn % consumers.len()];
@@ -517,98 +513,14 @@ fn spawn_splitter(
     splitter: Splitter,
     max_records: Option<u64>,
     block_records: usize,
-    plain_blocks: bool,
     consumers: Vec<SyncSender<Sent>>,
     spare: Receiver<Block>,
 ) -> Result<JoinHandle<()>, String> {
     let max_records = max_records.unwrap_or(u64::MAX);
     std::thread::Builder::new()
         .name("dativo-csv-parse".into())
-        .spawn(move || split_blocks(splitter, max_records, block_records, plain_blocks, consumers, spare))
+        .spawn(move || split_blocks(splitter, max_records, block_records, consumers, spare))
         .map_err(|e| format!("cannot start the CSV parsing thread: {e}"))
-}
-
-/// The records of a file, split ahead by a thread; a parse error comes after the records
-/// before it, never as an early end.
-pub struct ParsedRecords {
-    blocks: Option<Receiver<Sent>>,
-    /// Blocks sent back for the thread to reuse, with their allocations.
-    spare: Sender<Block>,
-    worker: Option<JoinHandle<()>>,
-    current: Block,
-    next: usize,
-    /// The parse error, once met: every later call fails with it too.
-    failure: Option<String>,
-}
-
-impl ParsedRecords {
-    /// Split at most `max_records` records of the file, from byte `offset` (the start of a
-    /// record, on physical line `line`). `width` is the first row's field count when that row
-    /// (the header) was read already.
-    pub fn start(
-        options: &CsvOptions,
-        offset: u64,
-        line: u64,
-        width: Option<usize>,
-        max_records: Option<u64>,
-    ) -> Result<Self, String> {
-        let splitter = open_splitter(options, offset, line, width)?;
-        let (block_sender, blocks) = sync_channel(2);
-        let (spare, spare_receiver) = channel();
-        let worker = spawn_splitter(splitter, max_records, BLOCK_RECORDS, false, vec![block_sender], spare_receiver)?;
-        Ok(ParsedRecords {
-            blocks: Some(blocks),
-            spare,
-            worker: Some(worker),
-            current: Block::default(),
-            next: 0,
-            failure: None,
-        })
-    }
-
-    /// The next record, `None` at the end of the file (or of `max_records`).
-    pub fn next_record(&mut self) -> Result<Option<RecordRef<'_>>, String> {
-        if let Some(message) = &self.failure {
-            return Err(message.clone());
-        }
-        if self.next == self.current.records.len() {
-            let used = std::mem::take(&mut self.current);
-            let _ = self.spare.send(used);
-            self.next = 0;
-            match self.blocks.as_ref().map(Receiver::recv) {
-                Some(Ok(Ok(Some(block)))) => self.current = block,
-                Some(Ok(Err(message))) => {
-                    self.blocks = None;
-                    self.failure = Some(message.clone());
-                    return Err(message);
-                }
-                Some(Ok(Ok(None))) | None => {
-                    self.blocks = None;
-                    return Ok(None);
-                }
-                Some(Err(_)) => {
-                    let message = STOPPED.to_string();
-                    self.blocks = None;
-                    self.failure = Some(message.clone());
-                    return Err(message);
-                }
-            }
-        }
-        let (first, start, line) = self.current.records[self.next];
-        self.next += 1;
-        let block = &self.current;
-        Ok(Some(RecordRef { bytes: &block.bytes, ends: &block.ends[first..], start, line }))
-    }
-}
-
-impl Drop for ParsedRecords {
-    fn drop(&mut self) {
-        // Closing the channel lets a thread blocked on `send` return; then wait for it.
-        self.blocks.take();
-        if let Some(worker) = self.worker.take() {
-            let _ = worker.join();
-        }
-    }
 }
 
 /// What a worker sends back for one block: its result, the end of the records, or an error.
@@ -697,7 +609,7 @@ impl<S: Send + 'static, T: Send + 'static> ParallelBlocks<S, T> {
             workers.push(worker);
         }
         // Without a record limit, plain lines are split by the workers, as they go through them.
-        let splitter = spawn_splitter(splitter, max_records, block_records, true, consumers, spare_receiver)?;
+        let splitter = spawn_splitter(splitter, max_records, block_records, consumers, spare_receiver)?;
         Ok(ParallelBlocks { results, turn: 0, splitter: Some(splitter), workers, finished: false, failure: None })
     }
 
