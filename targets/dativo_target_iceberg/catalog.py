@@ -6,20 +6,23 @@ import re
 from pathlib import Path
 
 from pyiceberg.catalog import Catalog, load_catalog
+from pyiceberg.catalog.sql import SqlCatalog
 
 from dativo_target_iceberg.config import TargetConfig
-from dativo_target_iceberg.sqlite_catalog import SqliteCatalog
 
 EMBEDDED_CATALOG_NAME = "dativo"
 _NOT_NAME_CHARACTER = re.compile(r"[^a-z0-9_]")
 
 
-def embedded_catalog(warehouse: str | Path) -> SqliteCatalog:
-    """The fixed embedded catalog, so other tools find the tables: sqlite under the warehouse,
-    which pyiceberg's `SqlCatalog("dativo", uri="sqlite:///<warehouse>/catalog.db")` also reads."""
+def embedded_catalog(warehouse: str | Path) -> SqlCatalog:
+    """The fixed embedded catalog, so other tools find the tables: sqlite under the warehouse."""
     root = Path(warehouse).expanduser().resolve()
     root.mkdir(parents=True, exist_ok=True)
-    return SqliteCatalog(EMBEDDED_CATALOG_NAME, root / "catalog.db", warehouse=root.as_uri())
+    return SqlCatalog(
+        EMBEDDED_CATALOG_NAME,
+        uri=f"sqlite:///{root / 'catalog.db'}",
+        warehouse=root.as_uri(),
+    )
 
 
 def open_catalog(config: TargetConfig) -> Catalog:
