@@ -21,7 +21,8 @@ from pyiceberg.exceptions import (
     ValidationError,
 )
 from pyiceberg.expressions import IsNull, LessThan, Or
-from pyiceberg.table import Table
+from pyiceberg.table import Table, TableProperties
+from pyiceberg.table.metadata import TableMetadata
 from pyiceberg.table.upsert_util import create_match_filter
 from pyiceberg.transforms import parse_transform
 from pyiceberg.types import LongType
@@ -29,6 +30,7 @@ from pyiceberg.types import LongType
 from dativo_core.singer import SingerProtocolError
 from dativo_target_iceberg import batch_files
 from dativo_target_iceberg.config import PartitionField
+from dativo_target_iceberg.data_files import WrittenFile, data_file_entry, plainly_compatible
 from dativo_target_iceberg.records import VERSION_COLUMN, RecordConverter
 from dativo_target_iceberg.stream_schema import StreamSchema
 
@@ -192,8 +194,8 @@ class TableWriter:
         self.converter = self._converter()
         self.versions_loaded: set[int] = set()  # table versions whose rows this run has read
         self._batches: list[pa.Table] = []
-        self._files: list[str] = []  # parquet files in the table's folder, to register as they are
-        self._spilled: list[Future[str]] = []  # data files being written from buffered batches
+        self._files: list[WrittenFile] = []  # parquet files in the table's folder, to register as they are
+        self._spilled: list[Future[WrittenFile]] = []  # data files being written from buffered batches
         self.buffered_rows = 0
         self.buffered_bytes = 0
         # Rows committed after the last STATE: a resumed run counts the ones it skips here.
@@ -333,14 +335,20 @@ class TableWriter:
         data = pa.concat_tables(self._batches)
         self._batches.clear()
         path = f"{self.table.location()}/data/dativo-{uuid.uuid4()}.parquet"
-        self._spilled.append(_file_writer().submit(self._write_data_file, path, data))
+        metadata = self.table.metadata
+        entry_ready = plainly_compatible(data.schema, metadata.schema())
+        self._spilled.append(_file_writer().submit(self._write_data_file, path, data, metadata, entry_ready))
 
-    def _write_data_file(self, path: str, data: pa.Table) -> str:
-        codec = self.table.properties.get("write.parquet.compression-codec", "zstd")
+    def _write_data_file(self, path: str, data: pa.Table, metadata: TableMetadata, make_entry: bool) -> WrittenFile:
+        """Write the file and, when `make_entry`, its manifest entry from the writer's footer."""
+        codec = metadata.properties.get("write.parquet.compression-codec", "zstd")
+        footers: list[pq.FileMetaData] = []
         with self.table.io.new_output(path).create(overwrite=True) as out:
             pq.write_table(data, out, compression="none" if codec == "uncompressed" else codec,
-                           use_dictionary=dictionary_columns(data))
-        return path
+                           use_dictionary=dictionary_columns(data), metadata_collector=footers)
+            size = out.tell()
+        entry = data_file_entry(metadata, path, footers[0], size) if make_entry else None
+        return WrittenFile(path, entry, metadata.current_schema_id)
 
     def add_file(self, url: str) -> None:
         """Copy a parquet file, unread, into the table's data folder; the next commit registers it.
@@ -351,7 +359,7 @@ class TableWriter:
         with self.table.io.new_output(path).create(overwrite=True) as out:
             batch_files.copy_to(url, out)
         rows = batch_files.parquet_rows(path)
-        self._files.append(path)
+        self._files.append(WrittenFile(path, None, self.table.metadata.current_schema_id))
         self.buffered_rows += rows
         self.rows_after_state += rows
         self.rows_since_committed_state += rows
@@ -442,7 +450,21 @@ class TableWriter:
             with self.table.transaction() as transaction:
                 if self._batches:
                     transaction.append(pa.concat_tables(self._batches), snapshot_properties=properties)
-                transaction.add_files(self._files, snapshot_properties=properties, check_duplicate_files=False)
+                # Entries made for the schema the table still has are appended as they are; the
+                # rest (tap files, or a schema another writer changed meanwhile) are read and checked.
+                schema_id = transaction.table_metadata.current_schema_id
+                ready = [f.entry for f in self._files if f.entry is not None and f.schema_id == schema_id]
+                unread = [f.path for f in self._files if f.entry is None or f.schema_id != schema_id]
+                if ready:
+                    if transaction.table_metadata.name_mapping() is None:  # files without field ids, as add_files
+                        mapping = transaction.table_metadata.schema().name_mapping.model_dump_json()
+                        transaction.set_properties(**{TableProperties.DEFAULT_NAME_MAPPING: mapping})
+                    # pyiceberg's own choice between a fast and a merging append, as add_files makes it.
+                    with transaction._append_snapshot_producer(properties) as append:
+                        for entry in ready:
+                            append.append_data_file(entry)
+                if unread:
+                    transaction.add_files(unread, snapshot_properties=properties, check_duplicate_files=False)
 
         self._retrying(write)
         rows = self.buffered_rows

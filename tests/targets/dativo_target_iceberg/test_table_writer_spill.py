@@ -9,11 +9,15 @@ import orjson
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from pyiceberg.io.pyarrow import parquet_file_to_data_file
+from pyiceberg.schema import Schema
+from pyiceberg.types import LongType, NestedField, StringType
 
 from dativo_core.singer import SingerWriter
 from dativo_target_iceberg import table_writer
 from dativo_target_iceberg.catalog import open_catalog
 from dativo_target_iceberg.config import TargetConfig
+from dativo_target_iceberg.data_files import plainly_compatible
 from dativo_target_iceberg.loader import Loader
 from dativo_target_iceberg.table_writer import STATE_PROPERTY
 
@@ -102,3 +106,45 @@ def test_dictionary_columns_are_repeated_strings_and_nested_string_leaves():
         pa.field("tags", pa.list_(pa.string())), pa.field("m", pa.map_(pa.string(), pa.float64())),
     ]))
     assert table_writer.dictionary_columns(data) == ["s", "nested.a", "tags.list.element", "m.key_value.key"]
+
+
+def test_written_files_are_registered_with_the_entries_add_files_would_read(tmp_path):
+    table, _ = load(tmp_path, [schema(), *in_fives(30)])
+    assert table.metadata.name_mapping() is not None  # the files carry no field ids, as add_files needs
+    for task in table.scan().plan_files():
+        registered = task.file
+        read_back = parquet_file_to_data_file(table.io, table.metadata, registered.file_path)
+        for name in ("record_count", "file_size_in_bytes", "value_counts", "null_value_counts",
+                     "lower_bounds", "upper_bounds", "column_sizes", "split_offsets"):
+            assert getattr(registered, name) == getattr(read_back, name), name
+    assert table.scan(row_filter="id >= 25").to_arrow().sort_by("id").column("id").to_pylist() == list(range(25, 30))
+
+
+def test_plain_compatibility_admits_only_what_fits_unchanged():
+    table = Schema(
+        NestedField(1, "id", LongType(), required=True), NestedField(2, "name", StringType(), required=False),
+    )
+    assert plainly_compatible(pa.schema([pa.field("id", pa.int64(), False), pa.field("name", pa.string())]), table)
+    assert plainly_compatible(pa.schema([pa.field("id", pa.int64(), False)]), table)  # an optional column may lack
+    for data in (
+        pa.schema([pa.field("id", pa.int64())]),  # a required column that may hold nulls
+        pa.schema([pa.field("name", pa.string())]),  # a required column missing
+        pa.schema([pa.field("id", pa.int32(), False)]),  # a promotion: pyiceberg's check decides
+        pa.schema([pa.field("id", pa.int64(), False), pa.field("extra", pa.string())]),
+        pa.schema([pa.field("id", pa.int64(), False), pa.field("name", pa.struct([pa.field("a", pa.string())]))]),
+    ):
+        assert not plainly_compatible(data, table), data
+
+
+def test_files_of_nested_columns_are_read_and_checked_by_add_files(tmp_path):
+    props = {"id": {"type": "integer"}, "address": {"type": ["object", "null"], "properties": {"city": {"type": "string"}}}}
+    nested = {"type": "SCHEMA", "stream": "s", "key_properties": ["id"], "schema": {"type": "object", "properties": props}}
+    messages = [nested]
+    for i in range(25):
+        messages.append({"type": "RECORD", "stream": "s", "record": {"id": i, "address": {"city": f"c{i % 2}"}}})
+        if i % 5 == 4:
+            messages.append({"type": "STATE", "value": {"pos": i + 1}})  # ends a batch
+    table, _ = load(tmp_path, messages)
+    assert len(data_files(table)) == 3  # spilled at 10 and 20 rows, and the rest
+    loaded = table.scan().to_arrow().sort_by("id")
+    assert loaded.column("address").to_pylist() == [{"city": f"c{i % 2}"} for i in range(25)]
