@@ -41,8 +41,10 @@ def main(
     if config_path is None:
         raise click.UsageError("--config is required to load data")
     keep_freed_memory()
-    # Reading the tap's output starts before pyiceberg's second-long import, so the tap goes on.
-    tap_output = open_input(sys.stdin.buffer) if input_path is None and not committed_state else None
+    # Reading starts before pyiceberg's second-long import, so the tap goes on, and goes on on a
+    # helper thread (for an --input file too), so the loader does not wait for each read.
+    input_file = input_path.open("rb", buffering=0) if input_path is not None and not committed_state else None
+    source = None if committed_state else open_input(input_file or sys.stdin.buffer)
     with imports_without_gc():
         from dativo_target_iceberg.catalog import open_catalog  # pyiceberg: slow to import, so only here
         from dativo_target_iceberg.loader import Loader
@@ -59,18 +61,15 @@ def main(
             state = recover_from_catalog(open_catalog(config), config.namespace).state
             output.write_raw(json.dumps(state or {}).encode() + b"\n")
             return
-        loader = Loader(config, open_catalog(config), output)
-        if tap_output is None:
-            assert input_path is not None
-            with input_path.open("rb", buffering=0) as source:
-                summary = loader.run(source)
-        else:
-            summary = loader.run(tap_output)
+        assert source is not None
+        summary = Loader(config, open_catalog(config), output).run(source)
     except (SingerProtocolError, ConfigError) as exc:
         click.echo(f"target-iceberg: error: {exc}", err=True)
         sys.exit(1)
     finally:
         output.flush()
+        if input_file is not None:
+            input_file.close()
         sys.stdout = previous_stdout
     for stream, rows in summary.rows.items():
         log.info("stream '%s': %d rows loaded", stream, rows)
