@@ -1,4 +1,4 @@
-"""BATCH files (singer-sdk's BATCH spec) written from whole frames: JSON Lines or Parquet,
+"""BATCH files (singer-sdk's BATCH spec) written from whole Arrow tables: JSON Lines or Parquet,
 gzip or none, on any storage singer-sdk's `StorageTarget` reaches (`file://` and fsspec URLs)."""
 
 from __future__ import annotations
@@ -8,7 +8,6 @@ from contextlib import ExitStack
 from typing import IO, Any
 from uuid import uuid4
 
-import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
 from singer_sdk.helpers._batch import BatchConfig
@@ -57,7 +56,7 @@ class BatchFileWriter:
         self._files = ExitStack()
         self._out: IO[bytes] | None = None
         self._parquet: pq.ParquetWriter | None = None
-        self._row_group: list[pl.DataFrame] = []
+        self._row_group: list[pa.Table] = []
         self._row_group_rows = 0
 
     def _suffix(self) -> str:
@@ -74,20 +73,22 @@ class BatchFileWriter:
         self._out = raw
         self._rows = 0
 
-    def _append(self, frame: pl.DataFrame) -> None:
+    def _append(self, table: pa.Table) -> None:
         assert self._out is not None
         if self._config.encoding.format == "jsonl":
-            frame.write_ndjson(self._out)
+            import polars as pl  # its JSON writer; Parquet files need no polars
+
+            pl.DataFrame(pl.from_arrow(table)).write_ndjson(self._out)
             return
-        self._row_group.append(frame)
-        self._row_group_rows += frame.height
+        self._row_group.append(table)
+        self._row_group_rows += table.num_rows
         if self._row_group_rows >= ROW_GROUP_ROWS:
             self._write_row_group()
 
     def _write_row_group(self) -> None:
         if not self._row_group:
             return
-        table = self._keys_required(pl.concat(self._row_group, rechunk=False).to_arrow())
+        table = self._keys_required(pa.concat_tables(self._row_group))
         self._row_group, self._row_group_rows = [], 0
         if self._parquet is None:
             self._parquet = pq.ParquetWriter(
@@ -112,17 +113,17 @@ class BatchFileWriter:
                 "every row needs its key properties"
             ) from None
 
-    def write(self, frame: pl.DataFrame) -> list[str]:
+    def write(self, table: pa.Table) -> list[str]:
         """Add rows; returns the URLs of batch files that became full."""
         done: list[str] = []
         batch_size = self._config.batch_size
-        while frame.height:
+        while table.num_rows:
             if self._out is None:
                 self._open()
             room = batch_size - self._rows
-            self._append(frame.head(room))
-            self._rows += min(room, frame.height)
-            frame = frame.slice(room)
+            self._append(table.slice(0, room))
+            self._rows += min(room, table.num_rows)
+            table = table.slice(room)
             if self._rows >= batch_size:
                 done.extend(self.close())
         return done

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from singer_sdk.exceptions import MaxRecordsLimitException
 from singer_sdk.helpers._batch import BaseBatchFileEncoding, BatchConfig
@@ -33,6 +33,8 @@ if TYPE_CHECKING:
     from singer_sdk import Tap
 
     from dativo_tap_csv.typed_spool import KeptFile
+
+    _Rows = TypeVar("_Rows", pl.DataFrame, pa.Table)
 
 # pyarrow and polars (~0.4 CPU-s to import) are imported where frames are made, so a sync
 # whose RECORD lines the Rust engine writes starts without them.
@@ -205,6 +207,18 @@ class CSVStream(Stream):
             next_row += frame.height
             yield frame if frame.columns == selected else frame.select(selected)
 
+    def _tables(self, source: SourceFile, kinds: dict[str, Kind], selected: list[str]) -> Iterator[pa.Table]:
+        """The selected columns of one file as Arrow tables: the read batches themselves, or
+        through polars when metadata columns are to be added."""
+        import pyarrow as pa
+
+        if any(name in METADATA_SCHEMAS for name in selected):
+            for frame in self._frames(source, kinds, selected):
+                yield frame.to_arrow()
+            return
+        for batch in self._batches(source.path, kinds):
+            yield pa.Table.from_batches([batch]).select(selected)
+
     def get_records(self, context: dict | None) -> Iterator[dict]:
         """Records one by one, for singer-sdk's per-record path (taken when stream maps are set)."""
         selected = self._selected_columns()
@@ -320,8 +334,8 @@ class CSVStream(Stream):
         with ThreadPoolExecutor(max_workers=1) as writer:
             for source in self._pending_files():
                 written: Future[list[str]] | None = None
-                for frame in self._frames(source, kinds, selected):
-                    part = limit.take(frame)
+                for table in self._tables(source, kinds, selected):
+                    part = limit.take(table)
                     for url in written.result() if written is not None else []:
                         yield batch_config.encoding, [url]
                     written = None
@@ -347,11 +361,11 @@ class _RecordLimit:
     limit: int | None
     taken: int = 0
 
-    def take(self, frame: pl.DataFrame) -> pl.DataFrame | None:
-        """The rows of `frame` within the limit; None when rows remain beyond it."""
+    def take(self, rows: _Rows) -> _Rows | None:
+        """The rows within the limit; None when rows remain beyond it."""
         if self.limit is not None:
-            if self.taken >= self.limit and frame.height:
+            if self.taken >= self.limit and len(rows):
                 return None
-            frame = frame.head(self.limit - self.taken)
-        self.taken += frame.height
-        return frame
+            rows = rows.slice(0, self.limit - self.taken)
+        self.taken += len(rows)
+        return rows
