@@ -116,6 +116,8 @@ class BatchFileWriter:
     def write(self, table: pa.Table) -> list[str]:
         """Add rows; returns the URLs of batch files that became full."""
         done: list[str] = []
+        if table.num_columns == 0:
+            return done  # nothing selected to write (an Arrow table without columns keeps its row count)
         batch_size = self._config.batch_size
         while table.num_rows:
             if self._out is None:

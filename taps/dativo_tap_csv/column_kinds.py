@@ -14,7 +14,8 @@ from dativo_tap_csv.kinds import Kind
 
 TRUE_VALUES = ["true", "True", "TRUE"]
 FALSE_VALUES = ["false", "False", "FALSE"]
-_ZONE_SUFFIX = r"([Zz]|[+-]\d\d(:?\d\d)?)$"
+# A zone offset after a time of day (a date's own "-01" is not one).
+_ZONE_SUFFIX = r"[T ]\d\d(:\d\d)*(\.\d+)?([Zz]|[+-]\d\d(:?\d\d)?)$"
 # Integers of 16 digits or more may not survive as a float64 exactly.
 _LONG_INTEGER = r"^[+-]?\d{16,}$"
 _SAMPLE_SIZE = 64

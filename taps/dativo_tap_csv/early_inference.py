@@ -51,7 +51,7 @@ class _EarlyAnswers:
                 question = (spec, tuple(paths), tuple(header), block_size, max_rows)
                 self._answers[question] = _infer(
                     spec, paths, header, block_size, max_rows,
-                    rust_engine(config, spec), None if spec.incremental else spool,
+                    rust_engine(config, spec, paths), None if spec.incremental else spool,
                 )
         except Exception:  # noqa: BLE001 - asked again later, the stream raises it with its context
             return
@@ -125,7 +125,9 @@ def _infer(
         return Inference(kinds)
     from dativo_tap_csv.discovery import infer_kinds  # pyarrow: only when it infers
 
-    return infer_kinds(spec, paths, columns, block_size, max_rows, spool.get() if spool is not None else None)
+    # When the Rust engine syncs, pyarrow only decides the kinds: it keeps no converted rows.
+    keep_in = spool.get() if spool is not None and rust is None else None
+    return infer_kinds(spec, paths, columns, block_size, max_rows, keep_in)
 
 
 def inference(

@@ -4,7 +4,8 @@ pyarrow engine (tests/rust_ext/test_csv_reader_parity.py holds the two to that).
 
 The `engine` setting chooses: `auto` (the default) uses Rust for every stream it can read when
 the library is built, `rust` requires it, `pyarrow` never uses it. Rust reads UTF-8 files whose
-quotes are doubled (`doublequote`, the default); other streams keep the pyarrow engine.
+quotes are doubled (`doublequote`, the default), without `escapechar`, with lines ending in LF
+or CRLF; other streams keep the pyarrow engine.
 """
 
 from __future__ import annotations
@@ -55,39 +56,57 @@ _TAP_HINT = (
 )
 
 
-def _unfit_reason(spec: FileSpec) -> str | None:
+# Bytes of each file looked at for line endings the Rust reader does not split on.
+_SNIFF_BYTES = 64 * 1024
+
+
+def _ends_lines_with_bare_cr(path: Path) -> bool:
+    """Whether the file's start has a carriage return not followed by a line feed (old Mac line
+    endings): the Rust reader splits lines at line feeds only."""
+    with open(path, "rb") as fh:
+        head = fh.read(_SNIFF_BYTES)
+    return b"\r" in head.replace(b"\r\n", b"")
+
+
+def _unfit_reason(spec: FileSpec, paths: Sequence[Path]) -> str | None:
     """Why the Rust reader cannot read this stream as the pyarrow engine does, if it cannot."""
     if not spec.is_utf8:
         return f"its encoding is {spec.encoding!r} and the Rust reader reads UTF-8 only"
     if not spec.doublequote:
         return "doublequote is false and the Rust reader reads doubled quotes only"
+    if spec.escapechar is not None:
+        return "it sets escapechar, which the Rust reader applies inside quotes only"
+    bare_cr = next((path for path in paths if _ends_lines_with_bare_cr(path)), None)
+    if bare_cr is not None:
+        return f"file '{bare_cr}' ends lines with a bare carriage return (\\r), and the Rust reader splits at line feeds"
     return None
 
 
 @cache
-def _built_library() -> NativeLibrary | None:
+def _built_library() -> NativeLibrary | str:
+    """The built library, or why there is none."""
     path = built_library_path("dativo_csv_reader")
     if not path.is_file():
-        return None
+        return f"the Rust CSV reader is not built (build it with `{BUILD_COMMAND}`)"
     try:
         return load_library(path)
     except NativeReaderError as exc:  # e.g. a build older than this Dativo: pyarrow still reads
         log.warning("the pyarrow engine reads every stream: %s", exc)
-        return None
+        return str(exc)
 
 
-def rust_engine(config: Mapping[str, Any], spec: FileSpec) -> RustEngine | None:
+def rust_engine(config: Mapping[str, Any], spec: FileSpec, paths: Sequence[Path]) -> RustEngine | None:
     """The Rust engine for the stream, or None where the pyarrow engine reads it."""
     choice = config.get("engine") or "auto"
     if choice not in ENGINES:
         raise TapCSVConfigError(f"engine must be one of {list(ENGINES)}, got {choice!r}")
     if choice == "pyarrow":
         return None
-    reason = _unfit_reason(spec)
+    reason = _unfit_reason(spec, paths)
     library = _built_library() if reason is None else None
-    if library is None and reason is None:
-        reason = f"the Rust CSV reader is not built (build it with `{BUILD_COMMAND}`)"
-    if reason is not None:
+    if isinstance(library, str):
+        reason = library
+    if reason is not None or library is None:
         if choice == "rust":
             raise TapCSVConfigError(
                 f"stream '{spec.entity}': engine 'rust' cannot read it: {reason}; "
@@ -116,6 +135,8 @@ class RustEngine:
 
     def _error(self, exc: NativeReaderError) -> CSVFileError:
         detail = exc.detail.replace(_READER_HINT, _TAP_HINT)
+        if "not valid UTF-8" in detail:
+            detail += "; set the stream's `encoding` to the file's encoding, e.g. \"latin-1\""
         return CSVFileError(f"stream '{self._spec.entity}': {detail}")
 
     def infer_kinds(
@@ -131,10 +152,10 @@ class RustEngine:
             config = self._config(path, columns=list(columns), infer_max_rows=max_rows)
             try:
                 with self._library.open(config) as reader:
-                    kinds = {c.name: _KIND_OF_FORMAT[c.format] for c in reader.columns}
+                    kinds = {c.name: _KIND_OF_FORMAT.get(c.format) for c in reader.columns}
             except NativeReaderError as exc:
                 raise self._error(exc) from exc
-            if merged is not None and kinds != merged:
+            if None in kinds.values() or (merged is not None and kinds != merged):
                 return None
             merged = kinds
         return merged

@@ -77,7 +77,8 @@ CONFIG_SCHEMA: dict[str, Any] = th.PropertiesList(
         default="auto",
         description=(
             "What reads the files: `rust` (Dativo's Rust CSV reader, on every core), "
-            "`pyarrow`, or `auto`: Rust for every UTF-8 stream when it is built."
+            "`pyarrow`, or `auto`: Rust where it is built and the stream fits it (UTF-8, "
+            "doublequote, no escapechar, LF or CRLF line ends), else pyarrow."
         ),
     ),
     th.Property(

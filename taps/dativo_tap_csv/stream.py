@@ -91,7 +91,7 @@ class CSVStream(Stream):
         self.paths = spec.resolve_paths()
         self.header = shared_header(spec, self.paths)
         self.extra_columns = metadata_columns(tap.config, spec)
-        self._rust = rust_engine(tap.config, spec)
+        self._rust = rust_engine(tap.config, spec, self.paths)
         self._kept: dict[Path, KeptFile] = {}
         catalog_entry = tap.input_catalog.get_stream(spec.entity) if tap.input_catalog else None
         if catalog_entry is not None:
@@ -186,7 +186,7 @@ class CSVStream(Stream):
         kept = self._kept.pop(path, None)
         if kept is not None and kept.can_replace({name: arrow_type(kind) for name, kind in kinds.items()}):
             return kept.batches(list(kinds))
-        if self._rust is not None:
+        if self._rust is not None and kinds:  # the reader makes no batch without a column
             return self._rust.batches(path, kinds)
         return read_batches(path, self.spec, kinds, self.block_size)
 
@@ -297,6 +297,7 @@ class CSVStream(Stream):
         no record limit to cut at, no table version to stamp on each record."""
         return (
             self._rust is not None
+            and bool(selected)
             and list(kinds) == selected
             and self.ABORT_AT_RECORD_COUNT is None
             and self._stream_version is None

@@ -99,7 +99,7 @@ def test_the_rust_engine_answers_early_with_the_same_kinds_and_keeps_no_rows(
     expected = infer_kinds(spec, paths, header, block_size, max_rows).kinds
     early_inference.start(["--config", str(config_file)])
     monkeypatch.setattr(discovery, "infer_kinds", lambda *a: pytest.fail("pyarrow inferred"))
-    rust = rust_engine(config, spec)
+    rust = rust_engine(config, spec, paths)
     monkeypatch.setattr(rust, "infer_kinds", lambda *a: pytest.fail("inferred again"))
     early = early_inference.inference(spec, paths, header, block_size, max_rows, rust)
     assert early.kinds == expected and early.kept == {}

@@ -17,7 +17,7 @@ import pytest
 
 from dativo_tap_csv import rust_engine as rust_engine_module
 from dativo_tap_csv.kinds import Kind
-from dativo_tap_csv.file_specs import TapCSVConfigError, load_file_specs
+from dativo_tap_csv.file_specs import CSVFileError, TapCSVConfigError, load_file_specs
 from dativo_tap_csv.rust_engine import rust_engine
 from tap_csv_helpers import DATA, REPO, Messages, records, run_in_process, states
 
@@ -149,7 +149,7 @@ def test_files_that_disagree_on_a_kind_are_inferred_by_pyarrow(tmp_path: Path) -
     assert rust == pyarrow
     assert records(rust) == [{"n": "12345678901234567"}, {"n": "1.5"}]
     spec = load_file_specs(config)[0]
-    engine = rust_engine({"engine": "rust"}, spec)
+    engine = rust_engine({"engine": "rust"}, spec, spec.resolve_paths())
     assert engine is not None and engine.infer_kinds(spec.resolve_paths(), ["n"], None) is None
     # Files that agree are decided by the Rust reader alone.
     assert engine.infer_kinds([folder / "a.csv"], ["n"], None) == {"n": Kind.INTEGER}
@@ -167,12 +167,13 @@ def test_engine_rust_refuses_a_stream_it_cannot_read(tmp_path: Path) -> None:
 
 def test_auto_uses_rust_when_built_and_pyarrow_when_not(monkeypatch: pytest.MonkeyPatch) -> None:
     spec = load_file_specs({"files": [{"entity": "typed", "path": str(DATA / "typed.csv")}]})[0]
-    assert rust_engine({}, spec) is not None
-    assert rust_engine({"engine": "pyarrow"}, spec) is None
-    monkeypatch.setattr(rust_engine_module, "_built_library", lambda: None)
-    assert rust_engine({}, spec) is None
-    with pytest.raises(TapCSVConfigError, match="is not built .*cargo build --release"):
-        rust_engine({"engine": "rust"}, spec)
+    paths = spec.resolve_paths()
+    assert rust_engine({}, spec, paths) is not None
+    assert rust_engine({"engine": "pyarrow"}, spec, paths) is None
+    monkeypatch.setattr(rust_engine_module, "_built_library", lambda: "the Rust CSV reader is not built")
+    assert rust_engine({}, spec, paths) is None
+    with pytest.raises(TapCSVConfigError, match="engine 'rust' cannot read it: the Rust CSV reader is not built"):
+        rust_engine({"engine": "rust"}, spec, paths)
 
 
 def test_a_plain_rust_sync_starts_without_pyarrow_or_polars(tmp_path: Path) -> None:
@@ -192,3 +193,72 @@ def test_a_plain_rust_sync_starts_without_pyarrow_or_polars(tmp_path: Path) -> N
     )
     assert len([line for line in done.stdout.splitlines() if '"type":"RECORD"' in line]) == 3
     assert "IMPORTED []" in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("text", "entry"),
+    [
+        # escapechar outside quotes: the Rust reader applies it inside quotes only.
+        ("a,b\n1,x\\,y\n2,a\\\"b\n", {"escapechar": "\\"}),
+        # lines ended by a bare carriage return: the Rust reader splits at line feeds.
+        ("a,b\r1,x\r2,y\r", {}),
+    ],
+)
+def test_streams_the_rust_reader_cannot_read_alike_go_to_pyarrow(tmp_path: Path, text: str, entry: dict) -> None:
+    path = tmp_path / "s.csv"
+    path.write_bytes(text.encode())
+    config = {"files": [{"entity": "s", "path": str(path), **entry}]}
+    auto = run_in_process(config)
+    assert _without_times(auto) == _without_times(run_in_process({**config, "engine": "pyarrow"}))
+    assert len(records(auto)) == 2
+    spec = load_file_specs(config)[0]
+    assert rust_engine({}, spec, [path]) is None
+    with pytest.raises(TapCSVConfigError, match="engine 'rust' cannot read it"):
+        rust_engine({"engine": "rust"}, spec, [path])
+
+
+def test_dates_beside_zoned_date_times_are_date_times(tmp_path: Path) -> None:
+    path = tmp_path / "s.csv"
+    path.write_text("x\n2024-01-01T10:00:00Z\n2024-01-01\n")
+    rust, pyarrow = _both({"files": [{"entity": "s", "path": str(path)}]})
+    assert rust == pyarrow
+    assert records(rust) == [{"x": "2024-01-01T10:00:00+00:00"}, {"x": "2024-01-01T00:00:00+00:00"}]
+
+
+def test_a_column_declared_a_number_reads_long_integers_as_numbers(tmp_path: Path) -> None:
+    path = tmp_path / "s.csv"
+    path.write_text("x\n1234567890123456789\n1.5\n")
+    config = {"files": [{"entity": "s", "path": str(path)}]}
+    catalog = _catalog_without(run_in_process(config), "s", "nothing")
+    catalog["streams"][0]["schema"]["properties"]["x"] = {"type": ["number", "null"]}
+    rust, pyarrow = _both(config, catalog=catalog)
+    assert rust == pyarrow and records(rust) == [{"x": 1.2345678901234568e18}, {"x": 1.5}]
+    # Inferred, the same column is text: nothing is rounded unasked.
+    assert records(run_in_process(config)) == [{"x": "1234567890123456789"}, {"x": "1.5"}]
+
+
+@pytest.mark.parametrize("batch", [False, True])
+def test_a_catalog_selecting_no_column_gives_the_same_output(tmp_path: Path, batch: bool) -> None:
+    path = tmp_path / "s.csv"
+    path.write_text("a,b\n1,x\n2,y\n")
+    config: dict[str, Any] = {"files": [{"entity": "s", "path": str(path)}]}
+    if batch:
+        config["batch_config"] = {
+            "encoding": {"format": "jsonl", "compression": "none"},
+            "storage": {"root": (tmp_path / "batches").as_uri()},
+        }
+    catalog = _catalog_without(run_in_process({"files": config["files"]}), "s", "a")
+    catalog["streams"][0]["metadata"].append({"breadcrumb": ["properties", "b"], "metadata": {"selected": False}})
+    rust, pyarrow = _both(config, catalog=catalog)
+    assert rust == pyarrow
+    assert [m for m in rust if m["type"] in ("RECORD", "BATCH")] == []
+
+
+def test_invalid_utf8_names_line_column_and_the_encoding_setting(tmp_path: Path) -> None:
+    path = tmp_path / "s.csv"
+    # Far enough down that the header's read does not decode it.
+    path.write_bytes(b"a,b\n" + b"".join(b"%d,ok\n" % i for i in range(20_000)) + b"20000,caf\xe9\n")
+    with pytest.raises(CSVFileError) as info:
+        run_in_process({"files": [{"entity": "s", "path": str(path)}], "engine": "rust"})
+    message = str(info.value)
+    assert "line 20002, column 'b'" in message and "set the stream's `encoding`" in message
