@@ -9,6 +9,7 @@ import uuid
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from functools import cache
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -21,11 +22,12 @@ from pyiceberg.exceptions import (
     ValidationError,
 )
 from pyiceberg.expressions import IsNull, LessThan, Or
-from pyiceberg.table import Table, TableProperties
+from pyiceberg.table import Table, TableProperties, Transaction
 from pyiceberg.table.metadata import TableMetadata
 from pyiceberg.table.upsert_util import create_match_filter
 from pyiceberg.transforms import parse_transform
 from pyiceberg.types import LongType
+from pyiceberg.utils.properties import property_as_bool
 
 from dativo_core.singer import SingerProtocolError
 from dativo_target_iceberg import batch_files
@@ -153,6 +155,18 @@ def dictionary_columns(data: pa.Table) -> list[str]:
 def _file_writer() -> ThreadPoolExecutor:
     return ThreadPoolExecutor(max_workers=1, thread_name_prefix="data-file-writer")
 
+
+
+def _appender(transaction: Transaction, properties: dict[str, str]) -> Any:
+    """The snapshot producer for appending data files: merging manifests when the table has
+    `commit.manifest-merge.enabled`, a fast append otherwise."""
+    update = transaction.update_snapshot(snapshot_properties=properties)
+    merge = property_as_bool(
+        transaction.table_metadata.properties,
+        TableProperties.MANIFEST_MERGE_ENABLED,
+        TableProperties.MANIFEST_MERGE_ENABLED_DEFAULT,
+    )
+    return update.merge_append() if merge else update.fast_append()
 
 class TableWriter:
     """Buffers a stream's converted batches and appends them to its table in one commit."""
@@ -459,8 +473,8 @@ class TableWriter:
                     if transaction.table_metadata.name_mapping() is None:  # files without field ids, as add_files
                         mapping = transaction.table_metadata.schema().name_mapping.model_dump_json()
                         transaction.set_properties(**{TableProperties.DEFAULT_NAME_MAPPING: mapping})
-                    # pyiceberg's own choice between a fast and a merging append, as add_files makes it.
-                    with transaction._append_snapshot_producer(properties) as append:
+                    # A fast or a merging append, as the table's properties ask (add_files chooses so too).
+                    with _appender(transaction, properties) as append:
                         for entry in ready:
                             append.append_data_file(entry)
                 if unread:
