@@ -148,3 +148,13 @@ def test_files_of_nested_columns_are_read_and_checked_by_add_files(tmp_path):
     assert len(data_files(table)) == 3  # spilled at 10 and 20 rows, and the rest
     loaded = table.scan().to_arrow().sort_by("id")
     assert loaded.column("address").to_pylist() == [{"city": f"c{i % 2}"} for i in range(25)]
+
+
+@pytest.mark.parametrize(("merge", "manifests"), [("false", 2), ("true", 1)])
+def test_written_files_are_appended_as_the_table_asks_fast_or_merging(tmp_path, merge, manifests):
+    properties = {"commit.manifest-merge.enabled": merge, "commit.manifest.min-count-to-merge": "2"}
+    table, _ = load(tmp_path, [schema(), *in_fives(50)], table_properties=properties)
+    # Two commits (35 rows, then 15): a fast append adds a manifest each time, a merging one
+    # merges them once there are two.
+    assert len(table.current_snapshot().manifests(table.io)) == manifests
+    assert table.scan().to_arrow().sort_by("id").column("id").to_pylist() == list(range(50))
