@@ -256,21 +256,26 @@ impl CsvReader {
         Ok(kinds.into_iter().map(|k| k.unwrap_or(Kind::String)).collect())
     }
 
+    /// A pass over every data row in blocks of `batch_size` records, `work` turning each block
+    /// into a `T` on one thread per state in `states`.
+    fn data_pass<S, T, F>(&self, states: Vec<S>, work: F) -> Result<ParallelBlocks<S, T>, String>
+    where
+        S: Send + 'static,
+        T: Send + 'static,
+        F: Fn(&mut S, &Block) -> Result<T, String> + Send + Sync + 'static,
+    {
+        let rows = &self.rows;
+        let (offset, line) = (self.data.offset, self.data.line);
+        ParallelBlocks::start(&rows.options, offset, line, rows.width, None, rows.options.batch_size, states, work)
+    }
+
     /// The pass that builds Arrow batches, every core building blocks of `batch_size` records.
     fn batches(&mut self) -> Result<&mut ParallelBlocks<(), RecordBatch>, String> {
         if let Reading::NotStarted = self.reading {
-            let (rows, schema) = (self.rows.clone(), self.schema.clone());
-            let builder = rows.clone();
-            let building = ParallelBlocks::start(
-                &rows.options,
-                self.data.offset,
-                self.data.line,
-                rows.width,
-                None,
-                rows.options.batch_size,
-                vec![(); parsing::worker_count()],
-                move |_: &mut (), block: &Block| builder.build_batch(&schema, block),
-            )?;
+            let (builder, schema) = (self.rows.clone(), self.schema.clone());
+            let building = self.data_pass(vec![(); parsing::worker_count()], move |_: &mut (), block: &Block| {
+                builder.build_batch(&schema, block)
+            })?;
             self.reading = Reading::Batches(building);
         }
         match &mut self.reading {
@@ -377,17 +382,9 @@ impl BatchReader for CsvReader {
             let writers = (0..parsing::worker_count())
                 .map(|_| RecordLineWriter::new(stream, rows.names.iter().map(String::as_str)))
                 .collect();
-            let encoder = rows.clone();
-            let encoding = ParallelBlocks::start(
-                &rows.options,
-                self.data.offset,
-                self.data.line,
-                rows.width,
-                None,
-                rows.options.batch_size,
-                writers,
-                move |writer: &mut RecordLineWriter, block: &Block| encoder.encode_block(writer, block),
-            )?;
+            let encoding = self.data_pass(writers, move |writer: &mut RecordLineWriter, block: &Block| {
+                rows.encode_block(writer, block)
+            })?;
             self.reading = Reading::Records(stream.to_string(), encoding);
         }
         let Reading::Records(encoded_stream, encoding) = &mut self.reading else {
