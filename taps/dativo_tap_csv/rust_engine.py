@@ -102,14 +102,11 @@ def rust_engine(config: Mapping[str, Any], spec: FileSpec, paths: Sequence[Path]
         raise TapCSVConfigError(f"engine must be one of {list(ENGINES)}, got {choice!r}")
     if choice == "pyarrow":
         return None
-    reason = _unfit_reason(spec, paths)
-    library = _built_library() if reason is None else None
-    if isinstance(library, str):
-        reason = library
-    if reason is not None or library is None:
+    library = _unfit_reason(spec, paths) or _built_library()
+    if isinstance(library, str):  # why Rust cannot read the stream
         if choice == "rust":
             raise TapCSVConfigError(
-                f"stream '{spec.entity}': engine 'rust' cannot read it: {reason}; "
+                f"stream '{spec.entity}': engine 'rust' cannot read it: {library}; "
                 "set engine to 'auto' or 'pyarrow'"
             )
         return None

@@ -309,7 +309,6 @@ class CSVStream(Stream):
         writer = SingerWriter()
         with self.get_record_counter() as counter, self.get_sync_timer():
             for source in self._pending_files():
-                self._kept.pop(source.path, None)  # the Rust lines cost less than the kept rows
                 for lines, rows in self._rust.record_lines(source.path, kinds, self.name):
                     writer.write_raw(lines)
                     writer.flush()  # the view is only valid until the next block
