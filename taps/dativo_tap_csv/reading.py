@@ -13,7 +13,7 @@ import pyarrow.csv as pacsv
 from dativo_tap_csv.column_kinds import FALSE_VALUES, READ_TYPES, TRUE_VALUES, convert, first_misfit
 from dativo_tap_csv.kinds import Kind
 from dativo_tap_csv.file_specs import DEFAULT_BLOCK_SIZE, CSVFileError, FileSpec
-from dativo_tap_csv.headers import python_csv_reader, python_encoding, wrong_encoding
+from dativo_tap_csv.headers import python_csv_reader, python_encoding, read_header, wrong_encoding
 
 
 @dataclass
@@ -133,6 +133,51 @@ def _with_datetimes(
     return pa.RecordBatch.from_arrays(columns, names=batch.schema.names)
 
 
+def unclosed_quote_error(path: Path, line: int) -> CSVFileError:
+    return CSVFileError(
+        f"file '{path}', line {line}: a quoted field of the record on this line is not closed by the end "
+        "of the file, so the rest of the file would be one value; close the quote, or set `quotechar` "
+        "if this file quotes with another character"
+    )
+
+
+def _raw_text(value: str, spec: FileSpec) -> bytes:
+    """The bytes that hold `value` inside quotes in the file (BOM-less)."""
+    quote = spec.quotechar
+    if spec.doublequote:
+        text = value.replace(quote, quote * 2)
+    elif spec.escapechar:
+        text = value.replace(spec.escapechar, spec.escapechar * 2).replace(quote, spec.escapechar + quote)
+    else:
+        text = value
+    encoding = python_encoding(spec)
+    bom = "".encode(encoding)
+    return (quote + text).encode(encoding).removeprefix(bom)
+
+
+def _check_last_quote_closed(path: Path, spec: FileSpec, last_value: str | None) -> None:
+    """Refuse a file whose last field opens a quote that never closes.
+
+    pyarrow then takes the rest of the file, later rows and all, as that one value. (In any
+    other column the record comes up short of fields, which is an error already.) The field
+    ran to the end of the file exactly when the file ends with the value's quoted text and no
+    closing quote (an empty one: a lone quote where a field starts).
+    """
+    raw = _raw_text(last_value or "", spec)
+    field_starts = (spec.delimiter + "\n\r").encode(spec.encoding, "replace")
+    size = path.stat().st_size
+    if len(raw) > size:
+        return
+    with path.open("rb") as fh:
+        fh.seek(max(0, size - len(raw) - 1))
+        tail = fh.read()
+        if not tail.endswith(raw) or (not last_value and len(tail) > len(raw) and tail[0] not in field_starts):
+            return
+        fh.seek(0)
+        line = fh.read(size - len(raw)).count(b"\n") + 1
+    raise unclosed_quote_error(path, line)
+
+
 def _batches(
     path: Path,
     spec: FileSpec,
@@ -141,16 +186,31 @@ def _batches(
     block_size: int,
 ) -> Iterator[pa.RecordBatch]:
     problem = _RowProblem()
+    # The file's last column is read as text too, to check its last value (see
+    # _check_last_quote_closed); one of another type cannot hold a swallowed row.
+    last = read_header(path, spec)[-1] if columns else None
+    extra = last is not None and last not in columns
+    if last is not None and not extra and types[last] != pa.string():
+        last = None
     try:
         reader = pacsv.open_csv(
             path,
             read_options=_read_options(spec, block_size),
             parse_options=_parse_options(spec, problem),
-            convert_options=_convert_options(columns, types),
+            convert_options=_convert_options(
+                [*columns, last] if extra else columns, {**types, last: pa.string()} if extra else types
+            ),
         )
         with reader:
+            held = None  # the latest batch, yielded once the file is known to end well
             for batch in reader:
-                yield batch
+                if held is not None:
+                    yield held.drop_columns([last]) if extra else held
+                held = batch
+            if held is not None:
+                if last is not None and held.num_rows:
+                    _check_last_quote_closed(path, spec, held.column(last)[-1].as_py())
+                yield held.drop_columns([last]) if extra else held
     except pa.ArrowInvalid as exc:
         if problem.row is not None or problem.text:
             where = _where(path, spec, problem.row)

@@ -173,6 +173,17 @@ def test_ragged_row_fails_with_its_line(tmp_path: Path, reader_libraries: dict[s
         load_library(reader_libraries["dativo_csv_reader"]).open({"path": str(path)})
 
 
+def test_a_quote_open_at_the_end_of_the_file_fails_with_its_line(
+    tmp_path: Path, reader_libraries: dict[str, Path]
+) -> None:
+    path = tmp_path / "open.csv"
+    # The open field runs over several read buffers (1 MiB each) before the file ends.
+    path.write_bytes(b'a,b\n1,2\n3,"x\n' + b"4,5\n" * 600_000)
+    with pytest.raises(NativeReaderError, match=r"open\.csv', line 3: a quoted field .* not closed by the end"):
+        with load_library(reader_libraries["dativo_csv_reader"]).open({"path": str(path)}) as reader:
+            list(reader)
+
+
 def test_value_that_misfits_a_declared_type_names_line_and_column(
     tmp_path: Path, reader_libraries: dict[str, Path]
 ) -> None:

@@ -32,6 +32,14 @@ pub fn read_record(records: &mut Records, record: &mut ByteRecord, path: &str) -
     })
 }
 
+fn unclosed_quote_error(path: &str, line: u64) -> String {
+    format!(
+        "file '{path}', line {line}: a quoted field of the record on this line is not closed by the end \
+         of the file, so the rest of the file would be one value; close the quote, or set `quotechar` \
+         if this file quotes with another character"
+    )
+}
+
 fn width_error(path: &str, line: u64, expected: usize, got: usize) -> String {
     format!("file '{path}', line {line}: expected {expected} fields as in the first row, got {got}")
 }
@@ -350,6 +358,8 @@ impl Splitter {
         // nothing of a record unread.
         let line = self.line;
         let (mut written, mut ended) = (0, 0);
+        // Whether the record has begun: blank lines before it are skipped, not part of it.
+        let mut begun = false;
         loop {
             if self.core_fields.len() - written < 1024 {
                 self.core_fields.resize(self.core_fields.len().max(1024) * 2, 0);
@@ -364,6 +374,7 @@ impl Splitter {
                 &mut self.core_ends[ended..],
             );
             self.line += memchr::memchr_iter(b'\n', &input[..read]).count() as u64;
+            begun = begun || input[..read].iter().any(|&b| b != b'\n' && b != b'\r');
             self.at += read;
             // csv_core's ends count from the start of the record's output, across calls.
             written += wrote;
@@ -371,16 +382,22 @@ impl Splitter {
             match result {
                 ReadRecordResult::InputEmpty => {
                     if !self.refill()? && self.at == self.filled {
-                        // Tell csv_core the input ended, so it finishes the last record.
+                        if !begun {
+                            return Ok(false);
+                        }
+                        // The file ends inside the record. A line end finishes it, unless
+                        // csv_core is inside a quoted field, which would take the line end as
+                        // its own and wait for more: then the rest of the file went into one
+                        // field, rows and all.
                         let (result, _, _, ends) = self.core.read_record(
-                            &[],
+                            b"\n",
                             &mut self.core_fields[written..],
                             &mut self.core_ends[ended..],
                         );
-                        ended += ends;
-                        if matches!(result, ReadRecordResult::End) && ended == 0 {
-                            return Ok(false);
+                        if !matches!(result, ReadRecordResult::Record) {
+                            return Err(unclosed_quote_error(&self.path, line));
                         }
+                        ended += ends;
                         break;
                     }
                 }

@@ -180,6 +180,55 @@ def test_ragged_row_fails_naming_file_and_line(run_tap, tmp_path: Path, engine: 
     assert "got 2" in str(info.value)
 
 
+@pytest.mark.parametrize(
+    "ending",
+    [
+        pytest.param('3,c,"y\n4,d,z\n5,e,w\n', id="rows swallowed by the last column"),
+        pytest.param('3,c,"y ""quoted"" \n\n4,d,z', id="doubled quotes inside, no line end"),
+        pytest.param('3,c,"', id="a lone quote at the end"),
+    ],
+)
+def test_a_quote_left_open_at_the_end_of_the_file_is_an_error(
+    run_tap, tmp_path: Path, engine: str, ending: str
+) -> None:
+    # Both parsers take the rest of the file as the open field's value: rows 4 and 5 would
+    # vanish into row 3's note without a word.
+    path = tmp_path / "open.csv"
+    path.write_text("id,name,note\n1,a,x\n2,b,y\n" + ending)
+    with pytest.raises(CSVFileError) as info:
+        run_tap({"files": [{"entity": "open", "path": str(path)}], "engine": engine})
+    assert f"file '{path}', line 4: a quoted field of the record on this line is not closed" in str(info.value)
+
+
+def test_quoted_last_fields_that_close_at_the_end_of_the_file_are_read(
+    run_tap, tmp_path: Path, engine: str
+) -> None:
+    path = tmp_path / "closed.csv"
+    path.write_text('id,note\n1,"two\nlines"\n2,"say ""hi""\n"\n3,""\n4,"x"')
+    rows = records(run_tap({"files": [{"entity": "closed", "path": str(path)}], "engine": engine}))
+    assert rows == [
+        {"id": 1, "note": "two\nlines"},
+        {"id": 2, "note": 'say "hi"\n'},
+        {"id": 3, "note": None},
+        {"id": 4, "note": "x"},
+    ]
+
+
+def test_an_open_quote_is_found_when_the_last_column_is_not_selected(
+    run_tap, tmp_path: Path, engine: str
+) -> None:
+    path = tmp_path / "open.csv"
+    path.write_text("id,note\n1,x\n")
+    config = {"files": [{"entity": "open", "path": str(path)}], "engine": engine}
+    catalog = _catalog(config)
+    for entry in catalog["streams"][0]["metadata"]:
+        if entry["breadcrumb"] == ["properties", "note"]:
+            entry["metadata"]["selected"] = False
+    path.write_text('id,note\n1,x\n2,"y\n3,z\n')  # after discovery: the sync meets it first
+    with pytest.raises(CSVFileError, match="line 3: a quoted field"):
+        run_tap(config, catalog=catalog)
+
+
 def test_awkward_csv_quotes_newlines_utf8_bom_and_empty_fields(run_tap, tmp_path: Path) -> None:
     path = tmp_path / "awkward.csv"
     text = (
