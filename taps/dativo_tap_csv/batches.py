@@ -12,16 +12,13 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from singer_sdk.helpers._batch import BatchConfig
 
+from dativo_core.parquet_dictionaries import dictionary_columns
+
 _FORMATS = ("jsonl", "parquet")
 # Parquet row groups of this many rows at least (CSV batches are far smaller), so readers get
 # a few large row groups instead of many tiny ones.
 ROW_GROUP_ROWS = 64 * 1024
 _COMPRESSIONS = (None, "none", "gzip")
-
-
-def _string_columns(schema: pa.Schema) -> list[str]:
-    """The columns worth a Parquet dictionary: numbers' and date-times' cost time and space."""
-    return [field.name for field in schema if pa.types.is_string(field.type) or pa.types.is_large_string(field.type)]
 
 
 class BatchConfigError(ValueError):
@@ -95,7 +92,7 @@ class BatchFileWriter:
                 self._out,
                 table.schema,
                 compression="gzip" if self._gzip else "snappy",
-                use_dictionary=_string_columns(table.schema),
+                use_dictionary=dictionary_columns(table),
             )
         self._parquet.write_table(table, row_group_size=max(table.num_rows, 1))
 

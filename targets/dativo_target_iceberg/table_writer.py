@@ -29,6 +29,7 @@ from pyiceberg.transforms import parse_transform
 from pyiceberg.types import LongType
 from pyiceberg.utils.properties import property_as_bool
 
+from dativo_core.parquet_dictionaries import dictionary_columns
 from dativo_core.singer import SingerProtocolError
 from dativo_target_iceberg import batch_files
 from dativo_target_iceberg.config import PartitionField
@@ -111,44 +112,6 @@ def _identifier_capable(field: pa.Field) -> bool:
     return not (
         pa.types.is_floating(kind) or pa.types.is_nested(kind) or field.nullable
     )
-
-
-def _string_leaves(arrow_type: pa.DataType, path: str) -> list[str]:
-    """Parquet column paths of the string leaves inside a column of `arrow_type` named `path`."""
-    if pa.types.is_string(arrow_type) or pa.types.is_large_string(arrow_type):
-        return [path]
-    if pa.types.is_struct(arrow_type):
-        return [leaf for child in arrow_type for leaf in _string_leaves(child.type, f"{path}.{child.name}")]
-    if pa.types.is_list(arrow_type) or pa.types.is_large_list(arrow_type):
-        return _string_leaves(arrow_type.value_type, f"{path}.list.element")
-    if pa.types.is_map(arrow_type):
-        return (_string_leaves(arrow_type.key_type, f"{path}.key_value.key")
-                + _string_leaves(arrow_type.item_type, f"{path}.key_value.value"))
-    return []
-
-
-_DICTIONARY_SAMPLE_ROWS = 10_000
-
-
-def _repetitive(column: pa.ChunkedArray) -> bool:
-    """Whether a top-level string column repeats its values (at most half distinct in a sample)."""
-    sample = column.slice(0, _DICTIONARY_SAMPLE_ROWS)
-    return 2 * pc.count_distinct(sample).as_py() <= len(sample)
-
-
-def dictionary_columns(data: pa.Table) -> list[str]:
-    """The columns worth dictionary-encoding in a data file: strings that repeat.
-
-    Numbers, date-times and booleans are written plain: their dictionaries took a third of
-    the Parquet encoding time and, compressed, made files larger, not smaller. So do top-level
-    strings whose values are mostly distinct (names, ids), which a dictionary only slows down.
-    """
-    return [
-        leaf
-        for field, column in zip(data.schema, data.columns)
-        for leaf in _string_leaves(field.type, field.name)
-        if leaf != field.name or _repetitive(column)
-    ]
 
 
 @cache

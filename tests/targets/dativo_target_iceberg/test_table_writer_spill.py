@@ -97,17 +97,6 @@ def test_data_files_dictionary_encode_only_repeated_strings(tmp_path):
     assert {field_id for field_id, _ in files[0]["lower_bounds"]} == {1, 2, 3}
 
 
-def test_dictionary_columns_are_repeated_strings_and_nested_string_leaves():
-    rows = [{"n": 1.5, "s": "same", "unique": f"u{i}", "nested": {"a": "x", "b": i}, "tags": ["t"], "m": [("k", 1.0)]}
-            for i in range(4)]
-    data = pa.Table.from_pylist(rows, schema=pa.schema([
-        pa.field("n", pa.float64()), pa.field("s", pa.string()), pa.field("unique", pa.string()),
-        pa.field("nested", pa.struct([pa.field("a", pa.large_string()), pa.field("b", pa.int64())])),
-        pa.field("tags", pa.list_(pa.string())), pa.field("m", pa.map_(pa.string(), pa.float64())),
-    ]))
-    assert table_writer.dictionary_columns(data) == ["s", "nested.a", "tags.list.element", "m.key_value.key"]
-
-
 def test_written_files_are_registered_with_the_entries_add_files_would_read(tmp_path):
     table, _ = load(tmp_path, [schema(), *in_fives(30)])
     assert table.metadata.name_mapping() is not None  # the files carry no field ids, as add_files needs
