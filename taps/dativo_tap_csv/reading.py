@@ -141,18 +141,20 @@ def unclosed_quote_error(path: Path, line: int) -> CSVFileError:
     )
 
 
-def _raw_text(value: str, spec: FileSpec) -> bytes:
-    """The bytes that hold `value` inside quotes in the file (BOM-less)."""
+def _encoded(text: str, spec: FileSpec) -> bytes:
+    """`text` as the file's bytes (without the BOM an encoder may put first)."""
+    encoding = python_encoding(spec)
+    return text.encode(encoding).removeprefix("".encode(encoding))
+
+
+def _quoted(value: str, spec: FileSpec) -> str:
+    """An opening quote and `value` as the file writes them inside quotes."""
     quote = spec.quotechar
     if spec.doublequote:
-        text = value.replace(quote, quote * 2)
-    elif spec.escapechar:
-        text = value.replace(spec.escapechar, spec.escapechar * 2).replace(quote, spec.escapechar + quote)
-    else:
-        text = value
-    encoding = python_encoding(spec)
-    bom = "".encode(encoding)
-    return (quote + text).encode(encoding).removeprefix(bom)
+        return quote + value.replace(quote, quote * 2)
+    if spec.escapechar:
+        return quote + value.replace(spec.escapechar, spec.escapechar * 2).replace(quote, spec.escapechar + quote)
+    return quote + value
 
 
 def _check_last_quote_closed(path: Path, spec: FileSpec, last_value: str | None) -> None:
@@ -161,20 +163,21 @@ def _check_last_quote_closed(path: Path, spec: FileSpec, last_value: str | None)
     pyarrow then takes the rest of the file, later rows and all, as that one value. (In any
     other column the record comes up short of fields, which is an error already.) The field
     ran to the end of the file exactly when the file ends with the value's quoted text and no
-    closing quote (an empty one: a lone quote where a field starts).
+    closing quote; an empty one, when it ends with a lone quote where a field starts.
     """
-    raw = _raw_text(last_value or "", spec)
-    field_starts = (spec.delimiter + "\n\r").encode(spec.encoding, "replace")
+    opened = _encoded(_quoted(last_value or "", spec), spec)
+    if last_value:
+        endings = [opened]
+    else:
+        endings = [_encoded(start, spec) + opened for start in (spec.delimiter, "\n", "\r")]
     size = path.stat().st_size
-    if len(raw) > size:
-        return
     with path.open("rb") as fh:
-        fh.seek(max(0, size - len(raw) - 1))
+        fh.seek(max(0, size - max(map(len, endings))))
         tail = fh.read()
-        if not tail.endswith(raw) or (not last_value and len(tail) > len(raw) and tail[0] not in field_starts):
+        if not any(tail.endswith(ending) for ending in endings):
             return
         fh.seek(0)
-        line = fh.read(size - len(raw)).count(b"\n") + 1
+        line = fh.read(size - len(opened)).count(_encoded("\n", spec)) + 1
     raise unclosed_quote_error(path, line)
 
 

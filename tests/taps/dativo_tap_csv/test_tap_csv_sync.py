@@ -214,6 +214,18 @@ def test_quoted_last_fields_that_close_at_the_end_of_the_file_are_read(
     ]
 
 
+def test_open_and_closed_quotes_at_the_end_of_a_utf16_file(run_tap, tmp_path: Path) -> None:
+    # Read by the pyarrow engine (the Rust one reads UTF-8 only), which compares the file's
+    # last bytes with the quoted value: in the file's encoding, two bytes per character.
+    closed, left_open = tmp_path / "closed.csv", tmp_path / "open.csv"
+    closed.write_bytes('id,note\n1,"a\nb"\n2,""\n'.encode("utf-16"))
+    left_open.write_bytes('id,note\n1,x\n2,"y\n3,z\n'.encode("utf-16"))
+    config = {"files": [{"entity": "closed", "path": str(closed), "encoding": "utf-16"}]}
+    assert records(run_tap(config)) == [{"id": 1, "note": "a\nb"}, {"id": 2, "note": None}]
+    with pytest.raises(CSVFileError, match="line 3: a quoted field"):
+        run_tap({"files": [{"entity": "open", "path": str(left_open), "encoding": "utf-16"}]})
+
+
 def test_an_open_quote_is_found_when_the_last_column_is_not_selected(
     run_tap, tmp_path: Path, engine: str
 ) -> None:
