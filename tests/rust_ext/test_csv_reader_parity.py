@@ -169,7 +169,11 @@ def test_ragged_row_fails_with_its_line(tmp_path: Path, reader_libraries: dict[s
     path = tmp_path / "ragged.csv"
     # The quoted newline makes the ragged row start on line 5, though it is the 4th row.
     path.write_bytes(b'a,b\n1,2\n3,"x\ny"\n5\n6,7\n')
-    with pytest.raises(NativeReaderError, match=r"ragged\.csv', line 5: expected 2 fields.*got 1"):
+    with pytest.raises(NativeReaderError, match=r"ragged\.csv', line 5: expected 2 fields.*got 1: \"5\""):
+        load_library(reader_libraries["dativo_csv_reader"]).open({"path": str(path)})
+    # A row with quotes is shown as parsed: its fields, quotes undone, joined by the delimiter.
+    path.write_bytes(b'a,b,c\n1,2,3\n4,"x\ny"\n')
+    with pytest.raises(NativeReaderError, match=r"line 3: expected 3 fields.*got 2: \"4,x\\ny\""):
         load_library(reader_libraries["dativo_csv_reader"]).open({"path": str(path)})
 
 

@@ -26,7 +26,7 @@ const STOPPED: &str = "the CSV parsing threads stopped before the end of the fil
 pub fn read_record(records: &mut Records, record: &mut ByteRecord, path: &str) -> Result<bool, String> {
     records.read_byte_record(record).map_err(|error| match error.kind() {
         ErrorKind::UnequalLengths { pos, expected_len, len } => {
-            width_error(path, pos.as_ref().map_or(0, |p| p.line()), *expected_len as usize, *len as usize)
+            width_error(path, pos.as_ref().map_or(0, |p| p.line()), *expected_len as usize, *len as usize, b"")
         }
         _ => format!("file '{path}': cannot read the CSV file: {error}"),
     })
@@ -40,8 +40,32 @@ fn unclosed_quote_error(path: &str, line: u64) -> String {
     )
 }
 
-fn width_error(path: &str, line: u64, expected: usize, got: usize) -> String {
-    format!("file '{path}', line {line}: expected {expected} fields as in the first row, got {got}")
+/// The error of a record with another field count than the first row's; `text` is the record
+/// as read (its first 200 characters are shown), empty when not at hand.
+/// Check a record's field count against the first row's (`width`, set by the first record);
+/// `text` makes the record's text for the error.
+fn check_width(
+    width: &mut Option<usize>,
+    path: &str,
+    fields: usize,
+    line: u64,
+    text: impl FnOnce() -> Vec<u8>,
+) -> Result<(), String> {
+    match *width {
+        None => *width = Some(fields),
+        Some(expected) if expected != fields => return Err(width_error(path, line, expected, fields, &text())),
+        Some(_) => {}
+    }
+    Ok(())
+}
+
+fn width_error(path: &str, line: u64, expected: usize, got: usize, text: &[u8]) -> String {
+    let message = format!("file '{path}', line {line}: expected {expected} fields as in the first row, got {got}");
+    if text.is_empty() {
+        return message;
+    }
+    let shown: String = String::from_utf8_lossy(text).chars().take(200).collect();
+    format!("{message}: {shown:?}")
 }
 
 /// Go through the plain lines of `bytes` (no quote, no carriage return: fields end at
@@ -137,7 +161,7 @@ impl Block {
         let mut ends: Vec<usize> = Vec::with_capacity(width + 1);
         walk_plain_lines(bytes, delimiter, &mut line, &mut ends, |ends, start, line| {
             if ends.len() != width {
-                return Err(width_error(path, line, width, ends.len()));
+                return Err(width_error(path, line, width, ends.len(), &bytes[start..ends[ends.len() - 1]]));
             }
             each(&RecordRef { bytes, ends, start, line })?;
             Ok(true)
@@ -212,14 +236,6 @@ impl Splitter {
         Ok(read > 0)
     }
 
-    fn check_width(&mut self, fields: usize, line: u64) -> Result<(), String> {
-        match self.width {
-            None => self.width = Some(fields),
-            Some(width) if width != fields => return Err(width_error(&self.path, line, width, fields)),
-            Some(_) => {}
-        }
-        Ok(())
-    }
 
     /// Hand over the plain lines ahead, whole, up to `max_lines` of them (blank lines count), as
     /// a block its taker splits; false when the next line is not plain (or the file ended).
@@ -288,7 +304,7 @@ impl Splitter {
             match *width {
                 None => *width = Some(ends.len()),
                 Some(expected) if expected != ends.len() => {
-                    return Err(width_error(path, line, expected, ends.len()));
+                    return Err(width_error(path, line, expected, ends.len(), &region[start..ends[ends.len() - 1]]));
                 }
                 Some(_) => {}
             }
@@ -345,7 +361,7 @@ impl Splitter {
         }
         block.ends.push(start + text.len());
         let line = self.line;
-        self.check_width(block.ends.len() - first, line)?;
+        check_width(&mut self.width, &self.path, block.ends.len() - first, line, || text.to_vec())?;
         block.records.push((first, start, line));
         self.at = next;
         self.line += 1;
@@ -415,7 +431,12 @@ impl Splitter {
             block.bytes.push(0);
             from = end;
         }
-        self.check_width(ended, line)?;
+        let delimiter = self.delimiter;
+        check_width(&mut self.width, &self.path, ended, line, || {
+            // The fields as parsed (quotes undone), each followed by a 0 byte: joined by the delimiter.
+            let fields = &block.bytes[start..block.bytes.len().saturating_sub(1)];
+            fields.iter().map(|&b| if b == 0 { delimiter } else { b }).collect()
+        })?;
         block.records.push((first, start, line));
         Ok(true)
     }

@@ -178,6 +178,7 @@ def test_ragged_row_fails_naming_file_and_line(run_tap, tmp_path: Path, engine: 
         run_tap({"files": [{"entity": "ragged", "path": str(path)}], "engine": engine})
     assert f"file '{path}', line 6: expected 3 fields" in str(info.value)
     assert "got 2" in str(info.value)
+    assert "7,8" in str(info.value)  # the row itself
 
 
 @pytest.mark.parametrize(
