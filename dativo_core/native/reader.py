@@ -22,6 +22,7 @@ from dativo_core.native.library import (
     built_library_path,
     load_library,
 )
+from dativo_core.schema.csv_kinds import kind_from_json_schema
 from dativo_core.sdk import Capabilities, Reader, ReadItem, RecordLines, Stream
 
 _STREAM_SETTINGS: dict[str, Any] = {
@@ -138,7 +139,7 @@ class RustCSVReader(NativeReader):
             # set), so the file is not scanned a second time to infer them.
             properties = stream.schema.get("properties") or {}
             config["columns"] = list(properties)
-            config["column_types"] = {name: _csv_type(prop) for name, prop in properties.items()}
+            config["column_types"] = {name: kind_from_json_schema(prop).value for name, prop in properties.items()}
         return config
 
 
@@ -180,46 +181,3 @@ def _flat_json_schema(columns: list[ColumnFormat]) -> dict[str, Any] | None:
             return None
         properties[column.name] = prop
     return {"type": "object", "properties": properties}
-
-
-# The CSV reader's type of a property {"type": T or [T, "null"], "format"?: F}, by (T, F).
-_CSV_TYPES = {
-    ("integer", None): "integer",
-    ("number", None): "number",
-    ("boolean", None): "boolean",
-    ("string", "date-time"): "date-time",
-    ("string", "date"): "date",
-}
-
-
-def _csv_type(prop: dict[str, Any]) -> str:
-    """The CSV reader's type name for a property of the stream's JSON Schema: a plain property
-    (one type, maybe nullable, as discovery writes it) without pyarrow, any other through the
-    Arrow mapping the targets use."""
-    kind = prop.get("type")
-    names = [kind] if isinstance(kind, str) else kind if isinstance(kind, list) else []
-    names = [name for name in names if name != "null"]
-    if len(names) == 1 and not {"anyOf", "oneOf"} & prop.keys():
-        fmt = prop.get("format") if names[0] == "string" else None
-        return _CSV_TYPES.get((names[0], fmt), "string")
-    return _arrow_csv_type(prop)
-
-
-def _arrow_csv_type(prop: dict[str, Any]) -> str:
-    import pyarrow as pa
-
-    from dativo_core.schema.arrow import json_schema_to_arrow_type
-
-    arrow_type, as_json_text = json_schema_to_arrow_type(prop)
-    if as_json_text:
-        return "string"
-    for test, name in (
-        (pa.types.is_integer, "integer"),
-        (pa.types.is_floating, "number"),
-        (pa.types.is_boolean, "boolean"),
-        (pa.types.is_date, "date"),
-        (pa.types.is_timestamp, "date-time"),
-    ):
-        if test(arrow_type):
-            return name
-    return "string"

@@ -20,11 +20,12 @@ from singer_sdk.helpers._batch import BaseBatchFileEncoding, BatchConfig
 from singer_sdk.mapper import SameRecordTransform
 from singer_sdk.streams import Stream
 
+from dativo_core.schema.csv_kinds import kind_from_json_schema
 from dativo_core.singer import SingerWriter
 from dativo_tap_csv import early_inference
 from dativo_tap_csv.file_specs import DEFAULT_BLOCK_SIZE, CSVFileError, FileSpec, TapCSVConfigError
 from dativo_tap_csv.headers import shared_header
-from dativo_tap_csv.kinds import Kind, json_schema_of, kind_from_json_schema
+from dativo_tap_csv.kinds import Kind, json_schema_of
 from dativo_tap_csv.rust_engine import rust_engine
 
 if TYPE_CHECKING:

@@ -184,29 +184,6 @@ def test_discovered_schema_without_pyarrow_is_the_arrow_mapping(
     assert flat is not None and flat["properties"]
 
 
-def test_csv_types_of_plain_properties_match_the_arrow_mapping() -> None:
-    from dativo_core.native.reader import _arrow_csv_type, _csv_type
-
-    props = [
-        {"type": "integer"},
-        {"type": ["integer", "null"]},
-        {"type": ["null", "number"]},
-        {"type": "boolean"},
-        {"type": ["string", "null"], "format": "date-time"},
-        {"type": "string", "format": "date"},
-        {"type": "string", "format": "time"},
-        {"type": "string", "format": "email"},
-        {"type": ["string", "null"]},
-        {"type": "object"},
-        {"type": "array", "items": {"type": "integer"}},
-        {"type": ["integer", "number"]},
-        {"anyOf": [{"type": "string", "format": "date"}, {"type": "null"}]},
-        {},
-    ]
-    for prop in props:
-        assert _csv_type(prop) == _arrow_csv_type(prop), prop
-
-
 def test_rust_csv_tap_runs_without_pyarrow(tmp_path: Path, reader_libraries: dict[str, Path]) -> None:
     # Discovery's schema and the sync's column types come without pyarrow's import (~0.1 s).
     path = tmp_path / "awkward.csv"
