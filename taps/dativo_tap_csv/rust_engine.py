@@ -63,6 +63,14 @@ _SNIFF_BYTES = 64 * 1024
 def _ends_lines_with_bare_cr(path: Path) -> bool:
     """Whether the file's start has a carriage return not followed by a line feed (old Mac line
     endings): the Rust reader splits lines at line feeds only."""
+    stat = path.stat()
+    return _head_has_bare_cr(path, stat.st_mtime_ns, stat.st_size)
+
+
+@cache
+def _head_has_bare_cr(path: Path, mtime_ns: int, size: int) -> bool:
+    """Kept per file version: the early-inference thread and the stream both ask, and a stream
+    may have thousands of files."""
     with open(path, "rb") as fh:
         head = fh.read(_SNIFF_BYTES)
     return b"\r" in head.replace(b"\r\n", b"")

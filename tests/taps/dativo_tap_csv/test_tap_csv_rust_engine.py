@@ -217,6 +217,18 @@ def test_streams_the_rust_reader_cannot_read_alike_go_to_pyarrow(tmp_path: Path,
         rust_engine({"engine": "rust"}, spec, [path])
 
 
+def test_a_file_rewritten_with_bare_carriage_returns_is_looked_at_again(tmp_path: Path) -> None:
+    # The line-end check is kept per file version, since both the early inference and the
+    # stream ask; a changed file is checked anew.
+    path = tmp_path / "s.csv"
+    path.write_bytes(b"a,b\n1,x\n")
+    config = {"files": [{"entity": "s", "path": str(path)}]}
+    spec = load_file_specs(config)[0]
+    assert rust_engine({}, spec, [path]) is not None
+    path.write_bytes(b"a,b\r1,x\r2,y\r")
+    assert rust_engine({}, spec, [path]) is None
+
+
 def test_dates_beside_zoned_date_times_are_date_times(tmp_path: Path) -> None:
     path = tmp_path / "s.csv"
     path.write_text("x\n2024-01-01T10:00:00Z\n2024-01-01\n")
