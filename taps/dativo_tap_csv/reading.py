@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import csv
+import re
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 import pyarrow as pa
@@ -16,12 +16,11 @@ from dativo_tap_csv.file_specs import DEFAULT_BLOCK_SIZE, CSVFileError, FileSpec
 from dativo_tap_csv.headers import python_csv_reader, python_encoding, read_header, wrong_encoding
 
 
-@dataclass
-class _RowProblem:
-    row: int | None = None
-    text: str = ""
-    expected: int = 0
-    actual: int = 0
+# pyarrow's error for a row with another field count than the header's. (An
+# `invalid_row_handler` would hand the same facts over, but the reader keeps a Python callback
+# alive on its I/O thread, which may drop it while the interpreter exits: the process then
+# aborted after a successful sync, now and then.)
+_RAGGED_ROW = re.compile(r"Row #(\d+): Expected (\d+) columns, got (\d+): (.*)", re.DOTALL)
 
 
 def _read_options(spec: FileSpec, block_size: int) -> pacsv.ReadOptions:
@@ -30,23 +29,13 @@ def _read_options(spec: FileSpec, block_size: int) -> pacsv.ReadOptions:
     return pacsv.ReadOptions(block_size=block_size, encoding=encoding, use_threads=False)
 
 
-def _parse_options(spec: FileSpec, problem: _RowProblem | None = None) -> pacsv.ParseOptions:
-    """Parse options; invalid rows are recorded in `problem`, or skipped when there is none."""
-
-    def on_invalid_row(row: pacsv.InvalidRow) -> str:
-        if problem is None:
-            return "skip"  # reading the header only: later rows are checked when synced
-        problem.row, problem.text = row.number, row.text
-        problem.expected, problem.actual = row.expected_columns, row.actual_columns
-        return "error"
-
+def _parse_options(spec: FileSpec) -> pacsv.ParseOptions:
     return pacsv.ParseOptions(
         delimiter=spec.delimiter,
         quote_char=spec.quotechar,
         double_quote=spec.doublequote,
         escape_char=spec.escapechar or False,
         newlines_in_values=True,
-        invalid_row_handler=on_invalid_row,
     )
 
 
@@ -83,9 +72,7 @@ def physical_line(path: Path, spec: FileSpec, row: int) -> int | None:
     return None
 
 
-def _where(path: Path, spec: FileSpec, row: int | None) -> str:
-    if row is None:
-        return f"file '{path}'"
+def _where(path: Path, spec: FileSpec, row: int) -> str:
     line = physical_line(path, spec, row)
     return f"file '{path}', line {line if line is not None else row}"
 
@@ -188,7 +175,6 @@ def _batches(
     types: dict[str, pa.DataType],
     block_size: int,
 ) -> Iterator[pa.RecordBatch]:
-    problem = _RowProblem()
     # The file's last column is read as text too, to check its last value (see
     # _check_last_quote_closed); one of another type cannot hold a swallowed row.
     last = read_header(path, spec)[-1] if columns else None
@@ -199,7 +185,7 @@ def _batches(
         reader = pacsv.open_csv(
             path,
             read_options=_read_options(spec, block_size),
-            parse_options=_parse_options(spec, problem),
+            parse_options=_parse_options(spec),
             convert_options=_convert_options(
                 [*columns, last] if extra else columns, {**types, last: pa.string()} if extra else types
             ),
@@ -215,11 +201,12 @@ def _batches(
                     _check_last_quote_closed(path, spec, held.column(last)[-1].as_py())
                 yield held.drop_columns([last]) if extra else held
     except pa.ArrowInvalid as exc:
-        if problem.row is not None or problem.text:
-            where = _where(path, spec, problem.row)
+        ragged = _RAGGED_ROW.search(str(exc))
+        if ragged is not None:
+            row, expected, actual, text = ragged.groups()
             raise CSVFileError(
-                f"{where}: expected {problem.expected} fields like the header, "
-                f"got {problem.actual}: {problem.text[:200]!r}"
+                f"{_where(path, spec, int(row))}: expected {expected} fields like the header, "
+                f"got {actual}: {text[:200]!r}"
             ) from exc
         if "straddling object" in str(exc):
             raise CSVFileError(
