@@ -1,4 +1,5 @@
-"""A stream's header, read with Python's csv module in the stream's dialect (no pyarrow)."""
+"""A stream's files read with Python's csv module in the stream's dialect (no pyarrow): the
+header, and a quote the end of a file leaves open."""
 
 from __future__ import annotations
 
@@ -14,15 +15,49 @@ def python_encoding(spec: FileSpec) -> str:
     return "utf-8-sig" if spec.is_utf8 else spec.encoding
 
 
-def python_csv_reader(fh: TextIO, spec: FileSpec) -> Any:
-    """Python's csv reader with the stream's dialect, for the header and for error locations."""
+def python_csv_reader(fh: TextIO, spec: FileSpec, strict: bool = False) -> Any:
+    """Python's csv reader with the stream's dialect, for the header and for error locations;
+    `strict` is csv's own option (only a strict reader refuses a quote left open at the end)."""
     return csv.reader(
         fh,
         delimiter=spec.delimiter,
         quotechar=spec.quotechar,
         escapechar=spec.escapechar,
         doublequote=spec.doublequote,
+        strict=strict,
     )
+
+
+def unclosed_quote_error(path: Path, line: int) -> CSVFileError:
+    return CSVFileError(
+        f"file '{path}', line {line}: a quoted field of the record on this line is not closed by the end "
+        "of the file, so the rest of the file would be one value; close the quote, or set `quotechar` "
+        "if this file quotes with another character"
+    )
+
+
+def _ends_in_open_quote(error: csv.Error) -> bool:
+    return "unexpected end of data" in str(error)
+
+
+def open_quote_line(path: Path, spec: FileSpec) -> int | None:
+    """The line of the record a quote open at the end of the file starts, or None when the file
+    ends outside quotes; quoting that goes wrong before (`"a"b`) is an error naming its line,
+    since the end of such a file cannot be told apart."""
+    with open(path, newline="", encoding=python_encoding(spec), errors="replace") as fh:
+        reader = python_csv_reader(fh, spec, strict=True)
+        start = 1
+        try:
+            for _ in reader:
+                start = reader.line_num + 1
+        except csv.Error as exc:
+            if _ends_in_open_quote(exc):
+                return start
+            raise CSVFileError(
+                f"file '{path}', line {reader.line_num}: {exc}; its quotes do not pair up, so its last "
+                "field may hold the rest of the file: fix the quoting, or set `quotechar`/`escapechar`"
+            ) from exc
+    return None
 
 
 def wrong_encoding(path: Path, spec: FileSpec, cause: Exception) -> CSVFileError:
@@ -36,11 +71,13 @@ def read_header(path: Path, spec: FileSpec) -> list[str]:
     """The column names of a file's first row."""
     try:
         with open(path, newline="", encoding=python_encoding(spec)) as fh:
-            reader = python_csv_reader(fh, spec)
+            reader = python_csv_reader(fh, spec, strict=True)
             names = next((row for row in reader if row), None)
     except UnicodeDecodeError as exc:
         raise wrong_encoding(path, spec, exc) from exc
     except csv.Error as exc:
+        if _ends_in_open_quote(exc):  # the header took the whole file: no rows would be read
+            raise unclosed_quote_error(path, 1) from exc
         raise CSVFileError(f"file '{path}': cannot read the header row: {exc}") from exc
     if names is None:
         raise CSVFileError(f"file '{path}' is empty: a CSV file needs a header row")

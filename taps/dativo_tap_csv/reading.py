@@ -13,7 +13,14 @@ import pyarrow.csv as pacsv
 from dativo_tap_csv.column_kinds import FALSE_VALUES, READ_TYPES, TRUE_VALUES, convert, first_misfit
 from dativo_tap_csv.kinds import Kind
 from dativo_tap_csv.file_specs import DEFAULT_BLOCK_SIZE, CSVFileError, FileSpec
-from dativo_tap_csv.headers import python_csv_reader, python_encoding, read_header, wrong_encoding
+from dativo_tap_csv.headers import (
+    open_quote_line,
+    python_csv_reader,
+    python_encoding,
+    read_header,
+    unclosed_quote_error,
+    wrong_encoding,
+)
 
 
 # pyarrow's error for a row with another field count than the header's. (An
@@ -120,14 +127,6 @@ def _with_datetimes(
     return pa.RecordBatch.from_arrays(columns, names=batch.schema.names)
 
 
-def unclosed_quote_error(path: Path, line: int) -> CSVFileError:
-    return CSVFileError(
-        f"file '{path}', line {line}: a quoted field of the record on this line is not closed by the end "
-        "of the file, so the rest of the file would be one value; close the quote, or set `quotechar` "
-        "if this file quotes with another character"
-    )
-
-
 def _encoded(text: str, spec: FileSpec) -> bytes:
     """`text` as the file's bytes (without the BOM an encoder may put first)."""
     encoding = python_encoding(spec)
@@ -135,37 +134,40 @@ def _encoded(text: str, spec: FileSpec) -> bytes:
 
 
 def _quoted(value: str, spec: FileSpec) -> str:
-    """An opening quote and `value` as the file writes them inside quotes."""
+    """An opening quote and `value` as the file writes them inside quotes (without escapechar)."""
     quote = spec.quotechar
-    if spec.doublequote:
-        return quote + value.replace(quote, quote * 2)
-    if spec.escapechar:
-        return quote + value.replace(spec.escapechar, spec.escapechar * 2).replace(quote, spec.escapechar + quote)
-    return quote + value
+    return quote + (value.replace(quote, quote * 2) if spec.doublequote else value)
 
 
-def _check_last_quote_closed(path: Path, spec: FileSpec, last_value: str | None) -> None:
-    """Refuse a file whose last field opens a quote that never closes.
+def _may_end_in_open_quote(path: Path, spec: FileSpec, last_value: str | None) -> bool:
+    """Whether the file's last field may be a quote left open, which pyarrow takes with the rest
+    of the file, later rows and all, as one value (in any other column the record comes up
+    short of fields, an error already).
 
-    pyarrow then takes the rest of the file, later rows and all, as that one value. (In any
-    other column the record comes up short of fields, which is an error already.) The field
-    ran to the end of the file exactly when the file ends with the value's quoted text and no
-    closing quote; an empty one, when it ends with a lone quote where a field starts.
+    Such a field runs to the end of the file: the file then ends with the value's quoted text
+    (an empty one: with a lone quote where a field starts). A few closed fields end so too (a
+    value of quotes only), so a match is only a reason to look. The text cannot be rebuilt
+    from a value read with `escapechar`: there, any value holding a line end is looked at.
     """
+    if spec.escapechar:
+        return bool(last_value) and ("\n" in last_value or "\r" in last_value)
     opened = _encoded(_quoted(last_value or "", spec), spec)
-    if last_value:
-        endings = [opened]
-    else:
-        endings = [_encoded(start, spec) + opened for start in (spec.delimiter, "\n", "\r")]
+    endings = [opened] if last_value else [_encoded(start, spec) + opened for start in (spec.delimiter, "\n", "\r")]
     size = path.stat().st_size
     with path.open("rb") as fh:
         fh.seek(max(0, size - max(map(len, endings))))
         tail = fh.read()
-        if not any(tail.endswith(ending) for ending in endings):
-            return
-        fh.seek(0)
-        line = fh.read(size - len(opened)).count(_encoded("\n", spec)) + 1
-    raise unclosed_quote_error(path, line)
+    return any(tail.endswith(ending) for ending in endings)
+
+
+def _check_last_quote_closed(path: Path, spec: FileSpec, last_value: str | None) -> None:
+    """Refuse a file whose last field opens a quote that never closes, as Python's csv module
+    in strict mode finds it (a pass over the file, made only when the end looks so)."""
+    if not _may_end_in_open_quote(path, spec, last_value):
+        return
+    line = open_quote_line(path, spec)
+    if line is not None:
+        raise unclosed_quote_error(path, line)
 
 
 def _batches(

@@ -202,6 +202,49 @@ def test_a_quote_left_open_at_the_end_of_the_file_is_an_error(
     assert f"file '{path}', line 4: a quoted field of the record on this line is not closed" in str(info.value)
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param(b'a,b\n1,x\n2,"y\\"z\n3,4\n', id="escaped quote inside"),
+        pytest.param(b'a,b\n1,x\n2,"y\\\\z\n3,4\n', id="escaped escape inside"),
+    ],
+)
+def test_an_open_quote_is_found_in_files_read_with_an_escapechar(run_tap, tmp_path: Path, text: bytes) -> None:
+    # Read by the pyarrow engine only: the Rust reader applies escapechar inside quotes only.
+    path = tmp_path / "open.csv"
+    path.write_bytes(text)
+    with pytest.raises(CSVFileError, match="line 3: a quoted field"):
+        run_tap({"files": [{"entity": "open", "path": str(path), "escapechar": "\\"}]})
+    path.write_bytes(b'a,b\n1,x\n2,"y\\"z"\n3,"4\n5"\n')  # closed, the last value two lines
+    rows = records(run_tap({"files": [{"entity": "open", "path": str(path), "escapechar": "\\"}]}))
+    assert rows[-2:] == [{"a": 2, "b": 'y"z'}, {"a": 3, "b": "4\n5"}]
+
+
+@pytest.mark.parametrize(
+    ("text", "last"),
+    [
+        pytest.param(b'a,b\n1,""""', '"', id="a value of one quote, no line end"),
+        pytest.param(b'a,b\n1,""""""', '""', id="a value of two quotes, no line end"),
+        pytest.param(b'a,b\n1,"\n"\n', "\n", id="a value that is a line end"),
+        pytest.param(b'a,b\r\n1,"\r\n"\r\n', "\r\n", id="a value that is a CRLF"),
+    ],
+)
+def test_closed_last_fields_that_end_like_open_ones_are_read(
+    run_tap, tmp_path: Path, engine: str, text: bytes, last: str
+) -> None:
+    # Their files end as an open quote's would; the pyarrow engine checks with Python's csv.
+    path = tmp_path / "closed.csv"
+    path.write_bytes(text)
+    assert records(run_tap({"files": [{"entity": "c", "path": str(path)}], "engine": engine})) == [{"a": 1, "b": last}]
+
+
+def test_an_open_quote_in_the_header_is_an_error(run_tap, tmp_path: Path, engine: str) -> None:
+    path = tmp_path / "open.csv"
+    path.write_text('a,"b\n1,2\n3,4\n')  # the header would take the whole file: no rows
+    with pytest.raises(CSVFileError, match="line 1: a quoted field"):
+        run_tap({"files": [{"entity": "open", "path": str(path)}], "engine": engine})
+
+
 def test_quoted_last_fields_that_close_at_the_end_of_the_file_are_read(
     run_tap, tmp_path: Path, engine: str
 ) -> None:
