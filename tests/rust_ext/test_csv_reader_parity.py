@@ -177,6 +177,18 @@ def test_ragged_row_fails_with_its_line(tmp_path: Path, reader_libraries: dict[s
         load_library(reader_libraries["dativo_csv_reader"]).open({"path": str(path)})
 
 
+@pytest.mark.parametrize("ending", [b'3,"x"\r\n\r', b'3,"x"\r\r', b"3,x\n\r"])
+def test_carriage_returns_left_at_the_end_of_the_file_end_it(
+    tmp_path: Path, reader_libraries: dict[str, Path], ending: bytes
+) -> None:
+    # They end the last line; they were taken for a last record of one empty field.
+    path = tmp_path / "cr.csv"
+    path.write_bytes(b"a,b\n" + b"1,2\n" * 20_000 + ending)
+    with load_library(reader_libraries["dativo_csv_reader"]).open({"path": str(path)}) as reader:
+        rows = pa.Table.from_batches(list(reader)).to_pylist()
+    assert len(rows) == 20_001 and rows[-1] == {"a": 3, "b": "x"}
+
+
 def test_a_quote_open_at_the_end_of_the_file_fails_with_its_line(
     tmp_path: Path, reader_libraries: dict[str, Path]
 ) -> None:

@@ -325,7 +325,9 @@ impl Splitter {
                 if self.refill()? {
                     continue;
                 }
-                if self.at == self.filled {
+                if self.buffer[self.at..self.filled].iter().all(|&b| b == b'\r') {
+                    // Nothing left but carriage returns ending the line before: blank.
+                    self.at = self.filled;
                     return Ok(false);
                 }
                 // The last line, without a newline.
