@@ -58,8 +58,8 @@ def _convert_options(columns: Sequence[str], types: dict[str, pa.DataType]) -> p
     )
 
 
-def physical_line(path: Path, spec: FileSpec, row: int) -> int | None:
-    """The line where CSV row `row` (header = 1, blank lines not counted) starts.
+def _located_row(path: Path, spec: FileSpec, row: int) -> tuple[int, list[str]] | None:
+    """The line where CSV row `row` (header = 1, blank lines not counted) starts, and its fields.
 
     Rows and lines differ when quoted values hold newlines; only used to report errors.
     """
@@ -73,15 +73,26 @@ def physical_line(path: Path, spec: FileSpec, row: int) -> int | None:
                 if fields:
                     seen += 1
                     if seen == row:
-                        return start
+                        return start, fields
     except (csv.Error, OSError, LookupError):
         return None
     return None
 
 
 def _where(path: Path, spec: FileSpec, row: int) -> str:
-    line = physical_line(path, spec, row)
-    return f"file '{path}', line {line if line is not None else row}"
+    located = _located_row(path, spec, row)
+    return f"file '{path}', line {located[0] if located else row}"
+
+
+def _ragged_row_error(path: Path, spec: FileSpec, row: int, expected: str, actual: str, text: str) -> CSVFileError:
+    """The error of a row with another field count than the header's, showing the row: as the
+    Rust engine does, its fields joined by the delimiter (quotes undone), first 200 characters.
+    (`text`, pyarrow's own, is cut at ~100 bytes, sometimes inside a character.)"""
+    located = _located_row(path, spec, row)
+    line, shown = (located[0], spec.delimiter.join(located[1])) if located else (row, text)
+    return CSVFileError(
+        f"file '{path}', line {line}: expected {expected} fields as in the first row, got {actual}: {shown[:200]!r}"
+    )
 
 
 def _misfit_error(
@@ -206,10 +217,7 @@ def _batches(
         ragged = _RAGGED_ROW.search(str(exc))
         if ragged is not None:
             row, expected, actual, text = ragged.groups()
-            raise CSVFileError(
-                f"{_where(path, spec, int(row))}: expected {expected} fields like the header, "
-                f"got {actual}: {text[:200]!r}"
-            ) from exc
+            raise _ragged_row_error(path, spec, int(row), expected, actual, text) from exc
         if "straddling object" in str(exc):
             raise CSVFileError(
                 f"file '{path}' has a row longer than block_size_bytes ({block_size}); "
