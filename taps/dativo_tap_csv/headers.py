@@ -42,8 +42,9 @@ def _ends_in_open_quote(error: csv.Error) -> bool:
 
 def open_quote_line(path: Path, spec: FileSpec) -> int | None:
     """The line of the record a quote open at the end of the file starts, or None when the file
-    ends outside quotes; quoting that goes wrong before (`"a"b`) is an error naming its line,
-    since the end of such a file cannot be told apart."""
+    ends outside quotes. Quoting that goes wrong before (`"a"b`, which the parsers take
+    leniently) is a CSVFileError naming its line: where such a file's last field ends cannot
+    be told."""
     with open(path, newline="", encoding=python_encoding(spec), errors="replace") as fh:
         reader = python_csv_reader(fh, spec, strict=True)
         start = 1
@@ -71,20 +72,29 @@ def read_header(path: Path, spec: FileSpec) -> list[str]:
     """The column names of a file's first row."""
     try:
         with open(path, newline="", encoding=python_encoding(spec)) as fh:
-            reader = python_csv_reader(fh, spec, strict=True)
+            reader = python_csv_reader(fh, spec)
             names = next((row for row in reader if row), None)
+            read_to_the_end = not fh.read(1)
     except UnicodeDecodeError as exc:
         raise wrong_encoding(path, spec, exc) from exc
     except csv.Error as exc:
-        if _ends_in_open_quote(exc):  # the header took the whole file: no rows would be read
-            raise unclosed_quote_error(path, 1) from exc
         raise CSVFileError(f"file '{path}': cannot read the header row: {exc}") from exc
+    if names is not None and read_to_the_end and _header_quote_left_open(path, spec):
+        raise unclosed_quote_error(path, 1)  # the header took the whole file: no rows would be read
     if names is None:
         raise CSVFileError(f"file '{path}' is empty: a CSV file needs a header row")
     duplicates = sorted({n for n in names if names.count(n) > 1})
     if duplicates:
         raise CSVFileError(f"file '{path}': duplicate column names in the header: {duplicates}")
     return names
+
+
+def _header_quote_left_open(path: Path, spec: FileSpec) -> bool:
+    """For a file that is its header alone: whether that is because a quote never closed."""
+    try:
+        return open_quote_line(path, spec) is not None
+    except CSVFileError:
+        return False  # lenient quoting in the header (`"b" ,c`), which the parsers accept
 
 
 def shared_header(spec: FileSpec, paths: Sequence[Path]) -> list[str]:

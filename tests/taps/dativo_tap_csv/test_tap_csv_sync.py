@@ -258,6 +258,18 @@ def test_an_open_quote_in_the_header_is_an_error(run_tap, tmp_path: Path, engine
     path.write_text('a,"b\n1,2\n3,4\n')  # the header would take the whole file: no rows
     with pytest.raises(CSVFileError, match="line 1: a quoted field"):
         run_tap({"files": [{"entity": "open", "path": str(path)}], "engine": engine})
+    # Lenient quoting in a header is read as before: a space after the closing quote.
+    path.write_text('a,"b" \n1,2\n')
+    assert records(run_tap({"files": [{"entity": "open", "path": str(path)}], "engine": engine})) == [{"a": 1, "b ": 2}]
+
+
+def test_quotes_that_do_not_pair_up_before_an_open_looking_end_are_an_error(run_tap, tmp_path: Path) -> None:
+    # Python's csv, which confirms an open quote for the pyarrow engine, stops at line 2's
+    # stray quote: where the file's last field ends cannot be told, so the tap says why.
+    path = tmp_path / "stray.csv"
+    path.write_text('a,b\n1,"x"y\n2,"z\n3,4\n')
+    with pytest.raises(CSVFileError, match="line 2: .*quotes do not pair up"):
+        run_tap({"files": [{"entity": "stray", "path": str(path)}], "engine": "pyarrow"})
 
 
 def test_quoted_last_fields_that_close_at_the_end_of_the_file_are_read(
