@@ -91,8 +91,9 @@ print("nothing to do", file=__import__("sys").stderr)
 
 
 # A target that commits like a database: records are buffered and appended to a "table" file
-# only at a STATE, together with that state in a "committed" file; at the end of input it drops
-# what no state covers and, with "linger", takes that many seconds to exit. Config: {"table":
+# only at a STATE, together with that state in a "committed" file; at the end of input (or of
+# its last whole line, when a killed writer cut it) it drops what no state covers and, with
+# "linger", takes that many seconds to exit. Config: {"table":
 # path, "committed": path, "linger": s}. It answers --committed-state from the committed file.
 COMMITTING_TARGET = r"""
 import argparse, json, sys, time
@@ -110,6 +111,8 @@ if args.committed_state:
     sys.exit(0)
 buffered = []
 for line in sys.stdin:
+    if not line.endswith("\n"):
+        break  # the input was cut inside a line (its writer was killed): it ends here
     message = json.loads(line)
     if message["type"] == "RECORD":
         buffered.append(f"{message['record']['id']}\n")
