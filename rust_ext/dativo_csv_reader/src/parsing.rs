@@ -40,8 +40,6 @@ fn unclosed_quote_error(path: &str, line: u64) -> String {
     )
 }
 
-/// The error of a record with another field count than the first row's; `text` is the record
-/// as read (its first 200 characters are shown), empty when not at hand.
 /// Check a record's field count against the first row's (`width`, set by the first record);
 /// `text` makes the record's text for the error.
 fn check_width(
@@ -59,6 +57,8 @@ fn check_width(
     Ok(())
 }
 
+/// The error of a record with another field count than the first row's; `text` is the record
+/// as read (its first 200 characters are shown), empty when not at hand.
 fn width_error(path: &str, line: u64, expected: usize, got: usize, text: &[u8]) -> String {
     let message = format!("file '{path}', line {line}: expected {expected} fields as in the first row, got {got}");
     if text.is_empty() {
@@ -235,7 +235,6 @@ impl Splitter {
         self.eof = read == 0;
         Ok(read > 0)
     }
-
 
     /// Hand over the plain lines ahead, whole, up to `max_lines` of them (blank lines count), as
     /// a block its taker splits; false when the next line is not plain (or the file ended).
