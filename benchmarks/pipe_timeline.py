@@ -22,7 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 from measure import _as_installed  # noqa: E402
-from target_iceberg import BIN, FLOOR, STREAM, write_json  # noqa: E402
+from target_iceberg import BIN, FLOOR, STREAM, parquet_batch_config, write_json  # noqa: E402
 
 TICK = os.sysconf("SC_CLK_TCK")
 STEP = 0.1
@@ -95,9 +95,7 @@ def main() -> None:
                         "--write-inputs-to", tmp], check=True)
         tap_config = {"files": [{"entity": STREAM, "path": str(folder / "rows.csv"), "keys": ["id"]}]}
         if args.batch:
-            (folder / "batches").mkdir()
-            tap_config["batch_config"] = {"batch_size": 500_000, "encoding": {"format": "parquet", "compression": "none"},
-                                          "storage": {"root": f"file://{folder / 'batches'}", "prefix": "bench-"}}
+            tap_config["batch_config"] = parquet_batch_config(folder / "batches")
         target_config = write_json(folder / "target.json", {"warehouse": str(folder / "warehouse")})
         target = [sys.executable, "-m", "dativo_target_iceberg.cli", "--config", str(target_config)]
         (folder / "empty.singer").write_bytes(b"")

@@ -124,6 +124,14 @@ def rounds(repeat: int, scenarios: dict[str, callable]) -> dict[str, list[Run]]:
     return runs
 
 
+def parquet_batch_config(folder: Path) -> dict:
+    """tap-csv's `batch_config` for the BATCH scenario: parquet files of 500,000 rows (as
+    docs/tap-csv.md recommends for Iceberg) in `folder`, which it makes."""
+    folder.mkdir()
+    return {"batch_size": 500_000, "encoding": {"format": "parquet", "compression": "none"},
+            "storage": {"root": f"file://{folder}", "prefix": "bench-"}}
+
+
 def write_json(path: Path, value: dict) -> Path:
     path.write_text(json.dumps(value))
     return path
@@ -150,11 +158,7 @@ def main() -> None:
         tap = [str(BIN / "tap-csv"), "--config", str(write_json(folder / "tap.json", {"files": files}))]
         pyarrow_tap = [str(BIN / "tap-csv"), "--config",
                        str(write_json(folder / "tap-pyarrow.json", {"files": files, "engine": "pyarrow"}))]
-        batch_dir = folder / "batches"
-        batch_dir.mkdir()
-        batch_config = {"batch_size": 500_000,  # as docs/tap-csv.md recommends for Iceberg
-                        "encoding": {"format": "parquet", "compression": "none"},
-                        "storage": {"root": f"file://{batch_dir}", "prefix": "bench-"}}
+        batch_config = parquet_batch_config(folder / "batches")
         batch_tap = [str(BIN / "tap-csv"), "--config",
                      str(write_json(folder / "tap-batch.json", {"files": files, "batch_config": batch_config}))]
 
